@@ -1,0 +1,61 @@
+import { Command, Flags } from '@oclif/core';
+import { ConfigError, loadServeConfig } from '../src/config/config.js';
+import { startRegistry } from '../src/server/app.js';
+
+export default class Serve extends Command {
+  static override summary = 'Run the registry daemon.';
+  static override description =
+    'Serves the OCI Distribution API (Docker Registry API v2) with embedded storage: blobs on the filesystem, metadata in SQLite, both under the data directory. Binds to loopback unless told otherwise; stops gracefully on SIGINT or SIGTERM.';
+  static override examples = [
+    '<%= config.bin %> serve',
+    '<%= config.bin %> serve --port 5001 --data-dir ./registry-data',
+    '<%= config.bin %> serve --config /etc/mistrive/serve.yaml',
+  ];
+
+  static override flags = {
+    host: Flags.string({ description: 'address to listen on [default: 127.0.0.1]' }),
+    port: Flags.integer({
+      description: 'port to listen on (0 picks a free one) [default: 5000]',
+      min: 0,
+      max: 65535,
+    }),
+    'data-dir': Flags.string({
+      description: 'where blobs and metadata live [default: $XDG_DATA_HOME/mistrive]',
+    }),
+    config: Flags.file({ description: 'YAML or JSON configuration file', exists: true }),
+    'log-level': Flags.option({
+      options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    })(),
+    'auto-create-repositories': Flags.boolean({
+      description: 'create missing projects and repositories on first push (throwaway local registries)',
+      allowNo: true,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Serve);
+    let config: ReturnType<typeof loadServeConfig>;
+    try {
+      config = loadServeConfig(flags.config, {
+        host: flags.host,
+        port: flags.port,
+        dataDir: flags['data-dir'],
+        logLevel: flags['log-level'],
+        autoCreateRepositories: flags['auto-create-repositories'],
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) this.error(error.message, { exit: 2 });
+      throw error;
+    }
+    const registry = await startRegistry(config);
+    this.log(`Mistrive registry listening on ${registry.url} (data in ${config.dataDir})`);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        registry.context.logger.info({ signal }, 'shutting down');
+        registry.close().then(resolve, resolve);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  }
+}

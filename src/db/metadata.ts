@@ -1,0 +1,91 @@
+/**
+ * Metadata contracts, split by role. They return promises although SQLite answers synchronously,
+ * so that a networked database implements them without changing a caller.
+ */
+
+export interface ImageRecord {
+  readonly id: number;
+  /** The full OCI repository name, PROJECT/REPOSITORY/IMAGE. */
+  readonly name: string;
+}
+
+export interface ManifestRecord {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly artifactType: string | undefined;
+  readonly annotations: Record<string, string> | undefined;
+  readonly subjectDigest: string | undefined;
+  readonly createdAt: Date;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** True when more items follow the last one returned. */
+  readonly more: boolean;
+}
+
+export interface NewManifest extends Omit<ManifestRecord, 'createdAt'> {
+  /** Digests of the blobs and manifests it references, kept so nothing they need is collected. */
+  readonly references: readonly string[];
+}
+
+/** Projects, repositories and the images inside them. */
+export interface CatalogStore {
+  /** True when the project and the repository both exist. */
+  repositoryExists(project: string, repository: string): Promise<boolean>;
+  /** Creates the project and repository when missing (only in the open mode for throwaway registries). */
+  ensureRepository(project: string, repository: string, at: Date): Promise<void>;
+  findImage(name: string): Promise<ImageRecord | undefined>;
+  /** Finds or creates the image inside an existing repository. */
+  ensureImage(project: string, repository: string, name: string, at: Date): Promise<ImageRecord>;
+  /** Image names in lexical order after `last`. */
+  listImages(after: string | undefined, limit: number): Promise<Page<string>>;
+}
+
+/** Which blobs, manifests and tags each image holds. */
+export interface ContentStore {
+  isBlobLinked(imageId: number, digest: string): Promise<boolean>;
+  /** The subset of `digests` not linked into the image. */
+  missingBlobs(imageId: number, digests: readonly string[]): Promise<string[]>;
+  linkBlob(imageId: number, digest: string, at: Date): Promise<void>;
+  unlinkBlob(imageId: number, digest: string): Promise<boolean>;
+
+  /** A manifest by digest or tag, within one image. */
+  findManifest(
+    imageName: string,
+    reference: { digest: string } | { tag: string },
+  ): Promise<ManifestRecord | undefined>;
+  /** The subset of `digests` that are not manifests of the image. */
+  missingManifests(imageId: number, digests: readonly string[]): Promise<string[]>;
+  /** Stores a manifest and, in the same transaction, points `tag` at it. */
+  putManifest(imageId: number, manifest: NewManifest, tag: string | undefined, at: Date): Promise<void>;
+  /** Deletes a manifest and every tag pointing at it. */
+  deleteManifest(imageId: number, digest: string): Promise<boolean>;
+  deleteTag(imageId: number, tag: string): Promise<boolean>;
+  listTags(imageId: number, after: string | undefined, limit: number): Promise<Page<string>>;
+  /** Manifests whose subject is `digest`, optionally of one artifact type. */
+  listReferrers(imageId: number, digest: string, artifactType: string | undefined): Promise<ManifestRecord[]>;
+}
+
+export interface UploadSession {
+  readonly id: string;
+  readonly imageId: number;
+  readonly imageName: string;
+  readonly createdAt: Date;
+}
+
+/** Blob upload sessions, so that any instance (or a restarted one) can resume them. */
+export interface UploadStore {
+  create(session: UploadSession): Promise<void>;
+  find(id: string): Promise<UploadSession | undefined>;
+  delete(id: string): Promise<void>;
+  createdBefore(before: Date): Promise<string[]>;
+}
+
+export interface MetadataStore {
+  readonly catalog: CatalogStore;
+  readonly content: ContentStore;
+  readonly uploads: UploadStore;
+  close(): Promise<void>;
+}

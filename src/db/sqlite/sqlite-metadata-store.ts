@@ -1,0 +1,264 @@
+import type {
+  CatalogStore,
+  ContentStore,
+  ImageRecord,
+  ManifestRecord,
+  MetadataStore,
+  NewManifest,
+  Page,
+  UploadSession,
+  UploadStore,
+} from '../metadata.js';
+import { openSqlite, type SqliteDatabase } from './database.js';
+
+interface ManifestRow {
+  digest: string;
+  media_type: string;
+  size: number;
+  artifact_type: string | null;
+  annotations: string | null;
+  subject_digest: string | null;
+  created_at: number;
+}
+
+const manifestColumns =
+  'm.digest, m.media_type, m.size, m.artifact_type, m.annotations, m.subject_digest, m.created_at';
+
+function toManifest(row: ManifestRow): ManifestRecord {
+  return {
+    digest: row.digest,
+    mediaType: row.media_type,
+    size: row.size,
+    artifactType: row.artifact_type ?? undefined,
+    annotations: row.annotations ? (JSON.parse(row.annotations) as Record<string, string>) : undefined,
+    subjectDigest: row.subject_digest ?? undefined,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/** Fetches one more row than asked, to tell whether another page follows. */
+function page<T>(rows: T[], limit: number): Page<T> {
+  return { items: rows.slice(0, limit), more: rows.length > limit };
+}
+
+class SqliteCatalogStore implements CatalogStore {
+  private readonly statements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.statements = {
+      repositoryExists: db.prepare('SELECT 1 FROM repositories WHERE project_id = ? AND id = ?').pluck(),
+      insertProject: db.prepare(
+        "INSERT OR IGNORE INTO projects (id, organization_id, created_at, updated_at) VALUES (?, 'default', ?, ?)",
+      ),
+      insertRepository: db.prepare(
+        'INSERT OR IGNORE INTO repositories (project_id, id, created_at, updated_at) VALUES (?, ?, ?, ?)',
+      ),
+      findImage: db.prepare('SELECT id, name FROM images WHERE name = ?'),
+      insertImage: db.prepare(
+        'INSERT INTO images (project_id, repository_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      ),
+      listImages: db.prepare('SELECT name FROM images WHERE name > ? ORDER BY name LIMIT ?').pluck(),
+    };
+  }
+
+  async repositoryExists(project: string, repository: string): Promise<boolean> {
+    return this.statements.repositoryExists.get(project, repository) !== undefined;
+  }
+
+  async ensureRepository(project: string, repository: string, at: Date): Promise<void> {
+    this.db.transaction(() => {
+      this.statements.insertProject.run(project, at.getTime(), at.getTime());
+      this.statements.insertRepository.run(project, repository, at.getTime(), at.getTime());
+    })();
+  }
+
+  async findImage(name: string): Promise<ImageRecord | undefined> {
+    return this.statements.findImage.get(name) as ImageRecord | undefined;
+  }
+
+  async ensureImage(project: string, repository: string, name: string, at: Date): Promise<ImageRecord> {
+    this.statements.insertImage.run(project, repository, name, at.getTime());
+    return this.statements.findImage.get(name) as ImageRecord;
+  }
+
+  async listImages(after: string | undefined, limit: number): Promise<Page<string>> {
+    return page(this.statements.listImages.all(after ?? '', limit + 1) as string[], limit);
+  }
+}
+
+class SqliteContentStore implements ContentStore {
+  private readonly statements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.statements = {
+      isBlobLinked: db.prepare('SELECT 1 FROM image_blobs WHERE image_id = ? AND digest = ?').pluck(),
+      linkBlob: db.prepare(
+        'INSERT OR IGNORE INTO image_blobs (image_id, digest, created_at) VALUES (?, ?, ?)',
+      ),
+      unlinkBlob: db.prepare('DELETE FROM image_blobs WHERE image_id = ? AND digest = ?'),
+      manifestByDigest: db.prepare(
+        `SELECT ${manifestColumns} FROM images i JOIN manifests m ON m.image_id = i.id WHERE i.name = ? AND m.digest = ?`,
+      ),
+      manifestByTag: db.prepare(
+        `SELECT ${manifestColumns} FROM images i JOIN tags t ON t.image_id = i.id
+         JOIN manifests m ON m.image_id = t.image_id AND m.digest = t.digest WHERE i.name = ? AND t.name = ?`,
+      ),
+      isManifest: db.prepare('SELECT 1 FROM manifests WHERE image_id = ? AND digest = ?').pluck(),
+      insertManifest: db.prepare(
+        `INSERT INTO manifests (image_id, digest, media_type, size, artifact_type, annotations, subject_digest, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (image_id, digest) DO NOTHING`,
+      ),
+      insertReference: db.prepare(
+        'INSERT OR IGNORE INTO manifest_references (image_id, manifest_digest, digest) VALUES (?, ?, ?)',
+      ),
+      upsertTag: db.prepare(
+        `INSERT INTO tags (image_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (image_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
+      ),
+      deleteManifest: db.prepare('DELETE FROM manifests WHERE image_id = ? AND digest = ?'),
+      deleteTag: db.prepare('DELETE FROM tags WHERE image_id = ? AND name = ?'),
+      listTags: db
+        .prepare('SELECT name FROM tags WHERE image_id = ? AND name > ? ORDER BY name LIMIT ?')
+        .pluck(),
+      referrers:
+        db.prepare(`SELECT ${manifestColumns} FROM manifests m WHERE m.image_id = ? AND m.subject_digest = ?
+         ORDER BY m.created_at, m.digest`),
+    };
+  }
+
+  async isBlobLinked(imageId: number, digest: string): Promise<boolean> {
+    return this.statements.isBlobLinked.get(imageId, digest) !== undefined;
+  }
+
+  async missingBlobs(imageId: number, digests: readonly string[]): Promise<string[]> {
+    return [...new Set(digests)].filter(
+      (digest) => this.statements.isBlobLinked.get(imageId, digest) === undefined,
+    );
+  }
+
+  async linkBlob(imageId: number, digest: string, at: Date): Promise<void> {
+    this.statements.linkBlob.run(imageId, digest, at.getTime());
+  }
+
+  async unlinkBlob(imageId: number, digest: string): Promise<boolean> {
+    return this.statements.unlinkBlob.run(imageId, digest).changes > 0;
+  }
+
+  async findManifest(
+    imageName: string,
+    reference: { digest: string } | { tag: string },
+  ): Promise<ManifestRecord | undefined> {
+    const row = (
+      'digest' in reference
+        ? this.statements.manifestByDigest.get(imageName, reference.digest)
+        : this.statements.manifestByTag.get(imageName, reference.tag)
+    ) as ManifestRow | undefined;
+    return row && toManifest(row);
+  }
+
+  async missingManifests(imageId: number, digests: readonly string[]): Promise<string[]> {
+    return [...new Set(digests)].filter(
+      (digest) => this.statements.isManifest.get(imageId, digest) === undefined,
+    );
+  }
+
+  async putManifest(
+    imageId: number,
+    manifest: NewManifest,
+    tag: string | undefined,
+    at: Date,
+  ): Promise<void> {
+    this.db.transaction(() => {
+      this.statements.insertManifest.run(
+        imageId,
+        manifest.digest,
+        manifest.mediaType,
+        manifest.size,
+        manifest.artifactType ?? null,
+        manifest.annotations ? JSON.stringify(manifest.annotations) : null,
+        manifest.subjectDigest ?? null,
+        at.getTime(),
+      );
+      for (const digest of new Set(manifest.references)) {
+        this.statements.insertReference.run(imageId, manifest.digest, digest);
+      }
+      if (tag !== undefined) this.statements.upsertTag.run(imageId, tag, manifest.digest, at.getTime());
+    })();
+  }
+
+  async deleteManifest(imageId: number, digest: string): Promise<boolean> {
+    return this.statements.deleteManifest.run(imageId, digest).changes > 0;
+  }
+
+  async deleteTag(imageId: number, tag: string): Promise<boolean> {
+    return this.statements.deleteTag.run(imageId, tag).changes > 0;
+  }
+
+  async listTags(imageId: number, after: string | undefined, limit: number): Promise<Page<string>> {
+    return page(this.statements.listTags.all(imageId, after ?? '', limit + 1) as string[], limit);
+  }
+
+  async listReferrers(
+    imageId: number,
+    digest: string,
+    artifactType: string | undefined,
+  ): Promise<ManifestRecord[]> {
+    const rows = this.statements.referrers.all(imageId, digest) as ManifestRow[];
+    return rows.map(toManifest).filter((m) => artifactType === undefined || m.artifactType === artifactType);
+  }
+}
+
+class SqliteUploadStore implements UploadStore {
+  private readonly statements;
+
+  constructor(db: SqliteDatabase) {
+    this.statements = {
+      insert: db.prepare('INSERT INTO upload_sessions (id, image_id, created_at) VALUES (?, ?, ?)'),
+      find: db.prepare(
+        `SELECT u.id, u.image_id AS imageId, i.name AS imageName, u.created_at AS createdAt
+         FROM upload_sessions u JOIN images i ON i.id = u.image_id WHERE u.id = ?`,
+      ),
+      delete: db.prepare('DELETE FROM upload_sessions WHERE id = ?'),
+      createdBefore: db.prepare('SELECT id FROM upload_sessions WHERE created_at < ?').pluck(),
+    };
+  }
+
+  async create(session: UploadSession): Promise<void> {
+    this.statements.insert.run(session.id, session.imageId, session.createdAt.getTime());
+  }
+
+  async find(id: string): Promise<UploadSession | undefined> {
+    const row = this.statements.find.get(id) as
+      | (Omit<UploadSession, 'createdAt'> & { createdAt: number })
+      | undefined;
+    return row && { ...row, createdAt: new Date(row.createdAt) };
+  }
+
+  async delete(id: string): Promise<void> {
+    this.statements.delete.run(id);
+  }
+
+  async createdBefore(before: Date): Promise<string[]> {
+    return this.statements.createdBefore.all(before.getTime()) as string[];
+  }
+}
+
+export class SqliteMetadataStore implements MetadataStore {
+  readonly catalog: CatalogStore;
+  readonly content: ContentStore;
+  readonly uploads: UploadStore;
+
+  private constructor(private readonly db: SqliteDatabase) {
+    this.catalog = new SqliteCatalogStore(db);
+    this.content = new SqliteContentStore(db);
+    this.uploads = new SqliteUploadStore(db);
+  }
+
+  static open(path: string): SqliteMetadataStore {
+    return new SqliteMetadataStore(openSqlite(path));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,66 @@
+import type { Readable } from 'node:stream';
+import { RegistryError } from '../errors/registry-error.js';
+import type { ByteRange } from '../storage/blob-store.js';
+import { parseDigest } from './digest.js';
+import { imageForPull, imageForPush } from './image-resolver.js';
+import type { RegistryContext } from './registry-context.js';
+
+export interface BlobInfo {
+  readonly digest: string;
+  readonly size: number;
+}
+
+/**
+ * Parses `Range: bytes=START-END`, `bytes=START-` and `bytes=-SUFFIX`. Returns undefined for no
+ * header or one this server answers with the whole blob (several ranges, other units).
+ */
+export function parseByteRange(header: string | undefined, size: number): ByteRange | undefined {
+  if (!header) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return undefined;
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return undefined;
+  let start: number;
+  let end: number;
+  if (first === '') {
+    start = Math.max(size - Number(last), 0);
+    end = size - 1;
+  } else {
+    start = Number(first);
+    end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  }
+  if (start >= size || end < start || (first === '' && Number(last) === 0)) {
+    throw new RegistryError('RANGE_INVALID', `range ${header} is outside the blob's ${size} bytes`, {
+      status: 416,
+      headers: { 'Content-Range': `bytes */${size}` },
+    });
+  }
+  return { start, end };
+}
+
+/** Blob reads and deletes, always through the image that holds the blob. */
+export class BlobService {
+  constructor(private readonly context: RegistryContext) {}
+
+  async stat(name: string, digestText: string): Promise<BlobInfo> {
+    const digest = parseDigest(digestText).value;
+    const image = await imageForPull(this.context, name);
+    const linked = await this.context.metadata.content.isBlobLinked(image.id, digest);
+    const size = linked ? await this.context.blobs.stat(digest) : undefined;
+    if (size === undefined) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in ${name}`);
+    return { digest, size };
+  }
+
+  open(blob: BlobInfo, range: ByteRange | undefined): Promise<Readable> {
+    return this.context.blobs.read(blob.digest, range);
+  }
+
+  /** Removes the blob from the image; the bytes stay while other images hold them. */
+  async delete(name: string, digestText: string): Promise<void> {
+    const digest = parseDigest(digestText).value;
+    const image = await imageForPush(this.context, name);
+    if (!(await this.context.metadata.content.unlinkBlob(image.id, digest))) {
+      throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in ${name}`);
+    }
+  }
+}

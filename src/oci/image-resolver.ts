@@ -1,0 +1,32 @@
+import type { ImageRecord } from '../db/metadata.js';
+import { RegistryError } from '../errors/registry-error.js';
+import { parseImageName } from './names.js';
+import type { RegistryContext } from './registry-context.js';
+
+const notFound = () => new RegistryError('NAME_UNKNOWN', 'repository not found');
+
+/** Finds the image a pull names; a missing project, repository or image is NAME_UNKNOWN. */
+export async function imageForPull(context: RegistryContext, name: string): Promise<ImageRecord> {
+  parseImageName(name);
+  const image = await context.metadata.catalog.findImage(name);
+  if (!image) throw notFound();
+  return image;
+}
+
+/**
+ * Finds or creates the image a push names. Projects and repositories must exist first, unless the
+ * registry runs in the open mode that creates them on first push.
+ */
+export async function imageForPush(context: RegistryContext, name: string): Promise<ImageRecord> {
+  const parsed = parseImageName(name);
+  const { catalog } = context.metadata;
+  const existing = await catalog.findImage(name);
+  if (existing) return existing;
+  const now = context.clock.now();
+  if (context.autoCreateRepositories) {
+    await catalog.ensureRepository(parsed.project, parsed.repository, now);
+  } else if (!(await catalog.repositoryExists(parsed.project, parsed.repository))) {
+    throw notFound();
+  }
+  return catalog.ensureImage(parsed.project, parsed.repository, name, now);
+}

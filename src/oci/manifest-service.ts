@@ -1,0 +1,120 @@
+import type { ManifestRecord } from '../db/metadata.js';
+import { RegistryError } from '../errors/registry-error.js';
+import { LruCache } from '../lib/lru-cache.js';
+import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
+import { imageForPull, imageForPush } from './image-resolver.js';
+import { parseManifest } from './manifest.js';
+import { assertTag } from './names.js';
+import type { RegistryContext } from './registry-context.js';
+
+export type Reference = { digest: string } | { tag: string };
+
+/** A path's `<reference>` is a digest when it has the shape of one, a tag otherwise. */
+export function parseReference(text: string): Reference {
+  return looksLikeDigest(text) ? { digest: parseDigest(text).value } : { tag: assertTag(text) };
+}
+
+export interface StoredManifest {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly subjectDigest: string | undefined;
+}
+
+/** Manifests are content-addressed, so a cached copy never goes stale whichever instance wrote it. */
+const manifestCacheBytes = 64 * 1024 * 1024;
+
+export class ManifestService {
+  private readonly cache = new LruCache<Buffer>(manifestCacheBytes);
+
+  constructor(private readonly context: RegistryContext) {}
+
+  async find(name: string, referenceText: string): Promise<ManifestRecord> {
+    const reference = parseReference(referenceText);
+    const found = await this.context.metadata.content.findManifest(name, reference);
+    if (found) return found;
+    await imageForPull(this.context, name);
+    const what = 'tag' in reference ? `tag ${reference.tag}` : reference.digest;
+    throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${what} is not in ${name}`);
+  }
+
+  async bytes(manifest: ManifestRecord): Promise<Buffer> {
+    const cached = this.cache.get(manifest.digest);
+    if (cached) return cached;
+    const bytes = await this.context.blobs.readAll(manifest.digest);
+    this.cache.set(manifest.digest, bytes);
+    return bytes;
+  }
+
+  async put(
+    name: string,
+    referenceText: string,
+    contentType: string | undefined,
+    body: Buffer,
+  ): Promise<StoredManifest> {
+    const reference = parseReference(referenceText);
+    const parsed = parseManifest(body, contentType);
+    let digest = parsed.digest;
+    if ('digest' in reference) {
+      const algorithm = parseDigest(reference.digest).algorithm;
+      digest = algorithm === 'sha256' ? parsed.digest : digestOf(body, algorithm);
+      if (digest !== reference.digest) {
+        throw new RegistryError(
+          'DIGEST_INVALID',
+          `manifest has digest ${digest}, not the ${reference.digest} in the URL`,
+        );
+      }
+    }
+    const image = await imageForPush(this.context, name);
+    const { content } = this.context.metadata;
+    const missing = [
+      ...(await content.missingBlobs(
+        image.id,
+        parsed.blobs.map((d) => d.digest),
+      )),
+      ...(await content.missingManifests(
+        image.id,
+        parsed.manifests.map((d) => d.digest),
+      )),
+    ];
+    if (missing.length > 0) {
+      throw new RegistryError(
+        'MANIFEST_BLOB_UNKNOWN',
+        `manifest references ${missing.length === 1 ? 'a blob or manifest' : `${missing.length} blobs or manifests`} not pushed to ${name}: ${missing.join(', ')}`,
+        { detail: { digests: missing } },
+      );
+    }
+    // Bytes first, then metadata: a crash in between leaves an unreferenced blob, never a dangling manifest.
+    await this.context.blobs.put(digest, body);
+    this.cache.set(digest, body);
+    await content.putManifest(
+      image.id,
+      {
+        digest,
+        mediaType: parsed.mediaType,
+        size: body.length,
+        artifactType: parsed.artifactType,
+        annotations: parsed.annotations,
+        subjectDigest: parsed.subject?.digest,
+        references: [...parsed.blobs, ...parsed.manifests].map((d) => d.digest),
+      },
+      'tag' in reference ? reference.tag : undefined,
+      this.context.clock.now(),
+    );
+    return { digest, mediaType: parsed.mediaType, subjectDigest: parsed.subject?.digest };
+  }
+
+  /** By digest, deletes the manifest and its tags; by tag, deletes only the tag. */
+  async delete(name: string, referenceText: string): Promise<void> {
+    const reference = parseReference(referenceText);
+    const image = await imageForPull(this.context, name);
+    const { content } = this.context.metadata;
+    const deleted =
+      'digest' in reference
+        ? await content.deleteManifest(image.id, reference.digest)
+        : await content.deleteTag(image.id, reference.tag);
+    if (!deleted) {
+      const what = 'tag' in reference ? `tag ${reference.tag}` : reference.digest;
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${what} is not in ${name}`);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { RegistryError } from '../errors/registry-error.js';
+
+/**
+ * Repository names are `PROJECT/REPOSITORY/IMAGE` (IMAGE may contain `/`). PROJECT and REPOSITORY
+ * are IDs; every component must also satisfy the OCI name grammar.
+ */
+export interface ImageName {
+  readonly project: string;
+  readonly repository: string;
+  readonly image: string;
+  /** The full OCI repository name. */
+  readonly full: string;
+}
+
+const ociComponent = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+export const resourceId = /^[a-z][a-z0-9-]{0,62}$/;
+const maxNameLength = 255;
+
+export function parseImageName(full: string): ImageName {
+  if (full.length > maxNameLength) {
+    throw new RegistryError('NAME_INVALID', `repository name is longer than ${maxNameLength} characters`);
+  }
+  const parts = full.split('/');
+  const bad = parts.find((part) => !ociComponent.test(part));
+  if (bad !== undefined) {
+    throw new RegistryError(
+      'NAME_INVALID',
+      `invalid repository name "${full}": component "${bad}" must be lowercase letters and digits, separated by ".", "_", "__" or "-"`,
+    );
+  }
+  const [project = '', repository = '', ...rest] = parts;
+  if (rest.length === 0) {
+    throw new RegistryError(
+      'NAME_INVALID',
+      `invalid repository name "${full}": names are PROJECT/REPOSITORY/IMAGE, e.g. my-project/backend/api-server`,
+    );
+  }
+  for (const [kind, id] of [
+    ['project', project],
+    ['repository', repository],
+  ] as const) {
+    if (!resourceId.test(id)) {
+      throw new RegistryError(
+        'NAME_INVALID',
+        `invalid ${kind} ID "${id}" in "${full}": IDs are lowercase letters, digits and hyphens, starting with a letter`,
+      );
+    }
+  }
+  return { project, repository, image: rest.join('/'), full };
+}
+
+const tagShape = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+
+export function assertTag(tag: string): string {
+  if (!tagShape.test(tag)) {
+    throw new RegistryError(
+      'TAG_INVALID',
+      `invalid tag "${tag.slice(0, 140)}": up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"`,
+    );
+  }
+  return tag;
+}

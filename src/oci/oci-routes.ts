@@ -1,0 +1,285 @@
+import { pipeline } from 'node:stream/promises';
+import { RegistryError } from '../errors/registry-error.js';
+import { contentLength, type Headers, hasBody, readLimited, send, sendJson } from '../server/http.js';
+import type { Handler, RequestContext, Route } from '../server/router.js';
+import { BlobService, parseByteRange } from './blob-service.js';
+import { ListingService, parsePageRequest } from './listing-service.js';
+import { maxManifestBytes } from './manifest.js';
+import { ManifestService } from './manifest-service.js';
+import { parseImageName } from './names.js';
+import type { RegistryContext } from './registry-context.js';
+import { parseContentRange, UploadService, type UploadState } from './upload-service.js';
+
+/** Names may contain `/`, so routes are anchored on the fixed segments after them. */
+const name = '(?<name>[^?#]+?)';
+
+/** Whether the caller may read another image (for mounts and the catalog); the auth layer supplies it. */
+export type ReadCheck = (req: RequestContext['req'], name: string) => Promise<boolean>;
+
+export interface OciServices {
+  readonly blobs: BlobService;
+  readonly uploads: UploadService;
+  readonly manifests: ManifestService;
+  readonly listings: ListingService;
+}
+
+export function createOciServices(context: RegistryContext): OciServices {
+  return {
+    blobs: new BlobService(context),
+    uploads: new UploadService(context),
+    manifests: new ManifestService(context),
+    listings: new ListingService(context),
+  };
+}
+
+/** The OCI Distribution Spec v1.1 endpoints under /v2/. */
+export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
+  const { blobs, uploads, manifests, listings } = services;
+
+  const imageName = ({ params }: RequestContext) => {
+    const value = params.name ?? '';
+    // Percent-encoding has no place in a name: refusing it here stops `%2F` and `%2E%2E` tricks.
+    parseImageName(value);
+    return value;
+  };
+
+  const uploadLocation = (image: string, upload: UploadState) => ({
+    Location: `/v2/${image}/blobs/uploads/${upload.id}`,
+    'Docker-Upload-UUID': upload.id,
+    Range: `0-${Math.max(upload.size - 1, 0)}`,
+    'Content-Length': 0,
+  });
+
+  const blobCreated = (image: string, digest: string) => ({
+    Location: `/v2/${image}/blobs/${digest}`,
+    'Docker-Content-Digest': digest,
+    'Content-Length': 0,
+  });
+
+  const getBlob: Handler = async (context) => {
+    const { req, res, params } = context;
+    const blob = await blobs.stat(imageName(context), params.digest ?? '');
+    const range = parseByteRange(req.headers.range, blob.size);
+    const headers = {
+      'Content-Type': 'application/octet-stream',
+      'Docker-Content-Digest': blob.digest,
+      ETag: `"${blob.digest}"`,
+      'Accept-Ranges': 'bytes',
+      'Cache-Control': 'max-age=31536000',
+    };
+    if (req.method === 'HEAD') {
+      send(res, 200, { ...headers, 'Content-Length': blob.size });
+      return;
+    }
+    const stream = await blobs.open(blob, range);
+    if (range) {
+      res.writeHead(206, {
+        ...headers,
+        'Content-Length': range.end - range.start + 1,
+        'Content-Range': `bytes ${range.start}-${range.end}/${blob.size}`,
+      });
+    } else {
+      res.writeHead(200, { ...headers, 'Content-Length': blob.size });
+    }
+    await pipeline(stream, res);
+  };
+
+  const startUpload: Handler = async (context) => {
+    const { req, res, query } = context;
+    const image = imageName(context);
+    const digest = query.get('digest');
+    const mount = query.get('mount');
+    if (mount !== null) {
+      const from = query.get('from') ?? undefined;
+      if (await uploads.mount(image, mount, from, (source) => canRead(req, source))) {
+        send(res, 201, blobCreated(image, mount));
+        return;
+      }
+    } else if (digest !== null) {
+      const stored = await uploads.uploadWhole(image, digest, req);
+      send(res, 201, blobCreated(image, stored));
+      return;
+    }
+    const upload = await uploads.start(image);
+    send(res, 202, uploadLocation(image, upload));
+  };
+
+  const uploadStatus: Handler = async (context) => {
+    const upload = await uploads.status(imageName(context), context.params.id ?? '');
+    send(context.res, 204, uploadLocation(imageName(context), upload));
+  };
+
+  const appendChunk: Handler = async (context) => {
+    const { req, res, params } = context;
+    const image = imageName(context);
+    const header = req.headers['content-range'];
+    const range = header === undefined ? undefined : parseContentRange(header);
+    const upload = await uploads.append(image, params.id ?? '', range, contentLength(req), req);
+    send(res, 202, uploadLocation(image, upload));
+  };
+
+  const finishUpload: Handler = async (context) => {
+    const { req, res, params, query } = context;
+    const image = imageName(context);
+    const digest = query.get('digest');
+    if (digest === null) {
+      throw new RegistryError('DIGEST_INVALID', 'finishing an upload needs ?digest=ALGORITHM:HEX');
+    }
+    const header = req.headers['content-range'];
+    const range = header === undefined ? undefined : parseContentRange(header);
+    const body = hasBody(req) ? req : undefined;
+    const stored = await uploads.finish(image, params.id ?? '', digest, range, body, contentLength(req));
+    send(res, 201, blobCreated(image, stored));
+  };
+
+  const getManifest: Handler = async (context) => {
+    const { req, res, params } = context;
+    const manifest = await manifests.find(imageName(context), params.reference ?? '');
+    const headers = {
+      'Content-Type': manifest.mediaType,
+      'Docker-Content-Digest': manifest.digest,
+      ETag: `"${manifest.digest}"`,
+      'Content-Length': manifest.size,
+    };
+    if (req.method === 'HEAD') {
+      send(res, 200, headers);
+      return;
+    }
+    send(res, 200, headers, await manifests.bytes(manifest));
+  };
+
+  const putManifest: Handler = async (context) => {
+    const { req, res, params } = context;
+    const image = imageName(context);
+    const body = await readLimited(req, maxManifestBytes, 'manifest');
+    const stored = await manifests.put(image, params.reference ?? '', req.headers['content-type'], body);
+    send(res, 201, {
+      Location: `/v2/${image}/manifests/${stored.digest}`,
+      'Docker-Content-Digest': stored.digest,
+      'Content-Length': 0,
+      ...(stored.subjectDigest ? { 'OCI-Subject': stored.subjectDigest } : {}),
+    });
+  };
+
+  const pageLink = (path: string, n: number | undefined, last: string | undefined) =>
+    `<${path}?${new URLSearchParams({ ...(n === undefined ? {} : { n: String(n) }), last: last ?? '' })}>; rel="next"`;
+
+  return [
+    {
+      name: 'base',
+      pattern: /^\/v2\/?$/,
+      methods: {
+        GET: { action: 'none', handler: async ({ res }) => sendJson(res, 200, {}) },
+        HEAD: { action: 'none', handler: async ({ res }) => send(res, 200, { 'Content-Length': 2 }) },
+      },
+    },
+    {
+      name: 'catalog',
+      pattern: /^\/v2\/_catalog$/,
+      methods: {
+        GET: {
+          action: 'catalog',
+          handler: async ({ req, res, query }) => {
+            const request = parsePageRequest(query.get('n'), query.get('last'));
+            const page = await listings.catalog(request, (image) => canRead(req, image));
+            const headers: Headers = page.more
+              ? { Link: pageLink('/v2/_catalog', request.n, page.items.at(-1)) }
+              : {};
+            sendJson(res, 200, { repositories: page.items }, headers);
+          },
+        },
+      },
+    },
+    {
+      name: 'tags',
+      pattern: new RegExp(`^/v2/${name}/tags/list$`),
+      methods: {
+        GET: {
+          action: 'pull',
+          handler: async (context) => {
+            const image = imageName(context);
+            const request = parsePageRequest(context.query.get('n'), context.query.get('last'));
+            const page = await listings.tags(image, request);
+            const headers: Headers = page.more
+              ? { Link: pageLink(`/v2/${image}/tags/list`, request.n, page.items.at(-1)) }
+              : {};
+            sendJson(context.res, 200, { name: image, tags: page.items }, headers);
+          },
+        },
+      },
+    },
+    {
+      name: 'manifest',
+      pattern: new RegExp(`^/v2/${name}/manifests/(?<reference>[^/]+)$`),
+      methods: {
+        GET: { action: 'pull', handler: getManifest },
+        HEAD: { action: 'pull', handler: getManifest },
+        PUT: { action: 'push', handler: putManifest },
+        DELETE: {
+          action: 'delete',
+          handler: async (context) => {
+            await manifests.delete(imageName(context), context.params.reference ?? '');
+            send(context.res, 202, { 'Content-Length': 0 });
+          },
+        },
+      },
+    },
+    {
+      name: 'upload-start',
+      pattern: new RegExp(`^/v2/${name}/blobs/uploads/?$`),
+      methods: { POST: { action: 'push', handler: startUpload } },
+    },
+    {
+      name: 'upload',
+      pattern: new RegExp(`^/v2/${name}/blobs/uploads/(?<id>[^/]+)$`),
+      methods: {
+        GET: { action: 'push', handler: uploadStatus },
+        PATCH: { action: 'push', handler: appendChunk },
+        PUT: { action: 'push', handler: finishUpload },
+        DELETE: {
+          action: 'push',
+          handler: async (context) => {
+            await uploads.cancel(imageName(context), context.params.id ?? '');
+            send(context.res, 204, {});
+          },
+        },
+      },
+    },
+    {
+      name: 'blob',
+      pattern: new RegExp(`^/v2/${name}/blobs/(?<digest>[^/]+)$`),
+      methods: {
+        GET: { action: 'pull', handler: getBlob },
+        HEAD: { action: 'pull', handler: getBlob },
+        DELETE: {
+          action: 'delete',
+          handler: async (context) => {
+            await blobs.delete(imageName(context), context.params.digest ?? '');
+            send(context.res, 202, { 'Content-Length': 0 });
+          },
+        },
+      },
+    },
+    {
+      name: 'referrers',
+      pattern: new RegExp(`^/v2/${name}/referrers/(?<digest>[^/]+)$`),
+      methods: {
+        GET: {
+          action: 'pull',
+          handler: async (context) => {
+            const artifactType = context.query.get('artifactType') ?? undefined;
+            const index = await listings.referrers(
+              imageName(context),
+              context.params.digest ?? '',
+              artifactType,
+            );
+            sendJson(context.res, 200, index, {
+              'Content-Type': index.mediaType,
+              ...(artifactType ? { 'OCI-Filters-Applied': 'artifactType' } : {}),
+            });
+          },
+        },
+      },
+    },
+  ];
+}

@@ -1,0 +1,264 @@
+import type { Hash } from 'node:crypto';
+import type { UploadSession } from '../db/metadata.js';
+import { RegistryError } from '../errors/registry-error.js';
+import { KeyedLock } from '../lib/keyed-lock.js';
+import { UploadOffsetError } from '../storage/blob-store.js';
+import { createDigester, type Digest, parseDigest } from './digest.js';
+import { imageForPush } from './image-resolver.js';
+import type { RegistryContext } from './registry-context.js';
+
+const uploadIdShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** `Content-Range: START-END` as the distribution spec sends it (a `bytes ` prefix and `/TOTAL` are tolerated). */
+export interface ChunkRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export function parseContentRange(header: string): ChunkRange {
+  const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  const start = Number(match?.[1]);
+  const end = Number(match?.[2]);
+  if (!match || !Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) {
+    throw new RegistryError(
+      'BLOB_UPLOAD_INVALID',
+      `invalid Content-Range "${header}": expected START-END, e.g. 0-1023`,
+      {
+        status: 416,
+      },
+    );
+  }
+  return { start, end };
+}
+
+export interface UploadState {
+  readonly id: string;
+  /** Bytes stored so far. */
+  readonly size: number;
+}
+
+/** A running SHA-256 of an upload, so finishing a large upload does not read it back. */
+interface RunningDigest {
+  offset: number;
+  hash: Hash;
+}
+
+/**
+ * Blob uploads: monolithic, POST+PUT, chunked PATCH, status, cancel and cross-repository mount.
+ * Sessions live in the metadata store and bytes in the blob store, so any instance can continue an
+ * upload; the running digest is only a cache, rebuilt from the stored bytes when it is missing.
+ */
+export class UploadService {
+  private readonly running = new Map<string, RunningDigest>();
+  private readonly lock = new KeyedLock();
+
+  constructor(private readonly context: RegistryContext) {}
+
+  async start(name: string): Promise<UploadState> {
+    const image = await imageForPush(this.context, name);
+    const id = this.context.ids.next();
+    await this.context.blobs.createUpload(id);
+    await this.context.metadata.uploads.create({
+      id,
+      imageId: image.id,
+      imageName: name,
+      createdAt: this.context.clock.now(),
+    });
+    return { id, size: 0 };
+  }
+
+  /** `POST ?mount=&from=`: links a blob from another image the caller may read. False means "upload it". */
+  async mount(
+    name: string,
+    digestText: string,
+    from: string | undefined,
+    canRead: (from: string) => Promise<boolean>,
+  ) {
+    const digest = parseDigest(digestText);
+    if (from === undefined || from === name) return false;
+    const { catalog, content } = this.context.metadata;
+    const source = await catalog.findImage(from);
+    if (!source || !(await canRead(from)) || !(await content.isBlobLinked(source.id, digest.value)))
+      return false;
+    if ((await this.context.blobs.stat(digest.value)) === undefined) return false;
+    const target = await imageForPush(this.context, name);
+    await content.linkBlob(target.id, digest.value, this.context.clock.now());
+    return true;
+  }
+
+  /** `POST ?digest=` with the whole blob as the body. */
+  async uploadWhole(name: string, digestText: string, body: AsyncIterable<Buffer>): Promise<string> {
+    const digest = parseDigest(digestText);
+    const upload = await this.start(name);
+    return this.finish(name, upload.id, digest.value, undefined, body);
+  }
+
+  async status(name: string, id: string): Promise<UploadState> {
+    const session = await this.session(name, id);
+    return { id, size: await this.storedSize(session) };
+  }
+
+  async append(
+    name: string,
+    id: string,
+    range: ChunkRange | undefined,
+    contentLength: number | undefined,
+    body: AsyncIterable<Buffer>,
+  ): Promise<UploadState> {
+    const session = await this.session(name, id);
+    return this.lock.run(id, async () => ({
+      id,
+      size: await this.write(session, range, contentLength, body),
+    }));
+  }
+
+  /** `PUT ?digest=`: an optional last chunk, then the digest check and the move into place. */
+  async finish(
+    name: string,
+    id: string,
+    digestText: string,
+    range: ChunkRange | undefined,
+    body: AsyncIterable<Buffer> | undefined,
+    contentLength?: number,
+  ): Promise<string> {
+    const digest = parseDigest(digestText);
+    const session = await this.session(name, id);
+    return this.lock.run(id, async () => {
+      if (body) await this.write(session, range, contentLength, body);
+      const size = await this.storedSize(session);
+      const actual = await this.digestOf(session, digest);
+      if (actual !== digest.value) {
+        throw new RegistryError(
+          'DIGEST_INVALID',
+          `upload has digest ${actual}, not the ${digest.value} given`,
+          {
+            detail: { expected: digest.value, actual, size },
+          },
+        );
+      }
+      await this.context.blobs.commit(id, digest.value);
+      await this.context.metadata.content.linkBlob(session.imageId, digest.value, this.context.clock.now());
+      await this.context.metadata.uploads.delete(id);
+      this.running.delete(id);
+      return digest.value;
+    });
+  }
+
+  async cancel(name: string, id: string): Promise<void> {
+    await this.session(name, id);
+    await this.lock.run(id, () => this.discard(id));
+  }
+
+  /** Drops sessions older than `age` milliseconds, and stray upload files nobody references. */
+  async purge(ageMs: number): Promise<number> {
+    const before = new Date(this.context.clock.now().getTime() - ageMs);
+    const ids = new Set([
+      ...(await this.context.metadata.uploads.createdBefore(before)),
+      ...(await this.context.blobs.staleUploads(before)),
+    ]);
+    for (const id of ids) await this.lock.run(id, () => this.discard(id));
+    return ids.size;
+  }
+
+  private async discard(id: string): Promise<void> {
+    this.running.delete(id);
+    await this.context.blobs.deleteUpload(id);
+    await this.context.metadata.uploads.delete(id);
+  }
+
+  private async session(name: string, id: string): Promise<UploadSession> {
+    const session = uploadIdShape.test(id) ? await this.context.metadata.uploads.find(id) : undefined;
+    if (!session || session.imageName !== name) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id.slice(0, 64)} is unknown or has expired`);
+    }
+    return session;
+  }
+
+  private async storedSize(session: UploadSession): Promise<number> {
+    const size = await this.context.blobs.uploadSize(session.id);
+    if (size === undefined) {
+      throw new RegistryError(
+        'BLOB_UPLOAD_UNKNOWN',
+        `upload ${session.id} has no stored data; start a new upload`,
+      );
+    }
+    return size;
+  }
+
+  private async write(
+    session: UploadSession,
+    range: ChunkRange | undefined,
+    contentLength: number | undefined,
+    body: AsyncIterable<Buffer>,
+  ): Promise<number> {
+    const offset = await this.storedSize(session);
+    if (range) {
+      if (range.start !== offset) {
+        throw new RegistryError(
+          'BLOB_UPLOAD_INVALID',
+          `chunk starts at byte ${range.start} but the upload holds ${offset} bytes: send the chunk starting at ${offset}`,
+          { status: 416, headers: { Range: `0-${Math.max(offset - 1, 0)}` } },
+        );
+      }
+      if (contentLength !== undefined && contentLength !== range.end - range.start + 1) {
+        throw new RegistryError(
+          'SIZE_INVALID',
+          `Content-Range ${range.start}-${range.end} is ${range.end - range.start + 1} bytes but Content-Length is ${contentLength}`,
+        );
+      }
+    }
+    const running = await this.runningDigest(session.id, offset);
+    // The digest state is only trusted again once the write has completed without error.
+    this.running.delete(session.id);
+    const hashed = async function* () {
+      for await (const chunk of body) {
+        running.hash.update(chunk);
+        yield chunk;
+      }
+    };
+    try {
+      const size = await this.context.blobs.append(session.id, offset, hashed());
+      this.running.set(session.id, { offset: size, hash: running.hash });
+      return size;
+    } catch (error) {
+      if (error instanceof UploadOffsetError) {
+        throw new RegistryError(
+          'BLOB_UPLOAD_INVALID',
+          `upload was written concurrently; it now holds ${error.expected} bytes`,
+          {
+            status: 416,
+            headers: { Range: `0-${Math.max(error.expected - 1, 0)}` },
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** The running SHA-256 at `offset`, rebuilt from the stored bytes after a restart or on another instance. */
+  private async runningDigest(id: string, offset: number): Promise<RunningDigest> {
+    const cached = this.running.get(id);
+    if (cached && cached.offset === offset) return cached;
+    const hash = createDigester('sha256');
+    let read = 0;
+    for await (const chunk of await this.context.blobs.readUpload(id)) {
+      const piece = read + chunk.length > offset ? chunk.subarray(0, offset - read) : chunk;
+      hash.update(piece);
+      read += piece.length;
+      if (read >= offset) break;
+    }
+    return { offset, hash };
+  }
+
+  private async digestOf(session: UploadSession, digest: Digest): Promise<string> {
+    const size = await this.storedSize(session);
+    if (digest.algorithm === 'sha256') {
+      const running = await this.runningDigest(session.id, size);
+      this.running.set(session.id, running);
+      return `sha256:${running.hash.copy().digest('hex')}`;
+    }
+    const hash = createDigester(digest.algorithm);
+    for await (const chunk of await this.context.blobs.readUpload(session.id)) hash.update(chunk);
+    return `${digest.algorithm}:${hash.digest('hex')}`;
+  }
+}

@@ -1,0 +1,48 @@
+import type { Readable } from 'node:stream';
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Where blob bytes live. Content-addressed: one copy per digest for the whole instance, whatever
+ * repositories hold it. Uploads are staged under an ID and appear as blobs only through `commit`,
+ * after the caller has verified their digest. Everything OCI-specific (which repository may see
+ * which blob, digest verification) lives above this interface, so an object store can implement it.
+ */
+export interface BlobStore {
+  /** The size of a stored blob, or undefined when there is none. */
+  stat(digest: string): Promise<number | undefined>;
+  /** Streams a blob, or one range of it. */
+  read(digest: string, range?: ByteRange): Promise<Readable>;
+  /** Reads a small blob (a manifest) whole. */
+  readAll(digest: string): Promise<Buffer>;
+  /** Stores small content (a manifest) under its already-verified digest, atomically and durably. */
+  put(digest: string, bytes: Buffer): Promise<void>;
+  delete(digest: string): Promise<void>;
+
+  /** Bytes stored so far for an upload, or undefined when the upload does not exist. */
+  uploadSize(id: string): Promise<number | undefined>;
+  createUpload(id: string): Promise<void>;
+  /**
+   * Appends bytes at `offset`, which must equal the upload's current size. Returns the new size
+   * once the bytes are durable. Bytes received before a failure stay stored and count.
+   */
+  append(id: string, offset: number, chunks: AsyncIterable<Buffer>): Promise<number>;
+  /** Streams what an upload holds so far (to rebuild a digest after a restart). */
+  readUpload(id: string): Promise<Readable>;
+  /** Makes a verified upload the blob `digest`; if that blob exists already, the upload is dropped. */
+  commit(id: string, digest: string): Promise<void>;
+  deleteUpload(id: string): Promise<void>;
+  /** Uploads not written to since `before`, for purging abandoned sessions. */
+  staleUploads(before: Date): Promise<string[]>;
+}
+
+export class UploadOffsetError extends Error {
+  constructor(readonly expected: number) {
+    super(`upload is at offset ${expected}`);
+    this.name = 'UploadOffsetError';
+  }
+}

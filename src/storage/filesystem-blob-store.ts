@@ -1,0 +1,171 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { type BlobStore, type ByteRange, UploadOffsetError } from './blob-store.js';
+
+/** Disk calls cost about the same whatever their size here, so blob I/O moves in 1 MiB batches. */
+const ioChunkBytes = 1024 * 1024;
+
+/**
+ * Blobs on a local filesystem. Layout, drawn once:
+ *   ROOT/blobs/ALGORITHM/HEX[0:2]/HEX   committed blobs and manifests
+ *   ROOT/uploads/ID                     upload sessions in progress
+ * A blob appears only by rename from a fsynced upload file, so a crash leaves no partial blob.
+ */
+export class FilesystemBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(join(this.root, 'blobs'), { recursive: true });
+    await mkdir(join(this.root, 'uploads'), { recursive: true });
+  }
+
+  async stat(digest: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.blobPath(digest))).size;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async read(digest: string, range?: ByteRange): Promise<Readable> {
+    const handle = await open(this.blobPath(digest), 'r');
+    return handle.createReadStream({ highWaterMark: ioChunkBytes, start: range?.start, end: range?.end });
+  }
+
+  readAll(digest: string): Promise<Buffer> {
+    return readFile(this.blobPath(digest));
+  }
+
+  async put(digest: string, bytes: Buffer): Promise<void> {
+    const target = this.blobPath(digest);
+    if ((await this.stat(digest)) !== undefined) return;
+    const staging = join(
+      this.root,
+      'uploads',
+      `put-${process.pid}-${digest.replace(':', '-')}-${Math.random()}`,
+    );
+    const handle = await open(staging, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await this.moveIntoPlace(staging, target);
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.blobPath(digest), { force: true });
+  }
+
+  async uploadSize(id: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.uploadPath(id))).size;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async createUpload(id: string): Promise<void> {
+    const handle = await open(this.uploadPath(id), 'wx');
+    await handle.close();
+  }
+
+  async append(id: string, offset: number, chunks: AsyncIterable<Buffer>): Promise<number> {
+    const handle = await open(this.uploadPath(id), 'r+');
+    let position = offset;
+    try {
+      const { size } = await handle.stat();
+      if (size !== offset) throw new UploadOffsetError(size);
+      // One write in flight while the next batch is gathered, so the network and the disk overlap.
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      let inFlight: Promise<unknown> = Promise.resolve();
+      const flush = async () => {
+        await inFlight;
+        const buffers = batch;
+        const at = position;
+        position += batchBytes;
+        batch = [];
+        batchBytes = 0;
+        inFlight = handle.writev(buffers, at);
+      };
+      try {
+        for await (const chunk of chunks) {
+          batch.push(chunk);
+          batchBytes += chunk.length;
+          if (batchBytes >= ioChunkBytes) await flush();
+        }
+      } finally {
+        // Whatever arrived before a client hung up is kept: the client can resume after it.
+        if (batchBytes > 0) await flush();
+        await inFlight;
+        await handle.datasync();
+      }
+      return position;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async readUpload(id: string): Promise<Readable> {
+    return createReadStream(this.uploadPath(id), { highWaterMark: ioChunkBytes });
+  }
+
+  async commit(id: string, digest: string): Promise<void> {
+    const source = this.uploadPath(id);
+    if ((await this.stat(digest)) !== undefined) {
+      await unlink(source);
+      return;
+    }
+    await this.moveIntoPlace(source, this.blobPath(digest));
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    await rm(this.uploadPath(id), { force: true });
+  }
+
+  async staleUploads(before: Date): Promise<string[]> {
+    const directory = join(this.root, 'uploads');
+    const stale: string[] = [];
+    for (const name of await readdir(directory)) {
+      try {
+        const info = await stat(join(directory, name));
+        if (info.mtime < before) stale.push(name);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    return stale;
+  }
+
+  private async moveIntoPlace(source: string, target: string): Promise<void> {
+    const directory = dirname(target);
+    await mkdir(directory, { recursive: true });
+    await rename(source, target);
+    // The rename itself must survive a crash before the blob is referenced by any metadata.
+    const handle = await open(directory, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private blobPath(digest: string): string {
+    const [algorithm = '', hex = ''] = digest.split(':');
+    return join(this.root, 'blobs', algorithm, hex.slice(0, 2), hex);
+  }
+
+  private uploadPath(id: string): string {
+    return join(this.root, 'uploads', id);
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
