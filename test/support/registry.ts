@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { loadServeConfig, type ServeOverrides } from '../../src/config/config.js';
+import { type RunningRegistry, startRegistry } from '../../src/server/app.js';
+import { tempDir } from './temp.js';
+
+export interface TestRegistry {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly registry: RunningRegistry;
+  close(): Promise<void>;
+}
+
+/** The real registry, in this process, on a free loopback port, with its own data directory. */
+export async function startTestRegistry(overrides: ServeOverrides = {}): Promise<TestRegistry> {
+  const dir = overrides.dataDir ? undefined : await tempDir();
+  const dataDir = overrides.dataDir ?? (dir?.path as string);
+  const config = loadServeConfig(undefined, { port: 0, logLevel: 'silent', ...overrides, dataDir }, {});
+  const registry = await startRegistry(config);
+  return {
+    url: registry.url,
+    dataDir,
+    registry,
+    async close() {
+      await registry.close();
+      await dir?.remove();
+    },
+  };
+}
+
+export const mistriveBin = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+
+export interface Daemon {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Everything the daemon wrote to stderr so far (its structured log). */
+  stderr(): string;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+}
+
+/** `mistrive serve` as its own process (the built CLI), ready once it prints its listening line. */
+export async function startDaemon(dataDir: string, extraArgs: string[] = []): Promise<Daemon> {
+  const child = spawn(
+    process.execPath,
+    [mistriveBin, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`daemon not ready in 15 s:\n${stdout}\n${stderr}`)),
+      15_000,
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited with ${code} before it was ready:\n${stdout}\n${stderr}`));
+    });
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    url,
+    process: child,
+    stderr: () => stderr,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
