@@ -48,6 +48,11 @@ export default class Serve extends Command {
       throw error;
     }
     const registry = await startRegistry(config);
+    if (registry.admin.outcome === 'created' && registry.admin.generated) {
+      // Shown once, on stdout and never in the log: it is stored only as a hash.
+      this.log(`Created the administrator account: login "admin", password ${registry.admin.password}`);
+      this.log('Keep it safe: it is not shown again (set MISTRIVE_ADMIN_PASSWORD to choose it instead).');
+    }
     this.log(`Mistrive registry listening on ${registry.url} (data in ${config.dataDir})`);
     await new Promise<void>((resolve) => {
       const stop = (signal: NodeJS.Signals) => {

@@ -17,6 +17,47 @@ const duration = z.string().transform((text, context) => {
   return Number(match[1]) * durationUnits[match[2] as keyof typeof durationUnits];
 });
 
+/** Vulnerability scanning with Trivy; which repositories are scanned is a per-repository setting. */
+const scanningSchema = z
+  .object({
+    /** Scans this instance runs at once; 0 leaves the queue to other instances. */
+    workers: z.number().int().min(0).max(64).default(1),
+    /** A scan still running after this long is stopped and counts as a failed attempt. */
+    timeout: duration.default(10 * 60_000),
+    /** Attempts per scan when Trivy fails, crashes or times out (failures that may pass). */
+    maxAttempts: z.number().int().min(1).max(20).default(3),
+    /** The wait before the second attempt; it doubles for each attempt after that. */
+    retryBackoff: duration.default(30_000),
+    /** How often idle workers look for queued scans (pushes to this instance wake them at once). */
+    pollInterval: duration.default(5_000),
+    /** A running scan holds its job this long between renewals; a stopped instance's jobs are retaken after it. */
+    lease: duration.default(60_000),
+    /** Where image layouts are assembled for Trivy; on the blobs' filesystem, so blobs are hard-linked. */
+    workDir: z.string().optional(),
+    trivy: z
+      .object({
+        /** The Trivy program: a path, or a name looked up on PATH. */
+        path: z.string().min(1).default('trivy'),
+        /** A Trivy server (`trivy server`): scan in client/server mode, the database lives there. */
+        server: z.url().optional(),
+        /** `--cache-dir`: Trivy's database and cache. */
+        cacheDir: z.string().optional(),
+        /** `--skip-db-update`: use the database already in the cache dir. */
+        skipDbUpdate: z.boolean().default(false),
+        /** `--offline-scan`: no network requests during the scan. */
+        offlineScan: z.boolean().default(false),
+        /** `--db-repository`: a mirror of the vulnerability database (an OCI repository). */
+        dbRepository: z.string().min(1).optional(),
+        /** Any further arguments for `trivy image`. */
+        extraArgs: z.array(z.string()).default([]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ScanningConfig = z.infer<typeof scanningSchema>;
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -32,16 +73,38 @@ const configSchema = z
         purgeEvery: duration.default(3_600_000),
       })
       .strict()
-      .default({ purgeAfter: 24 * 3_600_000, purgeEvery: 3_600_000 }),
+      .prefault({}),
     /** How long shutdown waits for requests in flight before closing their connections. */
     shutdownGrace: duration.default(10_000),
+    /** The URL clients reach this registry at, when a proxy sits in front; else taken from each request's Host. */
+    publicUrl: z.url().optional(),
+    auth: z
+      .object({
+        /** The `service` of the Docker token flow, and the audience of registry tokens. */
+        service: z.string().min(1).default('mistrive'),
+        registryTokenTtl: duration.default(5 * 60_000),
+        accessTokenTtl: duration.default(60 * 60_000),
+        refreshTokenTtl: duration.default(30 * 86_400_000),
+        /** Failed password checks allowed per account, and per client address, in `failureWindow`. */
+        failuresPerAccount: z.number().int().positive().default(5),
+        failuresPerClient: z.number().int().positive().default(20),
+        failureWindow: duration.default(15 * 60_000),
+      })
+      .strict()
+      .prefault({}),
+    scanning: scanningSchema.prefault({}),
   })
   .strict();
 
-export type ServeConfig = z.infer<typeof configSchema> & { dataDir: string };
+export type ServeConfig = z.infer<typeof configSchema> & {
+  dataDir: string;
+  /** From MISTRIVE_ADMIN_PASSWORD only: a secret never belongs in a config file. */
+  adminPassword: string | undefined;
+};
 
 export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDir' | 'logLevel'>> & {
   autoCreateRepositories?: boolean;
+  scanning?: z.input<typeof scanningSchema>;
 };
 
 export class ConfigError extends Error {
@@ -87,5 +150,6 @@ export function loadServeConfig(
   return {
     ...result.data,
     dataDir: resolve(result.data.dataDir ?? env.MISTRIVE_DATA_DIR ?? defaultDataDir(env)),
+    adminPassword: env.MISTRIVE_ADMIN_PASSWORD || undefined,
   };
 }

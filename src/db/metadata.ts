@@ -1,3 +1,8 @@
+import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from './identity.js';
+import type { OAuthStore } from './oauth.js';
+import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
+import type { ScanStore } from './scans.js';
+
 /**
  * Metadata contracts, split by role. They return promises although SQLite answers synchronously,
  * so that a networked database implements them without changing a caller.
@@ -32,8 +37,12 @@ export interface NewManifest extends Omit<ManifestRecord, 'createdAt'> {
 
 /** Projects, repositories and the images inside them. */
 export interface CatalogStore {
+  /** The organization a project belongs to, or undefined when there is no such project. */
+  projectOrganization(project: string): Promise<string | undefined>;
   /** True when the project and the repository both exist. */
   repositoryExists(project: string, repository: string): Promise<boolean>;
+  /** Whether images pushed to the repository are scanned for vulnerabilities; false when it does not exist. */
+  repositoryScanning(project: string, repository: string): Promise<boolean>;
   /** Creates the project and repository when missing (only in the open mode for throwaway registries). */
   ensureRepository(project: string, repository: string, at: Date): Promise<void>;
   findImage(name: string): Promise<ImageRecord | undefined>;
@@ -59,7 +68,17 @@ export interface ContentStore {
   /** The subset of `digests` that are not manifests of the image. */
   missingManifests(imageId: number, digests: readonly string[]): Promise<string[]>;
   /** Stores a manifest and, in the same transaction, points `tag` at it. */
-  putManifest(imageId: number, manifest: NewManifest, tag: string | undefined, at: Date): Promise<void>;
+  /**
+   * With `keepExistingTag` (immutable tags), a tag that already points at another manifest is left
+   * alone and nothing is stored: returns false. The check and the write are one transaction.
+   */
+  putManifest(
+    imageId: number,
+    manifest: NewManifest,
+    tag: string | undefined,
+    at: Date,
+    options?: { keepExistingTag?: boolean },
+  ): Promise<boolean>;
   /** Deletes a manifest and every tag pointing at it. */
   deleteManifest(imageId: number, digest: string): Promise<boolean>;
   deleteTag(imageId: number, tag: string): Promise<boolean>;
@@ -87,5 +106,15 @@ export interface MetadataStore {
   readonly catalog: CatalogStore;
   readonly content: ContentStore;
   readonly uploads: UploadStore;
+  readonly users: UserStore;
+  readonly serviceAccounts: ServiceAccountStore;
+  readonly iam: IamStore;
+  readonly revocations: RevocationStore;
+  readonly oauth: OAuthStore;
+  readonly organizations: OrganizationStore;
+  readonly projects: ProjectStore;
+  readonly repositories: RepositoryStore;
+  readonly images: ImageStore;
+  readonly scans: ScanStore;
   close(): Promise<void>;
 }

@@ -23,6 +23,20 @@ export const errorCatalogue = {
   RANGE_INVALID: { status: 416, message: 'requested range not satisfiable' },
   TAG_INVALID: { status: 400, message: 'invalid tag' },
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
+  INVALID_ARGUMENT: { status: 400, message: 'invalid argument' },
+  NOT_FOUND: { status: 404, message: 'not found' },
+  ALREADY_EXISTS: { status: 409, message: 'already exists' },
+  FAILED_PRECONDITION: { status: 409, message: 'the resource is not in a state that allows this' },
+  // OAuth 2.0 (RFC 6749 §5.2, RFC 8628 §3.5): the OAuth endpoints render these as {"error": code in lower case}.
+  INVALID_CLIENT: { status: 401, message: 'unknown client' },
+  INVALID_GRANT: { status: 400, message: 'the grant is invalid, expired, revoked or was issued to another client' },
+  INVALID_SCOPE: { status: 400, message: 'the requested scope is unknown or exceeds what was granted' },
+  UNSUPPORTED_GRANT_TYPE: { status: 400, message: 'unsupported grant type' },
+  UNSUPPORTED_RESPONSE_TYPE: { status: 400, message: 'unsupported response type' },
+  AUTHORIZATION_PENDING: { status: 400, message: 'the user has not approved the request yet' },
+  SLOW_DOWN: { status: 400, message: 'polling too fast' },
+  EXPIRED_TOKEN: { status: 400, message: 'the device code has expired' },
+  ACCESS_DENIED: { status: 400, message: 'the user denied the request' },
   UNKNOWN: { status: 500, message: 'unknown error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

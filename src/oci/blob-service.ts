@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors/registry-error.js';
 import type { ByteRange } from '../storage/blob-store.js';
 import { parseDigest } from './digest.js';
-import { imageForPull, imageForPush } from './image-resolver.js';
+import { imageForPull } from './image-resolver.js';
 import type { RegistryContext } from './registry-context.js';
 
 export interface BlobInfo {
@@ -58,7 +58,8 @@ export class BlobService {
   /** Removes the blob from the image; the bytes stay while other images hold them. */
   async delete(name: string, digestText: string): Promise<void> {
     const digest = parseDigest(digestText).value;
-    const image = await imageForPush(this.context, name);
+    // Looked up, never created: a delete must not leave an empty image behind.
+    const image = await imageForPull(this.context, name);
     if (!(await this.context.metadata.content.unlinkBlob(image.id, digest))) {
       throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in ${name}`);
     }

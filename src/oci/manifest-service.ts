@@ -3,8 +3,9 @@ import { RegistryError } from '../errors/registry-error.js';
 import { LruCache } from '../lib/lru-cache.js';
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
 import { imageForPull, imageForPush } from './image-resolver.js';
+import { immutableTagRefusal, tagsAreImmutable } from './immutable-tags.js';
 import { parseManifest } from './manifest.js';
-import { assertTag } from './names.js';
+import { assertTag, parseImageName } from './names.js';
 import type { RegistryContext } from './registry-context.js';
 
 export type Reference = { digest: string } | { tag: string };
@@ -86,7 +87,10 @@ export class ManifestService {
     // Bytes first, then metadata: a crash in between leaves an unreferenced blob, never a dangling manifest.
     await this.context.blobs.put(digest, body);
     this.cache.set(digest, body);
-    await content.putManifest(
+    const tag = 'tag' in reference ? reference.tag : undefined;
+    const keepExistingTag =
+      tag !== undefined && (await tagsAreImmutable(this.context.metadata, parseImageName(name)));
+    const stored = await content.putManifest(
       image.id,
       {
         digest,
@@ -97,9 +101,11 @@ export class ManifestService {
         subjectDigest: parsed.subject?.digest,
         references: [...parsed.blobs, ...parsed.manifests].map((d) => d.digest),
       },
-      'tag' in reference ? reference.tag : undefined,
+      tag,
       this.context.clock.now(),
+      { keepExistingTag },
     );
+    if (!stored && tag !== undefined) throw immutableTagRefusal(parseImageName(name), { kind: 'move', tag });
     return { digest, mediaType: parsed.mediaType, subjectDigest: parsed.subject?.digest };
   }
 
@@ -108,6 +114,22 @@ export class ManifestService {
     const reference = parseReference(referenceText);
     const image = await imageForPull(this.context, name);
     const { content } = this.context.metadata;
+    if (await tagsAreImmutable(this.context.metadata, parseImageName(name))) {
+      if ('tag' in reference) {
+        if (await content.findManifest(name, reference)) {
+          throw immutableTagRefusal(parseImageName(name), { kind: 'delete', tag: reference.tag });
+        }
+      } else {
+        const tags = await this.context.metadata.images.tagsOf(image.id, reference.digest);
+        if (tags.length > 0) {
+          throw immutableTagRefusal(parseImageName(name), {
+            kind: 'delete-tagged',
+            digest: reference.digest,
+            tags,
+          });
+        }
+      }
+    }
     const deleted =
       'digest' in reference
         ? await content.deleteManifest(image.id, reference.digest)

@@ -20,6 +20,12 @@ export const indexManifestTypes: ReadonlySet<string> = new Set([
   mediaTypes.dockerManifestList,
 ]);
 
+/** Configs of runnable container images; any other config or `artifactType` marks an artifact. */
+export const imageConfigTypes: ReadonlySet<string> = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
+
 export const schema1Types: ReadonlySet<string> = new Set([
   mediaTypes.dockerSchema1,
   mediaTypes.dockerSchema1Signed,

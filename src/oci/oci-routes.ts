@@ -267,7 +267,8 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
         GET: {
           action: 'pull',
           handler: async (context) => {
-            const artifactType = context.query.get('artifactType') ?? undefined;
+            // An empty `artifactType=` filters nothing; treated as a filter it would hide every referrer.
+            const artifactType = context.query.get('artifactType') || undefined;
             const index = await listings.referrers(
               imageName(context),
               context.params.digest ?? '',

@@ -90,7 +90,13 @@ export class UploadService {
   async uploadWhole(name: string, digestText: string, body: AsyncIterable<Buffer>): Promise<string> {
     const digest = parseDigest(digestText);
     const upload = await this.start(name);
-    return this.finish(name, upload.id, digest.value, undefined, body);
+    try {
+      return await this.finish(name, upload.id, digest.value, undefined, body);
+    } catch (error) {
+      // The client never learnt this session's ID, so nobody could resume or cancel it.
+      await this.lock.run(upload.id, () => this.discard(upload.id));
+      throw error;
+    }
   }
 
   async status(name: string, id: string): Promise<UploadState> {
@@ -149,13 +155,17 @@ export class UploadService {
     await this.lock.run(id, () => this.discard(id));
   }
 
-  /** Drops sessions older than `age` milliseconds, and stray upload files nobody references. */
+  /**
+   * Drops sessions untouched for `age` milliseconds, and stray upload files nobody references. A
+   * session is judged by its last write, not its start: a long upload still receiving bytes is in use.
+   */
   async purge(ageMs: number): Promise<number> {
     const before = new Date(this.context.clock.now().getTime() - ageMs);
-    const ids = new Set([
-      ...(await this.context.metadata.uploads.createdBefore(before)),
-      ...(await this.context.blobs.staleUploads(before)),
-    ]);
+    const ids = new Set(await this.context.blobs.staleUploads(before));
+    for (const id of await this.context.metadata.uploads.createdBefore(before)) {
+      // An old session with no bytes stored at all cannot be resumed.
+      if ((await this.context.blobs.uploadSize(id)) === undefined) ids.add(id);
+    }
     for (const id of ids) await this.lock.run(id, () => this.discard(id));
     return ids.size;
   }

@@ -1,7 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { type AuthServices, createAuthServices } from '../auth/auth-services.js';
+import { type AdminBootstrap, bootstrapAdmin } from '../auth/bootstrap-admin.js';
+import { tokenRoutes } from '../auth/token-routes.js';
 import type { ServeConfig } from '../config/config.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
 import { type Clock, systemClock } from '../lib/clock.js';
@@ -10,12 +13,15 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
-import { createRequestListener } from './request-listener.js';
+import { answerMalformedRequest, createRequestListener } from './request-listener.js';
 
 export interface RunningRegistry {
   readonly url: string;
   readonly server: Server;
   readonly context: RegistryContext;
+  readonly auth: AuthServices;
+  /** What happened to the administrator account at start: a generated password is shown once. */
+  readonly admin: AdminBootstrap;
   /** Stops accepting connections, lets requests in flight finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -44,14 +50,34 @@ export async function startRegistry(
     logger,
     autoCreateRepositories: config.autoCreateRepositories,
   };
+  const auth = await createAuthServices(config, metadata, context.clock);
+  const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
   const services = createOciServices(context);
-  // Until identity and access land, every caller may read every image.
-  const routes = ociRoutes(services, async () => true);
+  const routes = [
+    ...tokenRoutes(auth.credentials, auth.registryTokens),
+    // Until identity and access land, every caller may read every image.
+    ...ociRoutes(services, async () => true),
+  ];
 
   const server = createServer(
     { keepAliveTimeout: 65_000, requestTimeout: 0 },
     createRequestListener(routes, logger),
   );
+  server.on('clientError', answerMalformedRequest);
+  // Responses not yet finished, so shutdown can end each keep-alive connection after its last
+  // response instead of waiting for the client to drop it (Go clients keep idle ones for 90 s).
+  const unfinished = new Set<ServerResponse>();
+  let stopping = false;
+  // Prepended: the route handler may write the response head before a later listener runs.
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) res.setHeader('Connection', 'close');
+    unfinished.add(res);
+    res.once('close', () => {
+      unfinished.delete(res);
+      // A response whose head went out before shutdown said keep-alive: its connection is idle now.
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -78,6 +104,8 @@ export async function startRegistry(
   const close = () => {
     closing ??= (async () => {
       clearInterval(purgeTimer);
+      stopping = true;
+      for (const res of unfinished) if (!res.headersSent) res.setHeader('Connection', 'close');
       const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGrace);
@@ -89,5 +117,5 @@ export async function startRegistry(
     return closing;
   };
 
-  return { url: `http://${host}:${address.port}`, server, context, close };
+  return { url: `http://${host}:${address.port}`, server, context, auth, admin, close };
 }

@@ -68,3 +68,20 @@ export async function readLimited(req: IncomingMessage, limit: number, what: str
   }
   return Buffer.concat(chunks, size);
 }
+
+const maxFormBytes = 64 * 1024;
+
+/** Reads an `application/x-www-form-urlencoded` body (OAuth requests, HTML forms). */
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      'expected a form body (Content-Type: application/x-www-form-urlencoded)',
+      {
+        status: 415,
+      },
+    );
+  }
+  return new URLSearchParams((await readLimited(req, maxFormBytes, 'form')).toString('utf8'));
+}

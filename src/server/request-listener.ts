@@ -1,5 +1,7 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { RegistryError } from '../errors/registry-error.js';
+import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { errorBody, RegistryError } from '../errors/registry-error.js';
 import type { Logger } from '../lib/logger.js';
 import { sendError } from './http.js';
 import { matchRoute, type Route } from './router.js';
@@ -14,7 +16,8 @@ const commonHeaders = { 'Docker-Distribution-API-Version': 'registry/2.0' };
 export function createRequestListener(routes: readonly Route[], logger: Logger): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
-    const url = req.url ?? '/';
+    // Servers must accept the absolute form `GET http://host/v2/` (RFC 9112 §3.2.2); only its path counts.
+    const url = (req.url ?? '/').replace(/^https?:\/\/[^/?#]*/i, '');
     const queryStart = url.indexOf('?');
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
     const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
@@ -66,4 +69,45 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
 function isClientGone(error: unknown, req: IncomingMessage): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+}
+
+/**
+ * Answers requests Node's HTTP parser refuses before any route sees them (a malformed
+ * Content-Length, a broken header line) with the OCI error body rather than a bare 400.
+ */
+export function answerMalformedRequest(error: NodeJS.ErrnoException, stream: Duplex): void {
+  const socket = stream as Socket;
+  // Bytes already written mean a response is under way: appending another would corrupt it.
+  if (socket.writable && socket.bytesWritten === 0) {
+    const refusal = refusalFor(error);
+    const body = errorBody(refusal);
+    const headers = {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      ...commonHeaders,
+      Connection: 'close',
+    };
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${head.join('')}\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+function refusalFor(error: NodeJS.ErrnoException & { reason?: string }): RegistryError {
+  switch (error.code) {
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return new RegistryError(
+        'SIZE_INVALID',
+        'invalid Content-Length: expected one whole number of bytes, and no Transfer-Encoding beside it',
+      );
+    case 'HPE_HEADER_OVERFLOW':
+      return new RegistryError('SIZE_INVALID', 'request headers are too large', { status: 431 });
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new RegistryError('UNKNOWN', 'the request did not arrive in time', { status: 408 });
+    default:
+      return new RegistryError('UNSUPPORTED', `malformed HTTP request: ${error.reason ?? error.message}`, {
+        status: 400,
+      });
+  }
 }

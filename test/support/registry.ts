@@ -5,6 +5,9 @@ import { loadServeConfig, type ServeOverrides } from '../../src/config/config.js
 import { type RunningRegistry, startRegistry } from '../../src/server/app.js';
 import { tempDir } from './temp.js';
 
+/** The administrator password every test registry and daemon is started with. */
+export const testAdminPassword = 'test-admin-password';
+
 export interface TestRegistry {
   readonly url: string;
   readonly dataDir: string;
@@ -16,7 +19,11 @@ export interface TestRegistry {
 export async function startTestRegistry(overrides: ServeOverrides = {}): Promise<TestRegistry> {
   const dir = overrides.dataDir ? undefined : await tempDir();
   const dataDir = overrides.dataDir ?? (dir?.path as string);
-  const config = loadServeConfig(undefined, { port: 0, logLevel: 'silent', ...overrides, dataDir }, {});
+  const config = loadServeConfig(
+    undefined,
+    { port: 0, logLevel: 'silent', ...overrides, dataDir },
+    { MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
+  );
   const registry = await startRegistry(config);
   return {
     url: registry.url,
@@ -34,6 +41,8 @@ export const mistriveBin = fileURLToPath(new URL('../../bin/run.js', import.meta
 export interface Daemon {
   readonly url: string;
   readonly process: ChildProcess;
+  /** Everything the daemon wrote to stdout so far (its ready line). */
+  stdout(): string;
   /** Everything the daemon wrote to stderr so far (its structured log). */
   stderr(): string;
   /** SIGTERM and wait for the exit code. */
@@ -47,7 +56,7 @@ export async function startDaemon(dataDir: string, extraArgs: string[] = []): Pr
   const child = spawn(
     process.execPath,
     [mistriveBin, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MISTRIVE_ADMIN_PASSWORD: testAdminPassword } },
   );
   let stdout = '';
   let stderr = '';
@@ -76,6 +85,7 @@ export async function startDaemon(dataDir: string, extraArgs: string[] = []): Pr
   return {
     url,
     process: child,
+    stdout: () => stdout,
     stderr: () => stderr,
     async stop() {
       child.kill('SIGTERM');

@@ -81,4 +81,121 @@ export const migrations: readonly string[] = [
   INSERT INTO organizations (id, display_name, created_at)
     VALUES ('default', 'Default organization', CAST(unixepoch('subsec') * 1000 AS INTEGER));
   `,
+  // Identity and access: users, service accounts and their keys, IAM bindings, OAuth state.
+  `
+  CREATE TABLE users (
+    login TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    admin INTEGER NOT NULL DEFAULT 0,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE service_accounts (
+    email TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    display_name TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX service_accounts_by_project ON service_accounts(project_id);
+  CREATE TABLE service_account_keys (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL REFERENCES service_accounts(email) ON DELETE CASCADE,
+    public_key TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX service_account_keys_by_email ON service_account_keys(email);
+  CREATE TABLE iam_bindings (
+    resource_kind TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    member TEXT NOT NULL,
+    role TEXT NOT NULL,
+    PRIMARY KEY (resource_kind, resource_id, member, role)
+  ) WITHOUT ROWID;
+  CREATE INDEX iam_bindings_by_member ON iam_bindings(member);
+  CREATE TABLE oauth_grants (
+    code_hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT '',
+    redirect_uri TEXT,
+    code_challenge TEXT,
+    user_code_hash TEXT UNIQUE,
+    interval_seconds INTEGER,
+    last_polled_at INTEGER,
+    subject TEXT,
+    status TEXT NOT NULL,
+    family_id TEXT,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX oauth_grants_by_expiry ON oauth_grants(expires_at);
+  CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    family_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT '',
+    access_token_id TEXT NOT NULL,
+    access_expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    revoked_at INTEGER,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX refresh_tokens_by_family ON refresh_tokens(family_id);
+  CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
+  CREATE TABLE revoked_access_tokens (
+    jti TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE web_sessions (
+    id_hash TEXT PRIMARY KEY,
+    login TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX web_sessions_by_expiry ON web_sessions(expires_at);
+  -- Vulnerability scans, by manifest digest: the queue (status, lease, retries) and the last result.
+  CREATE TABLE scans (
+    digest TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    queued_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    claimed_by TEXT,
+    lease_expires_at INTEGER,
+    scanned_at INTEGER,
+    scanner_version TEXT,
+    critical INTEGER,
+    high INTEGER,
+    medium INTEGER,
+    low INTEGER,
+    unknown INTEGER
+  );
+  CREATE INDEX scans_due ON scans(next_attempt_at) WHERE status = 'queued';
+  CREATE INDEX scans_leased ON scans(lease_expires_at) WHERE status = 'scanning';
+  CREATE TABLE scan_findings (
+    digest TEXT NOT NULL REFERENCES scans(digest) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    vulnerability_id TEXT NOT NULL,
+    pkg_name TEXT NOT NULL,
+    pkg_id TEXT,
+    installed_version TEXT NOT NULL,
+    fixed_version TEXT,
+    severity TEXT NOT NULL,
+    title TEXT,
+    description TEXT,
+    refs TEXT NOT NULL,
+    primary_url TEXT,
+    target TEXT NOT NULL,
+    class TEXT,
+    type TEXT,
+    PRIMARY KEY (digest, position)
+  ) WITHOUT ROWID;
+  `,
 ];

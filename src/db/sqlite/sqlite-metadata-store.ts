@@ -9,7 +9,25 @@ import type {
   UploadSession,
   UploadStore,
 } from '../metadata.js';
+import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from '../identity.js';
+import type { OAuthStore } from '../oauth.js';
+import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
+import type { ScanStore } from '../scans.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
+import {
+  SqliteIamStore,
+  SqliteRevocationStore,
+  SqliteServiceAccountStore,
+  SqliteUserStore,
+} from './identity-stores.js';
+import { SqliteOAuthStore } from './oauth-store.js';
+import {
+  SqliteImageStore,
+  SqliteOrganizationStore,
+  SqliteProjectStore,
+  SqliteRepositoryStore,
+} from './resource-stores.js';
+import { SqliteScanStore } from './sqlite-scan-store.js';
 
 interface ManifestRow {
   digest: string;
@@ -46,7 +64,11 @@ class SqliteCatalogStore implements CatalogStore {
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = {
+      projectOrganization: db.prepare('SELECT organization_id FROM projects WHERE id = ?').pluck(),
       repositoryExists: db.prepare('SELECT 1 FROM repositories WHERE project_id = ? AND id = ?').pluck(),
+      repositoryScanning: db
+        .prepare('SELECT scanning FROM repositories WHERE project_id = ? AND id = ?')
+        .pluck(),
       insertProject: db.prepare(
         "INSERT OR IGNORE INTO projects (id, organization_id, created_at, updated_at) VALUES (?, 'default', ?, ?)",
       ),
@@ -61,8 +83,16 @@ class SqliteCatalogStore implements CatalogStore {
     };
   }
 
+  async projectOrganization(project: string): Promise<string | undefined> {
+    return this.statements.projectOrganization.get(project) as string | undefined;
+  }
+
   async repositoryExists(project: string, repository: string): Promise<boolean> {
     return this.statements.repositoryExists.get(project, repository) !== undefined;
+  }
+
+  async repositoryScanning(project: string, repository: string): Promise<boolean> {
+    return this.statements.repositoryScanning.get(project, repository) === 1;
   }
 
   async ensureRepository(project: string, repository: string, at: Date): Promise<void> {
@@ -111,6 +141,7 @@ class SqliteContentStore implements ContentStore {
       insertReference: db.prepare(
         'INSERT OR IGNORE INTO manifest_references (image_id, manifest_digest, digest) VALUES (?, ?, ?)',
       ),
+      tagDigest: db.prepare('SELECT digest FROM tags WHERE image_id = ? AND name = ?').pluck(),
       upsertTag: db.prepare(
         `INSERT INTO tags (image_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (image_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
@@ -167,8 +198,13 @@ class SqliteContentStore implements ContentStore {
     manifest: NewManifest,
     tag: string | undefined,
     at: Date,
-  ): Promise<void> {
-    this.db.transaction(() => {
+    options: { keepExistingTag?: boolean } = {},
+  ): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (tag !== undefined && options.keepExistingTag) {
+        const current = this.statements.tagDigest.get(imageId, tag) as string | undefined;
+        if (current !== undefined && current !== manifest.digest) return false;
+      }
       this.statements.insertManifest.run(
         imageId,
         manifest.digest,
@@ -183,6 +219,7 @@ class SqliteContentStore implements ContentStore {
         this.statements.insertReference.run(imageId, manifest.digest, digest);
       }
       if (tag !== undefined) this.statements.upsertTag.run(imageId, tag, manifest.digest, at.getTime());
+      return true;
     })();
   }
 
@@ -247,11 +284,31 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly catalog: CatalogStore;
   readonly content: ContentStore;
   readonly uploads: UploadStore;
+  readonly users: UserStore;
+  readonly serviceAccounts: ServiceAccountStore;
+  readonly iam: IamStore;
+  readonly revocations: RevocationStore;
+  readonly oauth: OAuthStore;
+  readonly organizations: OrganizationStore;
+  readonly projects: ProjectStore;
+  readonly repositories: RepositoryStore;
+  readonly images: ImageStore;
+  readonly scans: ScanStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
     this.content = new SqliteContentStore(db);
     this.uploads = new SqliteUploadStore(db);
+    this.users = new SqliteUserStore(db);
+    this.serviceAccounts = new SqliteServiceAccountStore(db);
+    this.iam = new SqliteIamStore(db);
+    this.revocations = new SqliteRevocationStore(db);
+    this.oauth = new SqliteOAuthStore(db);
+    this.organizations = new SqliteOrganizationStore(db);
+    this.projects = new SqliteProjectStore(db);
+    this.repositories = new SqliteRepositoryStore(db);
+    this.images = new SqliteImageStore(db);
+    this.scans = new SqliteScanStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {

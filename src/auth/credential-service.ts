@@ -1,0 +1,112 @@
+import type { RevocationStore, ServiceAccountStore, UserStore } from '../db/identity.js';
+import { RegistryError } from '../errors/registry-error.js';
+import type { Clock } from '../lib/clock.js';
+import type { Caller } from '../iam/principals.js';
+import { verifyPassword } from './passwords.js';
+import { FailureRateLimiter, type RateLimit } from './rate-limiter.js';
+import { keyFileMatches, parseKeyFile, verifyAssertion } from './service-account-keys.js';
+import type { TokenSigner } from './token-signer.js';
+
+/** OAuth access tokens: what the CLI holds and `auth print-access-token` prints. */
+export const accessTokenAudience = 'mistrive';
+export const accessTokenType = 'at+jwt';
+
+/** The Basic usernames that carry something other than a password. */
+export const basicUsernames = {
+  accessToken: 'oauth2accesstoken',
+  keyJson: '_json_key',
+  keyBase64: '_json_key_base64',
+} as const;
+
+export interface CredentialDeps {
+  readonly users: UserStore;
+  readonly serviceAccounts: ServiceAccountStore;
+  readonly revocations: RevocationStore;
+  readonly signer: TokenSigner;
+  readonly clock: Clock;
+  readonly passwordLimits: { perAccount: RateLimit; perClient: RateLimit };
+}
+
+const badCredentials = () => new RegistryError('UNAUTHORIZED', 'invalid username or password');
+
+/** Turns whatever a client presents (password, access token, service-account key) into a caller. */
+export class CredentialService {
+  private readonly perAccount: FailureRateLimiter;
+  private readonly perClient: FailureRateLimiter;
+
+  constructor(private readonly deps: CredentialDeps) {
+    this.perAccount = new FailureRateLimiter(deps.passwordLimits.perAccount, deps.clock);
+    this.perClient = new FailureRateLimiter(deps.passwordLimits.perClient, deps.clock);
+  }
+
+  /** Basic credentials as Docker, skopeo and curl send them. Throws UNAUTHORIZED (or 429) when they fail. */
+  async basic(username: string, secret: string, client: string): Promise<Caller> {
+    let caller: Caller | undefined;
+    if (username === basicUsernames.accessToken) caller = await this.accessToken(secret);
+    else if (username === basicUsernames.keyJson || username === basicUsernames.keyBase64) {
+      caller = await this.keyFile(secret);
+    } else return this.password(username, secret, client);
+    if (!caller) throw badCredentials();
+    return caller;
+  }
+
+  /** A local user's login and password, rate limited per account and per client, checked in constant time. */
+  async password(login: string, password: string, client: string): Promise<Caller> {
+    const wait = Math.max(this.perAccount.retryAfter(login), this.perClient.retryAfter(client));
+    if (wait > 0) {
+      throw new RegistryError('TOOMANYREQUESTS', `too many failed sign-in attempts; try again in ${wait} s`, {
+        headers: { 'Retry-After': String(wait) },
+      });
+    }
+    const user = await this.deps.users.find(login);
+    const valid = await verifyPassword(password, user?.passwordHash);
+    if (!user || !valid || user.disabled) {
+      this.perAccount.recordFailure(login);
+      this.perClient.recordFailure(client);
+      throw badCredentials();
+    }
+    this.perAccount.reset(login);
+    return { kind: 'user', login: user.login, admin: user.admin };
+  }
+
+  /** An OAuth access token issued by this server and neither expired nor revoked. */
+  async accessToken(token: string): Promise<Caller | undefined> {
+    const claims = await this.deps.signer.verify(token, accessTokenAudience, accessTokenType);
+    if (!claims || (await this.deps.revocations.isRevoked(claims.jti))) return undefined;
+    return this.principal(claims.sub);
+  }
+
+  /** A service-account key file (JSON or base64), whose private key matches a live key of the account. */
+  async keyFile(text: string): Promise<Caller | undefined> {
+    const keyFile = parseKeyFile(text);
+    if (!keyFile) return undefined;
+    const key = await this.liveKey(keyFile.private_key_id, keyFile.client_email);
+    if (!key || !(await keyFileMatches(keyFile, key.publicKey))) return undefined;
+    return this.principal(`serviceAccount:${keyFile.client_email}`);
+  }
+
+  /** A JWT-bearer assertion (RFC 7523) signed with a service-account key. */
+  async assertion(assertion: string, keyId: string | undefined, email: string, audience: string) {
+    const key = keyId ? await this.liveKey(keyId, email) : undefined;
+    if (!key || !(await verifyAssertion(assertion, key.publicKey, email, audience, this.deps.clock))) return undefined;
+    return this.principal(`serviceAccount:${email}`);
+  }
+
+  /** Resolves a principal string to a live caller: disabled users and deleted accounts resolve to nothing. */
+  async principal(subject: string): Promise<Caller | undefined> {
+    if (subject.startsWith('user:')) {
+      const user = await this.deps.users.find(subject.slice('user:'.length));
+      return user && !user.disabled ? { kind: 'user', login: user.login, admin: user.admin } : undefined;
+    }
+    if (subject.startsWith('serviceAccount:')) {
+      const account = await this.deps.serviceAccounts.find(subject.slice('serviceAccount:'.length));
+      return account ? { kind: 'serviceAccount', email: account.email, project: account.project } : undefined;
+    }
+    return undefined;
+  }
+
+  private async liveKey(id: string, email: string) {
+    const key = await this.deps.serviceAccounts.findKey(id);
+    return key && !key.disabled && key.email === email ? key : undefined;
+  }
+}

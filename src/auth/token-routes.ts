@@ -1,0 +1,89 @@
+import type { IncomingMessage } from 'node:http';
+import { RegistryError } from '../errors/registry-error.js';
+import { anonymous, type Caller } from '../iam/principals.js';
+import { readForm, sendJson } from '../server/http.js';
+import type { Route } from '../server/router.js';
+import { clientAddress, presentedCredentials } from './authorization-header.js';
+import type { CredentialService } from './credential-service.js';
+import { parseScopes } from './registry-scopes.js';
+import type { RegistryTokenService } from './registry-tokens.js';
+
+export const tokenPath = '/auth/token';
+
+/**
+ * The Docker token endpoint: `GET` with Basic credentials (or none, for public repositories) as
+ * `docker login` and skopeo use it, and `POST` with the OAuth2 form (`password`, and
+ * `refresh_token` carrying an identity token, as Docker sends it from a credential helper).
+ */
+export function tokenRoutes(credentials: CredentialService, tokens: RegistryTokenService): Route[] {
+  const callerOf = async (req: IncomingMessage): Promise<Caller> => {
+    const presented = presentedCredentials(req);
+    if (presented.scheme === 'none') return anonymous;
+    if (presented.scheme === 'basic') {
+      return credentials.basic(presented.username, presented.password, clientAddress(req));
+    }
+    const caller = await credentials.accessToken(presented.token);
+    if (!caller) throw new RegistryError('UNAUTHORIZED', 'invalid or expired token');
+    return caller;
+  };
+
+  const formCaller = async (req: IncomingMessage, form: URLSearchParams): Promise<Caller> => {
+    const grant = form.get('grant_type');
+    if (grant === 'password') {
+      const username = form.get('username');
+      const password = form.get('password');
+      if (!username || !password) throw new RegistryError('INVALID_ARGUMENT', 'the password grant needs username and password');
+      return credentials.basic(username, password, clientAddress(req));
+    }
+    if (grant === 'refresh_token') {
+      const token = form.get('refresh_token');
+      const caller = token ? await credentials.accessToken(token) : undefined;
+      if (!caller) throw new RegistryError('UNAUTHORIZED', 'invalid or expired identity token: sign in again');
+      return caller;
+    }
+    throw new RegistryError('INVALID_ARGUMENT', `unsupported grant_type "${grant ?? ''}": use password or refresh_token`);
+  };
+
+  return [
+    {
+      name: 'registry-token',
+      pattern: /^\/auth\/token$/,
+      methods: {
+        GET: {
+          action: 'none',
+          handler: async ({ req, res, query }) => {
+            const caller = await callerOf(req);
+            const token = await tokens.issue(caller, await tokens.grant(caller, parseScopes(query.getAll('scope'))));
+            sendJson(
+              res,
+              200,
+              { token: token.token, access_token: token.token, expires_in: token.expiresIn, issued_at: token.issuedAt },
+              { 'Cache-Control': 'no-store' },
+            );
+          },
+        },
+        POST: {
+          action: 'none',
+          handler: async ({ req, res }) => {
+            const form = await readForm(req);
+            const caller = await formCaller(req, form);
+            const scopes = parseScopes(form.getAll('scope'));
+            const token = await tokens.issue(caller, await tokens.grant(caller, scopes));
+            sendJson(
+              res,
+              200,
+              {
+                access_token: token.token,
+                token_type: 'Bearer',
+                expires_in: token.expiresIn,
+                issued_at: token.issuedAt,
+                scope: form.getAll('scope').join(' '),
+              },
+              { 'Cache-Control': 'no-store' },
+            );
+          },
+        },
+      },
+    },
+  ];
+}
