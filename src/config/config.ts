@@ -65,7 +65,7 @@ const configSchema = z
     dataDir: z.string().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Create missing projects and repositories on first push: for throwaway local registries only. */
-    autoCreateRepositories: z.boolean().default(true),
+    autoCreateRepositories: z.boolean().default(false),
     uploads: z
       .object({
         /** Upload sessions untouched for this long are deleted with their bytes. */

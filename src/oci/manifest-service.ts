@@ -4,7 +4,7 @@ import { LruCache } from '../lib/lru-cache.js';
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
 import { imageForPull, imageForPush } from './image-resolver.js';
 import { immutableTagRefusal, tagsAreImmutable } from './immutable-tags.js';
-import { parseManifest } from './manifest.js';
+import { type ParsedManifest, parseManifest } from './manifest.js';
 import { assertTag, parseImageName } from './names.js';
 import type { RegistryContext } from './registry-context.js';
 
@@ -21,13 +21,23 @@ export interface StoredManifest {
   readonly subjectDigest: string | undefined;
 }
 
+/** Told of every manifest stored, once it is (scanning queues the images of a push from it). */
+export type ManifestListener = (stored: {
+  readonly name: string;
+  readonly digest: string;
+  readonly manifest: ParsedManifest;
+}) => Promise<void>;
+
 /** Manifests are content-addressed, so a cached copy never goes stale whichever instance wrote it. */
 const manifestCacheBytes = 64 * 1024 * 1024;
 
 export class ManifestService {
   private readonly cache = new LruCache<Buffer>(manifestCacheBytes);
 
-  constructor(private readonly context: RegistryContext) {}
+  constructor(
+    private readonly context: RegistryContext,
+    private readonly onStored?: ManifestListener,
+  ) {}
 
   async find(name: string, referenceText: string): Promise<ManifestRecord> {
     const reference = parseReference(referenceText);
@@ -106,6 +116,7 @@ export class ManifestService {
       { keepExistingTag },
     );
     if (!stored && tag !== undefined) throw immutableTagRefusal(parseImageName(name), { kind: 'move', tag });
+    await this.onStored?.({ name, digest, manifest: parsed });
     return { digest, mediaType: parsed.mediaType, subjectDigest: parsed.subject?.digest };
   }
 

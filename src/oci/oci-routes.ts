@@ -5,7 +5,7 @@ import type { Handler, RequestContext, Route } from '../server/router.js';
 import { BlobService, parseByteRange } from './blob-service.js';
 import { ListingService, parsePageRequest } from './listing-service.js';
 import { maxManifestBytes } from './manifest.js';
-import { ManifestService } from './manifest-service.js';
+import { type ManifestListener, ManifestService } from './manifest-service.js';
 import { parseImageName } from './names.js';
 import type { RegistryContext } from './registry-context.js';
 import { parseContentRange, UploadService, type UploadState } from './upload-service.js';
@@ -23,11 +23,16 @@ export interface OciServices {
   readonly listings: ListingService;
 }
 
-export function createOciServices(context: RegistryContext): OciServices {
+export interface OciServiceOptions {
+  /** Told of every manifest stored (scanning). */
+  readonly onManifestStored?: ManifestListener;
+}
+
+export function createOciServices(context: RegistryContext, options: OciServiceOptions = {}): OciServices {
   return {
     blobs: new BlobService(context),
     uploads: new UploadService(context),
-    manifests: new ManifestService(context),
+    manifests: new ManifestService(context, options.onManifestStored),
     listings: new ListingService(context),
   };
 }

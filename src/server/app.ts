@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.js';
 import { type AdminBootstrap, bootstrapAdmin } from '../auth/bootstrap-admin.js';
+import { managementApiRoutes } from '../api/api-routes.js';
+import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
+import { guardRegistryRoutes } from '../auth/guarded-routes.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import type { ServeConfig } from '../config/config.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
@@ -12,6 +15,8 @@ import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
+import type { ScanService } from '../scan/scan-service.js';
+import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
 import { answerMalformedRequest, createRequestListener } from './request-listener.js';
 
@@ -22,6 +27,8 @@ export interface RunningRegistry {
   readonly auth: AuthServices;
   /** What happened to the administrator account at start: a generated password is shown once. */
   readonly admin: AdminBootstrap;
+  /** Vulnerability scans: statuses, reports, rescans. */
+  readonly scans: ScanService;
   /** Stops accepting connections, lets requests in flight finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -52,11 +59,18 @@ export async function startRegistry(
   };
   const auth = await createAuthServices(config, metadata, context.clock);
   const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
-  const services = createOciServices(context);
+  const scanning = createScanning(context, config.scanning, config.dataDir);
+  const services = createOciServices(context, {
+    onManifestStored: (stored) => scanning.service.manifestPushed(stored),
+  });
   const routes = [
     ...tokenRoutes(auth.credentials, auth.registryTokens),
-    // Until identity and access land, every caller may read every image.
-    ...ociRoutes(services, async () => true),
+    ...oauthRoutes(config, metadata, auth, context.clock),
+    ...managementApiRoutes(context, auth, services, config),
+    ...guardRegistryRoutes(
+      ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
+      auth.guard,
+    ),
   ];
 
   const server = createServer(
@@ -99,6 +113,7 @@ export async function startRegistry(
   const purgeTimer = setInterval(purge, config.uploads.purgeEvery);
   purgeTimer.unref();
   void purge();
+  scanning.workers.start();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -111,11 +126,20 @@ export async function startRegistry(
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGrace);
       await closed;
       clearTimeout(grace);
+      await scanning.workers.stop();
       await metadata.close();
       logger.flush();
     })();
     return closing;
   };
 
-  return { url: `http://${host}:${address.port}`, server, context, auth, admin, close };
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    context,
+    auth,
+    admin,
+    scans: scanning.service,
+    close,
+  };
 }

@@ -19,6 +19,12 @@ export interface BlobStore {
   read(digest: string, range?: ByteRange): Promise<Readable>;
   /** Reads a small blob (a manifest) whole. */
   readAll(digest: string): Promise<Buffer>;
+  /**
+   * Makes a blob a local file at `target` (which must not exist), for programs that read files (the
+   * scanner): a hard link when the store keeps blobs on the same filesystem, else a copy (an object
+   * store downloads it). The file must be treated as read-only: a link shares the stored bytes.
+   */
+  linkOrCopy(digest: string, target: string): Promise<'linked' | 'copied'>;
   /** Stores small content (a manifest) under its already-verified digest, atomically and durably. */
   put(digest: string, bytes: Buffer): Promise<void>;
   delete(digest: string): Promise<void>;

@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type BlobStore, type ByteRange, UploadOffsetError } from './blob-store.js';
@@ -37,6 +37,19 @@ export class FilesystemBlobStore implements BlobStore {
 
   readAll(digest: string): Promise<Buffer> {
     return readFile(this.blobPath(digest));
+  }
+
+  async linkOrCopy(digest: string, target: string): Promise<'linked' | 'copied'> {
+    const source = this.blobPath(digest);
+    try {
+      await link(source, target);
+      return 'linked';
+    } catch (error) {
+      // Another filesystem, or one without hard links: copy (a reflink where the filesystem can).
+      if (!linkImpossible.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    }
+    await copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    return 'copied';
   }
 
   async put(digest: string, bytes: Buffer): Promise<void> {
@@ -165,6 +178,8 @@ export class FilesystemBlobStore implements BlobStore {
     return join(this.root, 'uploads', id);
   }
 }
+
+const linkImpossible = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../support/admin-session.js';
 import { expectError, type PushedImage, pushImage, rawError, rawHttp } from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -7,14 +8,14 @@ let image: PushedImage;
 const name = 'base/api/app';
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startTestRegistry({ autoCreateRepositories: true });
   image = await pushImage(registry.url, name, 'v1');
 });
 afterAll(() => registry.close());
 
 describe('API version check', () => {
   it('answers GET /v2/ with 200, an empty JSON object and the API version header', async () => {
-    const response = await fetch(`${registry.url}/v2/`);
+    const response = await adminFetch(`${registry.url}/v2/`);
     expect(response.status).toBe(200);
     expect(response.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
     expect(response.headers.get('content-type')).toBe('application/json');
@@ -22,9 +23,9 @@ describe('API version check', () => {
   });
 
   it('answers GET /v2 without the trailing slash and HEAD /v2/ the same way', async () => {
-    const bare = await fetch(`${registry.url}/v2`);
+    const bare = await adminFetch(`${registry.url}/v2`);
     expect(bare.status).toBe(200);
-    const head = await fetch(`${registry.url}/v2/`, { method: 'HEAD' });
+    const head = await adminFetch(`${registry.url}/v2/`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
     expect(await head.text()).toBe('');
@@ -48,7 +49,7 @@ describe('the API version header', () => {
     ['an invalid name', () => '/v2/Base/api/app/tags/list', 400],
     ['a path that is no endpoint', () => '/v2/base/api/app/nowhere', 404],
   ])('is on the response for %s', async (_, path, status) => {
-    const response = await fetch(`${registry.url}${path()}`);
+    const response = await adminFetch(`${registry.url}${path()}`);
     expect(response.status).toBe(status);
     expect(response.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
   });
@@ -67,7 +68,7 @@ describe('wrong methods', () => {
     ['POST', () => '/v2/_catalog', 'GET'],
     ['DELETE', () => `/v2/${name}/referrers/${image.digest}`, 'GET'],
   ])('refuses %s %s with 405, UNSUPPORTED and an Allow header', async (method, path, allow) => {
-    const response = await fetch(`${registry.url}${path()}`, { method });
+    const response = await adminFetch(`${registry.url}${path()}`, { method });
     expect(response.headers.get('allow')).toBe(allow);
     await expectError(response, 405, 'UNSUPPORTED', new RegExp(`${method} is not supported`));
   });
@@ -80,13 +81,13 @@ describe('wrong methods', () => {
 
   it('answers a path outside the API with 404 and an OCI error body', async () => {
     for (const path of ['/', '/v1/_ping', `/v2/${name}`, `/v2/${name}/blobs/`]) {
-      const response = await fetch(`${registry.url}${path}`);
+      const response = await adminFetch(`${registry.url}${path}`);
       await expectError(response, 404, 'UNSUPPORTED', /no endpoint/);
     }
   });
 
   it('still serves the image after the refused requests', async () => {
-    const response = await fetch(`${registry.url}/v2/${name}/manifests/v1`);
+    const response = await adminFetch(`${registry.url}/v2/${name}/manifests/v1`);
     expect(response.status).toBe(200);
     expect(Buffer.from(await response.arrayBuffer())).toEqual(image.manifest);
   });

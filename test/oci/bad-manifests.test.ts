@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../support/admin-session.js';
 import {
   type Descriptor,
   expectError,
@@ -22,7 +23,7 @@ let config: Descriptor;
 let layer: Descriptor;
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startTestRegistry({ autoCreateRepositories: true });
   image = await pushImage(registry.url, name, 'v1', [100]);
   const parsed = JSON.parse(image.manifest.toString()) as { config: Descriptor; layers: Descriptor[] };
   config = parsed.config;
@@ -195,13 +196,13 @@ describe('malformed manifests', () => {
   });
 
   it('stored nothing under the tag the refused manifests were pushed to', async () => {
-    await expectError(await fetch(`${registry.url}/v2/${name}/manifests/bad`), 404, 'MANIFEST_UNKNOWN');
+    await expectError(await adminFetch(`${registry.url}/v2/${name}/manifests/bad`), 404, 'MANIFEST_UNKNOWN');
   });
 
   it('creates no image when refusing a manifest pushed to a new name', async () => {
     const response = await putManifest(registry.url, 'bad/manifests/fresh', 'v1', '{', types.ociManifest);
     await expectError(response, 400, 'MANIFEST_INVALID');
-    const tags = await fetch(`${registry.url}/v2/bad/manifests/fresh/tags/list`);
+    const tags = await adminFetch(`${registry.url}/v2/bad/manifests/fresh/tags/list`);
     await expectError(tags, 404, 'NAME_UNKNOWN');
   });
 });
@@ -215,7 +216,7 @@ describe('digest mismatches', () => {
     const response = await putManifest(registry.url, name, digest(), image.manifest);
     await expectError(response, 400, 'DIGEST_INVALID', new RegExp(`not the ${digest()} in the URL`));
     await expectError(
-      await fetch(`${registry.url}/v2/${name}/manifests/${digest()}`),
+      await adminFetch(`${registry.url}/v2/${name}/manifests/${digest()}`),
       404,
       'MANIFEST_UNKNOWN',
     );
@@ -233,7 +234,7 @@ describe('digest mismatches', () => {
 describe('after the bad manifests', () => {
   it('still serves the image byte for byte under the same digests', async () => {
     await expectImageIntact(registry.url, name, 'v1', image);
-    const tags = await (await fetch(`${registry.url}/v2/${name}/tags/list`)).json();
+    const tags = await (await adminFetch(`${registry.url}/v2/${name}/tags/list`)).json();
     expect(tags).toEqual({ name, tags: ['v1'] });
   });
 });

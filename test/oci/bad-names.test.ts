@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../support/admin-session.js';
 import {
   expectError,
   expectImageIntact,
@@ -16,7 +17,7 @@ const name = 'bad/names/app';
 let image: PushedImage;
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startTestRegistry({ autoCreateRepositories: true });
   image = await pushImage(registry.url, name, 'v1', [300, 40]);
 });
 afterAll(() => registry.close());
@@ -52,7 +53,12 @@ const invalidNames: [string, string, RegExp][] = [
 
 describe.each(invalidNames)('a name with %s', (_, invalid, message) => {
   it.each(endpoints)('is refused by %s with 400 NAME_INVALID', async (_, path, init) => {
-    await expectError(await fetch(`${registry.url}${path(invalid)}`, init), 400, 'NAME_INVALID', message);
+    await expectError(
+      await adminFetch(`${registry.url}${path(invalid)}`, init),
+      400,
+      'NAME_INVALID',
+      message,
+    );
   });
 });
 
@@ -61,7 +67,7 @@ describe('names at the longest allowed', () => {
     const longest = `bad/names/${'a'.repeat(245)}`;
     expect(longest).toHaveLength(255);
     const pushed = await pushImage(registry.url, longest, 'v1', [5]);
-    const response = await fetch(`${registry.url}/v2/${longest}/manifests/v1`);
+    const response = await adminFetch(`${registry.url}/v2/${longest}/manifests/v1`);
     expect(response.status).toBe(200);
     expect(response.headers.get('docker-content-digest')).toBe(pushed.digest);
   });
@@ -126,8 +132,8 @@ describe('tags', () => {
     ['a colon, which makes it a digest', 'v1:latest', 'DIGEST_INVALID'],
   ])('refuses a tag with %s on GET and PUT', async (_, tag, code) => {
     const message = code === 'TAG_INVALID' ? /invalid tag/ : /digest algorithm "v1"/;
-    await expectError(await fetch(`${registry.url}/v2/${name}/manifests/${tag}`), 400, code, message);
-    const put = await fetch(`${registry.url}/v2/${name}/manifests/${tag}`, {
+    await expectError(await adminFetch(`${registry.url}/v2/${name}/manifests/${tag}`), 400, code, message);
+    const put = await adminFetch(`${registry.url}/v2/${name}/manifests/${tag}`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
       body: image.manifest,
@@ -137,15 +143,15 @@ describe('tags', () => {
 
   it('accepts a tag of 128 characters starting with an underscore', async () => {
     const tag = `_${'a'.repeat(127)}`;
-    const put = await fetch(`${registry.url}/v2/${name}/manifests/${tag}`, {
+    const put = await adminFetch(`${registry.url}/v2/${name}/manifests/${tag}`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
       body: image.manifest,
     });
     expect(put.status).toBe(201);
-    expect((await fetch(`${registry.url}/v2/${name}/manifests/${tag}`, { method: 'DELETE' })).status).toBe(
-      202,
-    );
+    expect(
+      (await adminFetch(`${registry.url}/v2/${name}/manifests/${tag}`, { method: 'DELETE' })).status,
+    ).toBe(202);
   });
 });
 
@@ -173,24 +179,26 @@ describe('digests in URLs', () => {
       [`${base}/blobs/uploads/?mount=${digest}&from=${name}`, { method: 'POST' }],
     ];
     for (const [url, init] of requests) {
-      await expectError(await fetch(url, init), 400, 'DIGEST_INVALID', message);
+      await expectError(await adminFetch(url, init), 400, 'DIGEST_INVALID', message);
     }
   });
 
   it('refuses a blob digest without a colon with DIGEST_INVALID', async () => {
-    await expectError(await fetch(`${registry.url}/v2/${name}/blobs/latest`), 400, 'DIGEST_INVALID');
+    await expectError(await adminFetch(`${registry.url}/v2/${name}/blobs/latest`), 400, 'DIGEST_INVALID');
   });
 });
 
 describe('after the bad requests', () => {
   it('still serves the image byte for byte under the same digests', async () => {
     await expectImageIntact(registry.url, name, 'v1', image);
-    const tags = await (await fetch(`${registry.url}/v2/${name}/tags/list`)).json();
+    const tags = await (await adminFetch(`${registry.url}/v2/${name}/tags/list`)).json();
     expect(tags).toEqual({ name, tags: ['v1'] });
   });
 
   it('created no image for any refused name', async () => {
-    const catalog = (await (await fetch(`${registry.url}/v2/_catalog`)).json()) as { repositories: string[] };
+    const catalog = (await (await adminFetch(`${registry.url}/v2/_catalog`)).json()) as {
+      repositories: string[];
+    };
     expect(catalog.repositories).toEqual([`bad/names/${'a'.repeat(245)}`, name]);
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../support/admin-session.js';
 import {
   expectError,
   expectImageIntact,
@@ -20,14 +21,14 @@ const name = 'bad/requests/app';
 let image: PushedImage;
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startTestRegistry({ autoCreateRepositories: true });
   image = await pushImage(registry.url, name, 'v1', [500, 20]);
   await pushImage(registry.url, 'bad/requests/other', 'v1', [10]);
 });
 afterAll(() => registry.close());
 
 const patch = (location: string, body: Buffer, headers: Record<string, string> = {}) =>
-  fetch(location, { method: 'PATCH', headers, body });
+  adminFetch(location, { method: 'PATCH', headers, body });
 
 describe('Content-Range on chunks', () => {
   it.each([
@@ -45,7 +46,7 @@ describe('Content-Range on chunks', () => {
     const location = await startUpload(registry.url, name);
     const response = await patch(location, randomBlob(10), { 'Content-Range': range });
     await expectError(response, 416, 'BLOB_UPLOAD_INVALID', /invalid Content-Range/);
-    const status = await fetch(location);
+    const status = await adminFetch(location);
     expect(status.status).toBe(204);
     expect(status.headers.get('range')).toBe('0-0');
   });
@@ -61,7 +62,7 @@ describe('Content-Range on chunks', () => {
     const location = await startUpload(registry.url, name);
     const response = await patch(location, randomBlob(5), { 'Content-Range': '0-9' });
     await expectError(response, 400, 'SIZE_INVALID', /0-9 is 10 bytes but Content-Length is 5/);
-    const status = await fetch(location);
+    const status = await adminFetch(location);
     expect(status.headers.get('range')).toBe('0-0');
   });
 });
@@ -126,11 +127,11 @@ describe('Content-Length', () => {
 
 describe('upload IDs', () => {
   const requests: [string, (location: string) => Promise<Response>][] = [
-    ['GET', (location) => fetch(location)],
+    ['GET', (location) => adminFetch(location)],
     ['PATCH', (location) => patch(location, randomBlob(4), { 'Content-Range': '0-3' })],
     ['streamed PATCH', (location) => patch(location, randomBlob(4))],
-    ['PUT', (location) => fetch(withDigest(location, sha256('abcd')), { method: 'PUT', body: 'abcd' })],
-    ['DELETE', (location) => fetch(location, { method: 'DELETE' })],
+    ['PUT', (location) => adminFetch(withDigest(location, sha256('abcd')), { method: 'PUT', body: 'abcd' })],
+    ['DELETE', (location) => adminFetch(location, { method: 'DELETE' })],
   ];
   const uploads = `${name}/blobs/uploads`;
 
@@ -156,17 +157,17 @@ describe('upload IDs', () => {
       await expectError(await send(borrowed), 404, 'BLOB_UPLOAD_UNKNOWN');
       // The session is untouched and still completes under its own name.
       const bytes = randomBlob(8);
-      const put = await fetch(withDigest(location, sha256(bytes)), { method: 'PUT', body: bytes });
+      const put = await adminFetch(withDigest(location, sha256(bytes)), { method: 'PUT', body: bytes });
       expect(put.status).toBe(201);
       // Nothing reached the other name (it may not even exist, hence NAME_UNKNOWN or BLOB_UNKNOWN).
-      expect((await fetch(`${registry.url}/v2/${otherName}/blobs/${sha256(bytes)}`)).status).toBe(404);
+      expect((await adminFetch(`${registry.url}/v2/${otherName}/blobs/${sha256(bytes)}`)).status).toBe(404);
     });
   });
 
   it('refuses an ID in a different case', async () => {
     const location = await startUpload(registry.url, name);
     const id = location.split('/').at(-1) ?? '';
-    const response = await fetch(location.replace(id, id.toUpperCase()));
+    const response = await adminFetch(location.replace(id, id.toUpperCase()));
     await expectError(response, 404, 'BLOB_UPLOAD_UNKNOWN');
   });
 });
@@ -176,7 +177,7 @@ describe('pagination numbers', () => {
     'refuses n=%j with 400 PAGINATION_NUMBER_INVALID on tag lists and the catalog',
     async (n) => {
       for (const path of [`/v2/${name}/tags/list`, '/v2/_catalog']) {
-        const response = await fetch(`${registry.url}${path}?n=${encodeURIComponent(n)}`);
+        const response = await adminFetch(`${registry.url}${path}?n=${encodeURIComponent(n)}`);
         await expectError(response, 400, 'PAGINATION_NUMBER_INVALID', /n must be a whole number/);
       }
     },
@@ -184,7 +185,7 @@ describe('pagination numbers', () => {
 
   it('caps an n larger than it will serve instead of failing', async () => {
     for (const path of [`/v2/${name}/tags/list`, '/v2/_catalog']) {
-      const response = await fetch(`${registry.url}${path}?n=99999999999999999999999`);
+      const response = await adminFetch(`${registry.url}${path}?n=99999999999999999999999`);
       expect(response.status).toBe(200);
     }
   });
@@ -193,9 +194,11 @@ describe('pagination numbers', () => {
 describe('after the bad requests', () => {
   it('still serves the image byte for byte under the same digests', async () => {
     await expectImageIntact(registry.url, name, 'v1', image);
-    const tags = await (await fetch(`${registry.url}/v2/${name}/tags/list`)).json();
+    const tags = await (await adminFetch(`${registry.url}/v2/${name}/tags/list`)).json();
     expect(tags).toEqual({ name, tags: ['v1'] });
-    const catalog = (await (await fetch(`${registry.url}/v2/_catalog`)).json()) as { repositories: string[] };
+    const catalog = (await (await adminFetch(`${registry.url}/v2/_catalog`)).json()) as {
+      repositories: string[];
+    };
     expect(catalog.repositories).toEqual(['bad/requests/app', 'bad/requests/other']);
   });
 });

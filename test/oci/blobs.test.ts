@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../support/admin-session.js';
 import { expectError, pushBlob, randomBlob, sha256, sha512 } from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -10,14 +11,14 @@ let digest: string;
 const blobUrl = (image: string, digestText: string) => `${registry.url}/v2/${image}/blobs/${digestText}`;
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startTestRegistry({ autoCreateRepositories: true });
   digest = await pushBlob(registry.url, name, blob);
 });
 afterAll(() => registry.close());
 
 describe('blob GET and HEAD', () => {
   it('serves the blob byte for byte with its digest and length', async () => {
-    const response = await fetch(blobUrl(name, digest));
+    const response = await adminFetch(blobUrl(name, digest));
     expect(response.status).toBe(200);
     expect(response.headers.get('docker-content-digest')).toBe(digest);
     expect(response.headers.get('content-length')).toBe('1000');
@@ -26,7 +27,7 @@ describe('blob GET and HEAD', () => {
   });
 
   it('answers HEAD with the length and digest and no body', async () => {
-    const response = await fetch(blobUrl(name, digest), { method: 'HEAD' });
+    const response = await adminFetch(blobUrl(name, digest), { method: 'HEAD' });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-length')).toBe('1000');
     expect(response.headers.get('docker-content-digest')).toBe(digest);
@@ -35,24 +36,24 @@ describe('blob GET and HEAD', () => {
 
   it('answers 404 BLOB_UNKNOWN for a digest nobody pushed', async () => {
     const unknown = sha256('never pushed');
-    await expectError(await fetch(blobUrl(name, unknown)), 404, 'BLOB_UNKNOWN', new RegExp(unknown));
-    const head = await fetch(blobUrl(name, unknown), { method: 'HEAD' });
+    await expectError(await adminFetch(blobUrl(name, unknown)), 404, 'BLOB_UNKNOWN', new RegExp(unknown));
+    const head = await adminFetch(blobUrl(name, unknown), { method: 'HEAD' });
     expect(head.status).toBe(404);
     expect(await head.text()).toBe('');
   });
 
   it('does not serve a blob through a repository that never received it', async () => {
     await pushBlob(registry.url, 'blobs/store/other', randomBlob(10));
-    await expectError(await fetch(blobUrl('blobs/store/other', digest)), 404, 'BLOB_UNKNOWN');
+    await expectError(await adminFetch(blobUrl('blobs/store/other', digest)), 404, 'BLOB_UNKNOWN');
   });
 
   it('answers NAME_UNKNOWN for a repository that does not exist', async () => {
-    await expectError(await fetch(blobUrl('blobs/store/missing', digest)), 404, 'NAME_UNKNOWN');
+    await expectError(await adminFetch(blobUrl('blobs/store/missing', digest)), 404, 'NAME_UNKNOWN');
   });
 
   it('stores and serves an empty blob', async () => {
     const empty = await pushBlob(registry.url, name, Buffer.alloc(0));
-    const response = await fetch(blobUrl(name, empty));
+    const response = await adminFetch(blobUrl(name, empty));
     expect(response.status).toBe(200);
     expect(response.headers.get('content-length')).toBe('0');
     expect((await response.arrayBuffer()).byteLength).toBe(0);
@@ -61,19 +62,19 @@ describe('blob GET and HEAD', () => {
   it('stores a sha512 blob and serves it under its sha512 digest', async () => {
     const bytes = randomBlob(3000);
     const digest512 = sha512(bytes);
-    const push = await fetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${digest512}`, {
+    const push = await adminFetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${digest512}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/octet-stream' },
       body: bytes,
     });
     expect(push.status).toBe(201);
     expect(push.headers.get('docker-content-digest')).toBe(digest512);
-    const response = await fetch(blobUrl(name, digest512));
+    const response = await adminFetch(blobUrl(name, digest512));
     expect(response.status).toBe(200);
     expect(response.headers.get('docker-content-digest')).toBe(digest512);
     expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
     // The same bytes were never pushed under their sha256 digest.
-    await expectError(await fetch(blobUrl(name, sha256(bytes))), 404, 'BLOB_UNKNOWN');
+    await expectError(await adminFetch(blobUrl(name, sha256(bytes))), 404, 'BLOB_UNKNOWN');
   });
 });
 
@@ -88,7 +89,7 @@ describe('blob GET with Range', () => {
     ['bytes=-5000', 0, 999],
     ['bytes=900-5000', 900, 999],
   ])('answers %s with 206 and the bytes %i to %i', async (range, start, end) => {
-    const response = await fetch(blobUrl(name, digest), { headers: { Range: range } });
+    const response = await adminFetch(blobUrl(name, digest), { headers: { Range: range } });
     expect(response.status).toBe(206);
     expect(response.headers.get('content-range')).toBe(`bytes ${start}-${end}/1000`);
     expect(response.headers.get('content-length')).toBe(String(end - start + 1));
@@ -99,7 +100,7 @@ describe('blob GET with Range', () => {
   it.each(['bytes=1000-', 'bytes=1000-1001', 'bytes=5000-6000', 'bytes=-0'])(
     'answers the unsatisfiable %s with 416 and Content-Range */size',
     async (range) => {
-      const response = await fetch(blobUrl(name, digest), { headers: { Range: range } });
+      const response = await adminFetch(blobUrl(name, digest), { headers: { Range: range } });
       expect(response.headers.get('content-range')).toBe('bytes */1000');
       await expectError(response, 416, 'RANGE_INVALID', /outside the blob's 1000 bytes/);
     },
@@ -108,7 +109,7 @@ describe('blob GET with Range', () => {
   it.each(['items=0-9', 'bytes=0-9,20-29', 'bytes=a-b'])(
     'ignores the range it does not serve (%s) and answers with the whole blob',
     async (range) => {
-      const response = await fetch(blobUrl(name, digest), { headers: { Range: range } });
+      const response = await adminFetch(blobUrl(name, digest), { headers: { Range: range } });
       expect(response.status).toBe(200);
       expect(Buffer.from(await response.arrayBuffer())).toEqual(blob);
     },
@@ -121,31 +122,33 @@ describe('blob DELETE', () => {
     const sharedDigest = await pushBlob(registry.url, 'blobs/store/first', shared);
     await pushBlob(registry.url, 'blobs/store/second', shared);
 
-    const deleted = await fetch(blobUrl('blobs/store/first', sharedDigest), { method: 'DELETE' });
+    const deleted = await adminFetch(blobUrl('blobs/store/first', sharedDigest), { method: 'DELETE' });
     expect(deleted.status).toBe(202);
-    await expectError(await fetch(blobUrl('blobs/store/first', sharedDigest)), 404, 'BLOB_UNKNOWN');
-    const kept = await fetch(blobUrl('blobs/store/second', sharedDigest));
+    await expectError(await adminFetch(blobUrl('blobs/store/first', sharedDigest)), 404, 'BLOB_UNKNOWN');
+    const kept = await adminFetch(blobUrl('blobs/store/second', sharedDigest));
     expect(kept.status).toBe(200);
     expect(Buffer.from(await kept.arrayBuffer())).toEqual(shared);
   });
 
   it('answers 404 BLOB_UNKNOWN when deleting a blob the repository does not hold', async () => {
-    const response = await fetch(blobUrl(name, sha256('not here')), { method: 'DELETE' });
+    const response = await adminFetch(blobUrl(name, sha256('not here')), { method: 'DELETE' });
     await expectError(response, 404, 'BLOB_UNKNOWN');
   });
 
   it('answers NAME_UNKNOWN for a repository that does not exist, and does not create it', async () => {
-    const response = await fetch(blobUrl('blobs/store/ghost', digest), { method: 'DELETE' });
+    const response = await adminFetch(blobUrl('blobs/store/ghost', digest), { method: 'DELETE' });
     await expectError(response, 404, 'NAME_UNKNOWN');
-    const catalog = (await (await fetch(`${registry.url}/v2/_catalog`)).json()) as { repositories: string[] };
+    const catalog = (await (await adminFetch(`${registry.url}/v2/_catalog`)).json()) as {
+      repositories: string[];
+    };
     expect(catalog.repositories).not.toContain('blobs/store/ghost');
   });
 
   it('lets a deleted blob be pushed again', async () => {
     const bytes = randomBlob(32);
     const pushed = await pushBlob(registry.url, name, bytes);
-    expect((await fetch(blobUrl(name, pushed), { method: 'DELETE' })).status).toBe(202);
+    expect((await adminFetch(blobUrl(name, pushed), { method: 'DELETE' })).status).toBe(202);
     expect(await pushBlob(registry.url, name, bytes)).toBe(pushed);
-    expect(Buffer.from(await (await fetch(blobUrl(name, pushed))).arrayBuffer())).toEqual(bytes);
+    expect(Buffer.from(await (await adminFetch(blobUrl(name, pushed))).arrayBuffer())).toEqual(bytes);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../support/admin-session.js';
 import {
   expectError,
   followPages,
@@ -42,7 +43,7 @@ const images = Array.from({ length: 13 }, (_, i) => `lists/catalog/image-${Strin
 let image: PushedImage;
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startTestRegistry({ autoCreateRepositories: true });
   image = await pushImage(registry.url, name, tags[0]);
   for (const tag of tags.slice(1)) await pushManifest(registry.url, name, tag, image.manifest);
   for (const other of images) await pushImage(registry.url, other, 'v1', [8]);
@@ -50,7 +51,7 @@ beforeAll(async () => {
 afterAll(() => registry.close());
 
 async function tagList(query = '') {
-  const response = await fetch(`${registry.url}/v2/${name}/tags/list${query}`);
+  const response = await adminFetch(`${registry.url}/v2/${name}/tags/list${query}`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toBe('application/json');
   const body = (await response.json()) as { name: string; tags: string[] };
@@ -112,7 +113,7 @@ describe('tag list', () => {
 
   it('lists no tags for an image that holds only untagged content', async () => {
     await pushBlob(registry.url, 'lists/tags/untagged', randomBlob(4));
-    expect(await (await fetch(`${registry.url}/v2/lists/tags/untagged/tags/list`)).json()).toEqual({
+    expect(await (await adminFetch(`${registry.url}/v2/lists/tags/untagged/tags/list`)).json()).toEqual({
       name: 'lists/tags/untagged',
       tags: [],
     });
@@ -121,20 +122,22 @@ describe('tag list', () => {
   it('drops a deleted tag from the list', async () => {
     await pushManifest(registry.url, name, 'short-lived', image.manifest);
     expect((await tagList()).tags).toContain('short-lived');
-    const deleted = await fetch(`${registry.url}/v2/${name}/manifests/short-lived`, { method: 'DELETE' });
+    const deleted = await adminFetch(`${registry.url}/v2/${name}/manifests/short-lived`, {
+      method: 'DELETE',
+    });
     expect(deleted.status).toBe(202);
     expect((await tagList()).tags).toEqual(sorted);
   });
 
   it('answers NAME_UNKNOWN for a repository that does not exist', async () => {
-    const response = await fetch(`${registry.url}/v2/lists/tags/missing/tags/list`);
+    const response = await adminFetch(`${registry.url}/v2/lists/tags/missing/tags/list`);
     await expectError(response, 404, 'NAME_UNKNOWN', /repository not found/);
   });
 });
 
 describe('catalog', () => {
   async function catalog(query = '') {
-    const response = await fetch(`${registry.url}/v2/_catalog${query}`);
+    const response = await adminFetch(`${registry.url}/v2/_catalog${query}`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { repositories: string[] };
     return { repositories: body.repositories, link: response.headers.get('link') };
@@ -144,6 +147,14 @@ describe('catalog', () => {
     const { repositories } = await catalog();
     expect(repositories).toEqual([...repositories].sort());
     for (const pushed of [name, ...images]) expect(repositories).toContain(pushed);
+  });
+
+  it('leaves out an image whose push never got as far as a manifest', async () => {
+    const started = await adminFetch(`${registry.url}/v2/lists/catalog/abandoned/blobs/uploads/`, {
+      method: 'POST',
+    });
+    expect(started.status).toBe(202);
+    expect((await catalog()).repositories).not.toContain('lists/catalog/abandoned');
   });
 
   it.each([1, 4, 13])('pages n=%i at a time through the Link headers to the end', async (n) => {

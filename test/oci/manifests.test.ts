@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../support/admin-session.js';
 import {
   descriptor,
   emptyJson,
@@ -21,20 +22,20 @@ const name = 'manifests/store/app';
 const manifestUrl = (reference: string, image = name) => `${registry.url}/v2/${image}/manifests/${reference}`;
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startTestRegistry({ autoCreateRepositories: true });
 });
 afterAll(() => registry.close());
 
 /** GETs and HEADs a manifest and checks both answer with exactly these bytes and this type. */
 async function expectManifest(reference: string, bytes: Buffer, mediaType: string, image = name) {
   const digest = reference.includes(':') ? reference : sha256(bytes);
-  const got = await fetch(manifestUrl(reference, image), { headers: { Accept: mediaType } });
+  const got = await adminFetch(manifestUrl(reference, image), { headers: { Accept: mediaType } });
   expect(got.status).toBe(200);
   expect(got.headers.get('content-type')).toBe(mediaType);
   expect(got.headers.get('docker-content-digest')).toBe(digest);
   // Digests rather than a deep comparison: these bodies go up to 4 MiB.
   expect(sha256(Buffer.from(await got.arrayBuffer()))).toBe(sha256(bytes));
-  const head = await fetch(manifestUrl(reference, image), { method: 'HEAD' });
+  const head = await adminFetch(manifestUrl(reference, image), { method: 'HEAD' });
   expect(head.status).toBe(200);
   expect(head.headers.get('content-type')).toBe(mediaType);
   expect(head.headers.get('content-length')).toBe(String(bytes.length));
@@ -80,7 +81,9 @@ describe('image manifests', () => {
     expect(response.status).toBe(201);
     expect(response.headers.get('docker-content-digest')).toBe(digest);
     await expectManifest(digest, bytes, types.ociManifest);
-    const tags = (await (await fetch(`${registry.url}/v2/${name}/tags/list`)).json()) as { tags: string[] };
+    const tags = (await (await adminFetch(`${registry.url}/v2/${name}/tags/list`)).json()) as {
+      tags: string[];
+    };
     expect(tags.tags).not.toContain(digest);
   });
 
@@ -128,18 +131,18 @@ describe('image manifests', () => {
   });
 
   it('answers MANIFEST_UNKNOWN for a tag or digest the repository does not hold', async () => {
-    await expectError(await fetch(manifestUrl('no-such-tag')), 404, 'MANIFEST_UNKNOWN', /no-such-tag/);
+    await expectError(await adminFetch(manifestUrl('no-such-tag')), 404, 'MANIFEST_UNKNOWN', /no-such-tag/);
     const digest = sha256('no such manifest');
-    await expectError(await fetch(manifestUrl(digest)), 404, 'MANIFEST_UNKNOWN', new RegExp(digest));
-    expect((await fetch(manifestUrl('no-such-tag'), { method: 'HEAD' })).status).toBe(404);
+    await expectError(await adminFetch(manifestUrl(digest)), 404, 'MANIFEST_UNKNOWN', new RegExp(digest));
+    expect((await adminFetch(manifestUrl('no-such-tag'), { method: 'HEAD' })).status).toBe(404);
   });
 
   it('does not serve a manifest by digest through a repository that never received it', async () => {
     const bytes = await imageManifest('oci', 'manifests/store/neighbour');
     await pushManifest(registry.url, 'manifests/store/neighbour', 'v1', bytes);
-    await expectError(await fetch(manifestUrl(sha256(bytes))), 404, 'MANIFEST_UNKNOWN');
+    await expectError(await adminFetch(manifestUrl(sha256(bytes))), 404, 'MANIFEST_UNKNOWN');
     // Nor as a blob: a manifest is not a layer of the repository that holds it.
-    const asBlob = await fetch(`${registry.url}/v2/manifests/store/neighbour/blobs/${sha256(bytes)}`);
+    const asBlob = await adminFetch(`${registry.url}/v2/manifests/store/neighbour/blobs/${sha256(bytes)}`);
     await expectError(asBlob, 404, 'BLOB_UNKNOWN');
   });
 });
@@ -179,7 +182,7 @@ describe('indexes', () => {
     });
     const response = await putManifest(registry.url, name, 'orphan-index', bytes, types.ociIndex);
     await expectError(response, 404, 'MANIFEST_BLOB_UNKNOWN', new RegExp(sha256(child)));
-    await expectError(await fetch(manifestUrl('orphan-index')), 404, 'MANIFEST_UNKNOWN');
+    await expectError(await adminFetch(manifestUrl('orphan-index')), 404, 'MANIFEST_UNKNOWN');
   });
 });
 
@@ -246,7 +249,7 @@ describe('references to blobs the repository does not hold', () => {
     });
     const response = await putManifest(registry.url, name, `missing-${what}`, bytes);
     await expectError(response, 404, 'MANIFEST_BLOB_UNKNOWN', new RegExp(missing?.digest ?? ''));
-    await expectError(await fetch(manifestUrl(`missing-${what}`)), 404, 'MANIFEST_UNKNOWN');
+    await expectError(await adminFetch(manifestUrl(`missing-${what}`)), 404, 'MANIFEST_UNKNOWN');
   });
 });
 
@@ -282,7 +285,7 @@ describe('manifest size limit', () => {
         controller.close();
       },
     });
-    const response = await fetch(manifestUrl('streamed-too-big'), {
+    const response = await adminFetch(manifestUrl('streamed-too-big'), {
       method: 'PUT',
       headers: { 'Content-Type': types.ociManifest },
       body,
@@ -295,7 +298,7 @@ describe('manifest size limit', () => {
     const bytes = await paddedManifest(4 * 1024 * 1024 + 1);
     const response = await putManifest(registry.url, name, 'too-big', bytes);
     await expectError(response, 413, 'SIZE_INVALID', /the limit is 4194304/);
-    await expectError(await fetch(manifestUrl('too-big')), 404, 'MANIFEST_UNKNOWN');
+    await expectError(await adminFetch(manifestUrl('too-big')), 404, 'MANIFEST_UNKNOWN');
   });
 });
 
@@ -304,8 +307,8 @@ describe('manifest DELETE', () => {
     const bytes = await imageManifest('oci');
     await pushManifest(registry.url, name, 'doomed-tag', bytes);
     await pushManifest(registry.url, name, 'kept-tag', bytes);
-    expect((await fetch(manifestUrl('doomed-tag'), { method: 'DELETE' })).status).toBe(202);
-    await expectError(await fetch(manifestUrl('doomed-tag')), 404, 'MANIFEST_UNKNOWN');
+    expect((await adminFetch(manifestUrl('doomed-tag'), { method: 'DELETE' })).status).toBe(202);
+    await expectError(await adminFetch(manifestUrl('doomed-tag')), 404, 'MANIFEST_UNKNOWN');
     await expectManifest('kept-tag', bytes, types.ociManifest);
     await expectManifest(sha256(bytes), bytes, types.ociManifest);
   });
@@ -315,11 +318,13 @@ describe('manifest DELETE', () => {
     const digest = sha256(bytes);
     await pushManifest(registry.url, name, 'gone-one', bytes);
     await pushManifest(registry.url, name, 'gone-two', bytes);
-    expect((await fetch(manifestUrl(digest), { method: 'DELETE' })).status).toBe(202);
+    expect((await adminFetch(manifestUrl(digest), { method: 'DELETE' })).status).toBe(202);
     for (const reference of [digest, 'gone-one', 'gone-two']) {
-      await expectError(await fetch(manifestUrl(reference)), 404, 'MANIFEST_UNKNOWN');
+      await expectError(await adminFetch(manifestUrl(reference)), 404, 'MANIFEST_UNKNOWN');
     }
-    const tags = (await (await fetch(`${registry.url}/v2/${name}/tags/list`)).json()) as { tags: string[] };
+    const tags = (await (await adminFetch(`${registry.url}/v2/${name}/tags/list`)).json()) as {
+      tags: string[];
+    };
     expect(tags.tags).not.toContain('gone-one');
     expect(tags.tags).not.toContain('gone-two');
   });
@@ -327,7 +332,7 @@ describe('manifest DELETE', () => {
   it('lets a deleted manifest be pushed again', async () => {
     const bytes = await imageManifest('oci');
     await pushManifest(registry.url, name, 'again', bytes);
-    expect((await fetch(manifestUrl(sha256(bytes)), { method: 'DELETE' })).status).toBe(202);
+    expect((await adminFetch(manifestUrl(sha256(bytes)), { method: 'DELETE' })).status).toBe(202);
     await pushManifest(registry.url, name, 'again', bytes);
     await expectManifest('again', bytes, types.ociManifest);
   });
@@ -336,12 +341,12 @@ describe('manifest DELETE', () => {
     ['a tag', 'never-tagged'],
     ['a digest', sha256('never pushed')],
   ])('answers MANIFEST_UNKNOWN when deleting %s the repository does not hold', async (_, reference) => {
-    const response = await fetch(manifestUrl(reference), { method: 'DELETE' });
+    const response = await adminFetch(manifestUrl(reference), { method: 'DELETE' });
     await expectError(response, 404, 'MANIFEST_UNKNOWN');
   });
 
   it('answers NAME_UNKNOWN when deleting from a repository that does not exist', async () => {
-    const response = await fetch(manifestUrl('v1', 'manifests/store/none'), { method: 'DELETE' });
+    const response = await adminFetch(manifestUrl('v1', 'manifests/store/none'), { method: 'DELETE' });
     await expectError(response, 404, 'NAME_UNKNOWN');
   });
 });

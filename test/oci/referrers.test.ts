@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../support/admin-session.js';
 import {
   type Descriptor,
   descriptor,
@@ -22,7 +23,7 @@ let subject: PushedImage;
 let subjectDescriptor: Descriptor;
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startTestRegistry({ autoCreateRepositories: true });
   subject = await pushImage(registry.url, name, 'v1');
   subjectDescriptor = descriptor(types.ociManifest, subject.manifest);
   await pushBlob(registry.url, name, emptyJson);
@@ -36,7 +37,7 @@ interface ReferrersIndex {
 }
 
 async function referrers(digest: string, query = '', image = name) {
-  const response = await fetch(`${registry.url}/v2/${image}/referrers/${digest}${query}`);
+  const response = await adminFetch(`${registry.url}/v2/${image}/referrers/${digest}${query}`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toBe(types.ociIndex);
   const index = (await response.json()) as ReferrersIndex;
@@ -150,7 +151,7 @@ describe('referrers', () => {
       descriptor(types.ociManifest, other.manifest),
     );
     expect((await referrers(other.digest)).index.manifests).toHaveLength(1);
-    const deleted = await fetch(`${registry.url}/v2/${name}/manifests/${doomed.digest}`, {
+    const deleted = await adminFetch(`${registry.url}/v2/${name}/manifests/${doomed.digest}`, {
       method: 'DELETE',
     });
     expect(deleted.status).toBe(202);
@@ -164,12 +165,12 @@ describe('referrers', () => {
   });
 
   it('refuses a malformed digest with DIGEST_INVALID', async () => {
-    const response = await fetch(`${registry.url}/v2/${name}/referrers/sha256:abc`);
+    const response = await adminFetch(`${registry.url}/v2/${name}/referrers/sha256:abc`);
     await expectError(response, 400, 'DIGEST_INVALID', /sha256:abc/);
   });
 
   it('answers NAME_UNKNOWN for a repository that does not exist', async () => {
-    const response = await fetch(`${registry.url}/v2/refs/subject/missing/referrers/${subject.digest}`);
+    const response = await adminFetch(`${registry.url}/v2/refs/subject/missing/referrers/${subject.digest}`);
     await expectError(response, 404, 'NAME_UNKNOWN');
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../support/admin-session.js';
 import {
   expectError,
   pushBlob,
@@ -14,14 +15,14 @@ let registry: TestRegistry;
 const name = 'uploads/push/app';
 
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  registry = await startTestRegistry({ autoCreateRepositories: true });
 });
 afterAll(() => registry.close());
 
 const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 function patch(location: string, chunk: Buffer, range?: string): Promise<Response> {
-  return fetch(location, {
+  return adminFetch(location, {
     method: 'PATCH',
     headers: {
       'Content-Type': 'application/octet-stream',
@@ -43,7 +44,7 @@ function streamed(...pieces: Buffer[]): RequestInit {
 }
 
 async function expectBlob(image: string, digest: string, bytes: Buffer): Promise<void> {
-  const response = await fetch(`${registry.url}/v2/${image}/blobs/${digest}`);
+  const response = await adminFetch(`${registry.url}/v2/${image}/blobs/${digest}`);
   expect(response.status).toBe(200);
   expect(response.headers.get('docker-content-digest')).toBe(digest);
   expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
@@ -56,7 +57,7 @@ describe('monolithic uploads', () => {
   it('stores a blob from one POST ?digest= with 201, Location and Docker-Content-Digest', async () => {
     const bytes = randomBlob(5000);
     const digest = sha256(bytes);
-    const response = await fetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${digest}`, {
+    const response = await adminFetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${digest}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/octet-stream' },
       body: bytes,
@@ -68,7 +69,7 @@ describe('monolithic uploads', () => {
   });
 
   it('opens a session with POST (202, a UUID in Location) and stores the blob with one PUT', async () => {
-    const start = await fetch(`${registry.url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
+    const start = await adminFetch(`${registry.url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
     expect(start.status).toBe(202);
     const location = start.headers.get('location') ?? '';
     expect(location).toMatch(new RegExp(`^/v2/${name}/blobs/uploads/${uuid.source}$`));
@@ -77,7 +78,7 @@ describe('monolithic uploads', () => {
 
     const bytes = randomBlob(2048);
     const digest = sha256(bytes);
-    const put = await fetch(withDigest(next(start), digest), {
+    const put = await adminFetch(withDigest(next(start), digest), {
       method: 'PUT',
       headers: { 'Content-Type': 'application/octet-stream' },
       body: bytes,
@@ -91,7 +92,7 @@ describe('monolithic uploads', () => {
   it('stores sha512 blobs through POST then PUT', async () => {
     const bytes = randomBlob(700);
     const digest = sha512(bytes);
-    const put = await fetch(withDigest(await startUpload(registry.url, name), digest), {
+    const put = await adminFetch(withDigest(await startUpload(registry.url, name), digest), {
       method: 'PUT',
       body: bytes,
     });
@@ -108,24 +109,24 @@ describe('monolithic uploads', () => {
     const claimed = sha256('something else');
     const response =
       how === 'post'
-        ? await fetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${claimed}`, {
+        ? await adminFetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${claimed}`, {
             method: 'POST',
             body: bytes,
           })
-        : await fetch(withDigest(await startUpload(registry.url, name), claimed), {
+        : await adminFetch(withDigest(await startUpload(registry.url, name), claimed), {
             method: 'PUT',
             body: bytes,
           });
     await expectError(response, 400, 'DIGEST_INVALID', new RegExp(`not the ${claimed}`));
     for (const digest of [claimed, sha256(bytes)]) {
-      await expectError(await fetch(`${registry.url}/v2/${name}/blobs/${digest}`), 404, 'BLOB_UNKNOWN');
+      await expectError(await adminFetch(`${registry.url}/v2/${name}/blobs/${digest}`), 404, 'BLOB_UNKNOWN');
     }
   });
 
   it('leaves no session behind after a refused POST ?digest=, since the client cannot reach it', async () => {
     const sessions = () => registry.registry.context.metadata.uploads.createdBefore(new Date(8.64e15));
     const before = await sessions();
-    const response = await fetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${sha256('x')}`, {
+    const response = await adminFetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${sha256('x')}`, {
       method: 'POST',
       body: randomBlob(100),
     });
@@ -134,7 +135,7 @@ describe('monolithic uploads', () => {
   });
 
   it('refuses a sha512 digest that does not match with DIGEST_INVALID', async () => {
-    const response = await fetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${sha512('other')}`, {
+    const response = await adminFetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${sha512('other')}`, {
       method: 'POST',
       body: randomBlob(10),
     });
@@ -142,7 +143,7 @@ describe('monolithic uploads', () => {
   });
 
   it('refuses a finishing PUT without ?digest= with DIGEST_INVALID', async () => {
-    const response = await fetch(await startUpload(registry.url, name), { method: 'PUT', body: 'abc' });
+    const response = await adminFetch(await startUpload(registry.url, name), { method: 'PUT', body: 'abc' });
     await expectError(response, 400, 'DIGEST_INVALID', /needs \?digest=/);
   });
 });
@@ -162,20 +163,20 @@ describe('chunked uploads', () => {
       expect(response.headers.get('location')).toMatch(uuid);
       location = next(response);
     }
-    const status = await fetch(location);
+    const status = await adminFetch(location);
     expect(status.status).toBe(204);
     expect(status.headers.get('range')).toBe('0-2999');
     expect(next(status)).toBe(location);
 
     const digest = sha256(bytes);
-    const put = await fetch(withDigest(location, digest), { method: 'PUT' });
+    const put = await adminFetch(withDigest(location, digest), { method: 'PUT' });
     expect(put.status).toBe(201);
     expect(put.headers.get('docker-content-digest')).toBe(digest);
     await expectBlob(name, digest, bytes);
   });
 
   it('reports a fresh session as holding nothing', async () => {
-    const status = await fetch(await startUpload(registry.url, name));
+    const status = await adminFetch(await startUpload(registry.url, name));
     expect(status.status).toBe(204);
     expect(status.headers.get('range')).toBe('0-0');
     expect(status.headers.get('location')).toMatch(uuid);
@@ -195,11 +196,11 @@ describe('chunked uploads', () => {
     expect(refused.headers.get('range')).toBe('0-99');
     await expectError(refused, 416, 'BLOB_UPLOAD_INVALID', /holds 100 bytes/);
 
-    const status = await fetch(location);
+    const status = await adminFetch(location);
     expect(status.headers.get('range')).toBe('0-99');
     expect((await patch(location, bytes.subarray(100), '100-199')).status).toBe(202);
     const digest = sha256(bytes);
-    expect((await fetch(withDigest(location, digest), { method: 'PUT' })).status).toBe(201);
+    expect((await adminFetch(withDigest(location, digest), { method: 'PUT' })).status).toBe(201);
     await expectBlob(name, digest, bytes);
   });
 
@@ -214,17 +215,17 @@ describe('chunked uploads', () => {
   it('appends streamed PATCH bodies that carry no Content-Range', async () => {
     const pieces = [randomBlob(1500), randomBlob(10), randomBlob(4000)];
     const location = await startUpload(registry.url, name);
-    const first = await fetch(location, { method: 'PATCH', ...streamed(pieces[0] as Buffer) });
+    const first = await adminFetch(location, { method: 'PATCH', ...streamed(pieces[0] as Buffer) });
     expect(first.status).toBe(202);
     expect(first.headers.get('range')).toBe('0-1499');
-    const second = await fetch(next(first), {
+    const second = await adminFetch(next(first), {
       method: 'PATCH',
       ...streamed(pieces[1] as Buffer, pieces[2] as Buffer),
     });
     expect(second.status).toBe(202);
     expect(second.headers.get('range')).toBe('0-5509');
     const bytes = Buffer.concat(pieces);
-    const put = await fetch(withDigest(next(second), sha256(bytes)), { method: 'PUT' });
+    const put = await adminFetch(withDigest(next(second), sha256(bytes)), { method: 'PUT' });
     expect(put.status).toBe(201);
     await expectBlob(name, sha256(bytes), bytes);
   });
@@ -234,7 +235,7 @@ describe('chunked uploads', () => {
       const bytes = randomBlob(1000);
       const location = await startUpload(registry.url, name);
       expect((await patch(location, bytes.subarray(0, 600), '0-599')).status).toBe(202);
-      const put = await fetch(withDigest(location, sha256(bytes)), {
+      const put = await adminFetch(withDigest(location, sha256(bytes)), {
         method: 'PUT',
         headers: range === undefined ? {} : { 'Content-Range': range },
         body: bytes.subarray(600),
@@ -248,7 +249,7 @@ describe('chunked uploads', () => {
     const bytes = randomBlob(100);
     const location = await startUpload(registry.url, name);
     expect((await patch(location, bytes.subarray(0, 50), '0-49')).status).toBe(202);
-    const put = await fetch(withDigest(location, sha256(bytes)), {
+    const put = await adminFetch(withDigest(location, sha256(bytes)), {
       method: 'PUT',
       headers: { 'Content-Range': '60-109' },
       body: bytes.subarray(50),
@@ -262,7 +263,7 @@ describe('chunked uploads', () => {
     const location = await startUpload(registry.url, name);
     expect((await patch(location, bytes.subarray(0, 32), '0-31')).status).toBe(202);
     expect((await patch(location, bytes.subarray(32), '32-63')).status).toBe(202);
-    const put = await fetch(withDigest(location, sha512(bytes)), { method: 'PUT' });
+    const put = await adminFetch(withDigest(location, sha512(bytes)), { method: 'PUT' });
     expect(put.status).toBe(201);
     await expectBlob(name, sha512(bytes), bytes);
   });
@@ -271,9 +272,9 @@ describe('chunked uploads', () => {
     const bytes = randomBlob(10);
     const location = await startUpload(registry.url, name);
     expect((await patch(location, bytes, '0-9')).status).toBe(202);
-    const wrong = await fetch(withDigest(location, sha256('wrong')), { method: 'PUT' });
+    const wrong = await adminFetch(withDigest(location, sha256('wrong')), { method: 'PUT' });
     await expectError(wrong, 400, 'DIGEST_INVALID');
-    expect((await fetch(withDigest(location, sha256(bytes)), { method: 'PUT' })).status).toBe(201);
+    expect((await adminFetch(withDigest(location, sha256(bytes)), { method: 'PUT' })).status).toBe(201);
   });
 });
 
@@ -281,21 +282,21 @@ describe('upload sessions', () => {
   it('cancels an upload with DELETE (204), after which the session is unknown', async () => {
     const location = await startUpload(registry.url, name);
     expect((await patch(location, randomBlob(10), '0-9')).status).toBe(202);
-    const cancelled = await fetch(location, { method: 'DELETE' });
+    const cancelled = await adminFetch(location, { method: 'DELETE' });
     expect(cancelled.status).toBe(204);
-    await expectError(await fetch(location), 404, 'BLOB_UPLOAD_UNKNOWN', /unknown/);
+    await expectError(await adminFetch(location), 404, 'BLOB_UPLOAD_UNKNOWN', /unknown/);
     await expectError(await patch(location, randomBlob(1), '10-10'), 404, 'BLOB_UPLOAD_UNKNOWN');
-    await expectError(await fetch(location, { method: 'DELETE' }), 404, 'BLOB_UPLOAD_UNKNOWN');
+    await expectError(await adminFetch(location, { method: 'DELETE' }), 404, 'BLOB_UPLOAD_UNKNOWN');
   });
 
   it('closes the session once the blob is stored', async () => {
     const bytes = randomBlob(10);
     const location = await startUpload(registry.url, name);
-    expect((await fetch(withDigest(location, sha256(bytes)), { method: 'PUT', body: bytes })).status).toBe(
-      201,
-    );
-    await expectError(await fetch(location), 404, 'BLOB_UPLOAD_UNKNOWN');
-    const again = await fetch(withDigest(location, sha256(bytes)), { method: 'PUT', body: bytes });
+    expect(
+      (await adminFetch(withDigest(location, sha256(bytes)), { method: 'PUT', body: bytes })).status,
+    ).toBe(201);
+    await expectError(await adminFetch(location), 404, 'BLOB_UPLOAD_UNKNOWN');
+    const again = await adminFetch(withDigest(location, sha256(bytes)), { method: 'PUT', body: bytes });
     await expectError(again, 404, 'BLOB_UPLOAD_UNKNOWN');
   });
 
@@ -313,7 +314,7 @@ describe('cross-repository mount', () => {
   const source = 'uploads/mount/source';
   const target = 'uploads/mount/target';
   const mount = (digest: string, from?: string) =>
-    fetch(
+    adminFetch(
       `${registry.url}/v2/${target}/blobs/uploads/?mount=${digest}${from === undefined ? '' : `&from=${from}`}`,
       { method: 'POST' },
     );
@@ -321,7 +322,7 @@ describe('cross-repository mount', () => {
   it('mounts a blob the source holds with 201, Location and Docker-Content-Digest', async () => {
     const bytes = randomBlob(400);
     const digest = await pushBlob(registry.url, source, bytes);
-    await expectError(await fetch(`${registry.url}/v2/${target}/blobs/${digest}`), 404, 'NAME_UNKNOWN');
+    await expectError(await adminFetch(`${registry.url}/v2/${target}/blobs/${digest}`), 404, 'NAME_UNKNOWN');
     const response = await mount(digest, source);
     expect(response.status).toBe(201);
     expect(response.headers.get('location')).toBe(`/v2/${target}/blobs/${digest}`);
@@ -332,7 +333,7 @@ describe('cross-repository mount', () => {
   it('mounts sha512 blobs', async () => {
     const bytes = randomBlob(50);
     const digest = sha512(bytes);
-    const put = await fetch(withDigest(await startUpload(registry.url, source), digest), {
+    const put = await adminFetch(withDigest(await startUpload(registry.url, source), digest), {
       method: 'PUT',
       body: bytes,
     });
@@ -356,9 +357,9 @@ describe('cross-repository mount', () => {
       new RegExp(`^/v2/${target}/blobs/uploads/${uuid.source}$`),
     );
     expect(response.headers.get('docker-content-digest')).toBeNull();
-    await expectError(await fetch(`${registry.url}/v2/${target}/blobs/${digest}`), 404, 'BLOB_UNKNOWN');
+    await expectError(await adminFetch(`${registry.url}/v2/${target}/blobs/${digest}`), 404, 'BLOB_UNKNOWN');
     // The session it opened is a real one: the blob can be uploaded through it.
-    const put = await fetch(withDigest(next(response), digest), { method: 'PUT', body: bytes });
+    const put = await adminFetch(withDigest(next(response), digest), { method: 'PUT', body: bytes });
     expect(put.status).toBe(201);
     await expectBlob(target, digest, bytes);
   });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { expect } from 'vitest';
+import { adminFetch, adminTokenFor } from './admin-session.js';
 
 /** Minimal raw-HTTP helpers for driving the registry in tests: the real protocol, no client library. */
 
@@ -15,7 +16,7 @@ export function randomBlob(size: number): Buffer {
 /** Monolithic upload with `POST ?digest=`. */
 export async function pushBlob(url: string, name: string, bytes: Buffer): Promise<string> {
   const digest = sha256(bytes);
-  const response = await fetch(`${url}/v2/${name}/blobs/uploads/?digest=${digest}`, {
+  const response = await adminFetch(`${url}/v2/${name}/blobs/uploads/?digest=${digest}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/octet-stream' },
     body: bytes,
@@ -62,7 +63,7 @@ export async function pushImage(
     }),
   );
   const digest = sha256(manifest);
-  const response = await fetch(`${url}/v2/${name}/manifests/${tag ?? digest}`, {
+  const response = await adminFetch(`${url}/v2/${name}/manifests/${tag ?? digest}`, {
     method: 'PUT',
     headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
     body: manifest,
@@ -125,7 +126,7 @@ export function putManifest(
   /** `null` sends no Content-Type at all. */
   contentType: string | null = types.ociManifest,
 ): Promise<Response> {
-  return fetch(`${url}/v2/${name}/manifests/${reference}`, {
+  return adminFetch(`${url}/v2/${name}/manifests/${reference}`, {
     method: 'PUT',
     headers: contentType === null ? {} : { 'Content-Type': contentType },
     // As bytes: fetch would label a string body text/plain.
@@ -149,7 +150,7 @@ export async function pushManifest(
 
 /** `POST /blobs/uploads/`: returns the absolute upload URL the registry handed out. */
 export async function startUpload(url: string, name: string): Promise<string> {
-  const response = await fetch(`${url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
+  const response = await adminFetch(`${url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
   if (response.status !== 202) throw new Error(`upload start failed: ${response.status}`);
   return new URL(response.headers.get('location') ?? '', url).href;
 }
@@ -206,10 +207,14 @@ export function rawHttp(url: string, head: string, body: Buffer | string = ''): 
       }
       resolve({ status: Number(statusLine.split(' ')[1]), headers, body: text.slice(split + 4) });
     });
+    const token = adminTokenFor(url);
+    const authorization =
+      token && !/^authorization:/im.test(head) ? `Authorization: Bearer ${token}\r\n` : '';
     socket.write(
-      `${head.replace(/\r?\n/g, '\r\n').trim()}\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`,
+      `${head.replace(/\r?\n/g, '\r\n').trim()}\r\nHost: ${hostname}:${port}\r\n${authorization}Connection: close\r\n\r\n`,
     );
-    socket.end(body);
+    // Not end(): a half-closed socket makes the server drop a request still being authenticated.
+    socket.write(body);
   });
 }
 
@@ -223,7 +228,7 @@ export async function followPages(url: string, path: string, field: 'tags' | 're
   const pages: string[][] = [];
   let next: string | undefined = path;
   while (next !== undefined) {
-    const response = await fetch(new URL(next, url));
+    const response = await adminFetch(new URL(next, url));
     expect(response.status).toBe(200);
     pages.push(((await response.json()) as Record<string, string[]>)[field] ?? []);
     const link = response.headers.get('link');
@@ -239,13 +244,13 @@ export async function followPages(url: string, path: string, field: 'tags' | 're
 /** Checks an image is still served as pushed: its manifest by tag and digest, its blobs, byte for byte. */
 export async function expectImageIntact(url: string, name: string, tag: string, image: PushedImage) {
   for (const reference of [tag, image.digest]) {
-    const response = await fetch(`${url}/v2/${name}/manifests/${reference}`);
+    const response = await adminFetch(`${url}/v2/${name}/manifests/${reference}`);
     expect(response.status).toBe(200);
     expect(response.headers.get('docker-content-digest')).toBe(image.digest);
     expect(Buffer.from(await response.arrayBuffer())).toEqual(image.manifest);
   }
   for (const digest of [image.config, ...image.layers]) {
-    const response = await fetch(`${url}/v2/${name}/blobs/${digest}`);
+    const response = await adminFetch(`${url}/v2/${name}/blobs/${digest}`);
     expect(response.status).toBe(200);
     expect(response.headers.get('docker-content-digest')).toBe(digest);
     expect(sha256(Buffer.from(await response.arrayBuffer()))).toBe(digest);

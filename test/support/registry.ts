@@ -2,21 +2,30 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { loadServeConfig, type ServeOverrides } from '../../src/config/config.js';
-import { type RunningRegistry, startRegistry } from '../../src/server/app.js';
+import { type RunningRegistry, type StartOptions, startRegistry } from '../../src/server/app.js';
+import { testAdminPassword } from './admin-password.js';
+import { signInAdmin } from './admin-session.js';
 import { tempDir } from './temp.js';
 
-/** The administrator password every test registry and daemon is started with. */
-export const testAdminPassword = 'test-admin-password';
+export { testAdminPassword };
 
 export interface TestRegistry {
   readonly url: string;
   readonly dataDir: string;
   readonly registry: RunningRegistry;
+  /** The administrator's OAuth access token: `adminFetch` sends it to this registry. */
+  readonly adminToken: string;
   close(): Promise<void>;
 }
 
-/** The real registry, in this process, on a free loopback port, with its own data directory. */
-export async function startTestRegistry(overrides: ServeOverrides = {}): Promise<TestRegistry> {
+/**
+ * The real registry, in this process, on a free loopback port, with its own data directory.
+ * `options` hands it a fake clock where time matters.
+ */
+export async function startTestRegistry(
+  overrides: ServeOverrides = {},
+  options: StartOptions = {},
+): Promise<TestRegistry> {
   const dir = overrides.dataDir ? undefined : await tempDir();
   const dataDir = overrides.dataDir ?? (dir?.path as string);
   const config = loadServeConfig(
@@ -24,11 +33,12 @@ export async function startTestRegistry(overrides: ServeOverrides = {}): Promise
     { port: 0, logLevel: 'silent', ...overrides, dataDir },
     { MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
   );
-  const registry = await startRegistry(config);
+  const registry = await startRegistry(config, options);
   return {
     url: registry.url,
     dataDir,
     registry,
+    adminToken: await signInAdmin(registry.url),
     async close() {
       await registry.close();
       await dir?.remove();
@@ -41,6 +51,8 @@ export const mistriveBin = fileURLToPath(new URL('../../bin/run.js', import.meta
 export interface Daemon {
   readonly url: string;
   readonly process: ChildProcess;
+  /** The administrator's OAuth access token: `adminFetch` sends it to this daemon. */
+  readonly adminToken: string;
   /** Everything the daemon wrote to stdout so far (its ready line). */
   stdout(): string;
   /** Everything the daemon wrote to stderr so far (its structured log). */
@@ -52,11 +64,19 @@ export interface Daemon {
 }
 
 /** `mistrive serve` as its own process (the built CLI), ready once it prints its listening line. */
-export async function startDaemon(dataDir: string, extraArgs: string[] = []): Promise<Daemon> {
+export async function startDaemon(
+  dataDir: string,
+  extraArgs: string[] = [],
+  /** Variables added to the test's environment (PATH with a stand-in program on it). */
+  env: NodeJS.ProcessEnv = {},
+): Promise<Daemon> {
   const child = spawn(
     process.execPath,
     [mistriveBin, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MISTRIVE_ADMIN_PASSWORD: testAdminPassword } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env, MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
+    },
   );
   let stdout = '';
   let stderr = '';
@@ -85,6 +105,7 @@ export async function startDaemon(dataDir: string, extraArgs: string[] = []): Pr
   return {
     url,
     process: child,
+    adminToken: await signInAdmin(url),
     stdout: () => stdout,
     stderr: () => stderr,
     async stop() {

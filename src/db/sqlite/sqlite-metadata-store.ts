@@ -79,7 +79,13 @@ class SqliteCatalogStore implements CatalogStore {
       insertImage: db.prepare(
         'INSERT INTO images (project_id, repository_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
       ),
-      listImages: db.prepare('SELECT name FROM images WHERE name > ? ORDER BY name LIMIT ?').pluck(),
+      // An image shows in the catalog once it holds a manifest, not when a push merely started.
+      listImages: db
+        .prepare(
+          `SELECT name FROM images i WHERE name > ?
+           AND EXISTS (SELECT 1 FROM manifests m WHERE m.image_id = i.id) ORDER BY name LIMIT ?`,
+        )
+        .pluck(),
     };
   }
 
