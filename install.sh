@@ -27,8 +27,10 @@ if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.
 fi
 
 if $dev; then
-  # Real clients and the reference registry the tests and benchmarks run against.
-  packages=(skopeo docker-registry wrk umoci curl ca-certificates)
+  # Real clients and the reference registry the tests and benchmarks run against; a Secret Service
+  # (gnome-keyring, run under dbus-run-session) for the keychain tests; hyperfine for the helper benchmark;
+  # Chromium for the browser sign-in tests.
+  packages=(skopeo docker-registry wrk umoci curl ca-certificates gnome-keyring libsecret-tools dbus-x11 hyperfine chromium)
   missing=()
   for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -56,7 +58,9 @@ if [ ! -w "$bin_dir" ]; then
   mkdir -p "$bin_dir"
 fi
 ln -sf "$PWD/bin/run.js" "$bin_dir/mistrive"
-say "mistrive is installed in $bin_dir"
+# Docker, podman, skopeo and buildah find the credential helper on PATH by this name.
+ln -sf "$PWD/bin/docker-credential-mistrive.js" "$bin_dir/docker-credential-mistrive"
+say "mistrive and docker-credential-mistrive are installed in $bin_dir"
 case ":$PATH:" in
   *":$bin_dir:"*) ;;
   *) say "add $bin_dir to your PATH: export PATH=\"$bin_dir:\$PATH\"" ;;

@@ -1,0 +1,50 @@
+import type { IncomingMessage } from 'node:http';
+import { RegistryError } from '../../errors/registry-error.js';
+
+/** Where each part of the authorization server lives. */
+export const oauthPaths = {
+  metadata: '/.well-known/oauth-authorization-server',
+  jwks: '/.well-known/jwks.json',
+  authorize: '/oauth/authorize',
+  token: '/oauth/token',
+  deviceAuthorization: '/oauth/device_authorization',
+  revoke: '/oauth/revoke',
+  login: '/login',
+  logout: '/logout',
+  account: '/account',
+  device: '/device',
+} as const;
+
+const hostShape = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The server's public URL, the OAuth issuer: the configured `publicUrl` when a proxy sits in
+ * front, else `http://` and the Host the client used.
+ */
+export class PublicUrls {
+  private readonly configured: string | undefined;
+  /** Whether browsers reach the server over HTTPS, so cookies must be Secure. */
+  readonly secure: boolean;
+
+  constructor(publicUrl: string | undefined) {
+    if (publicUrl) {
+      const url = new URL(publicUrl);
+      this.configured = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    }
+    this.secure = this.configured?.startsWith('https:') ?? false;
+  }
+
+  issuer(req: IncomingMessage): string {
+    if (this.configured) return this.configured;
+    const host = req.headers.host;
+    if (!host || !hostShape.test(host)) {
+      throw new RegistryError('INVALID_ARGUMENT', 'the request has no valid Host header');
+    }
+    return `http://${host}`;
+  }
+
+  /** An absolute URL of one of the server's paths. */
+  url(req: IncomingMessage, path: string): string {
+    return `${this.issuer(req)}${path}`;
+  }
+}
