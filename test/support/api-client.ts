@@ -32,12 +32,16 @@ export function authorization(credentials: Credentials): Record<string, string> 
   }
 }
 
+/** A JSON body as the tests read it: field by field, with the assertions doing the checking. */
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted on, not trusted
+export type Json = any;
+
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
   /** The parsed JSON body; undefined when there is none. */
-  readonly body: any;
+  readonly body: Json;
 }
 
 export class ApiClient {
@@ -85,7 +89,7 @@ export class ApiClient {
   }
 
   /** Fails the test unless the call succeeded with `status`; returns the body. */
-  async ok(method: string, path: string, body?: unknown, status?: number): Promise<any> {
+  async ok(method: string, path: string, body?: unknown, status?: number): Promise<Json> {
     const response = await this.request(method, path, body);
     const expected = status ?? (method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200);
     expect(response.status, `${method} ${path}: ${response.text}`).toBe(expected);
@@ -131,7 +135,7 @@ export async function createUser(
   return admin.as(basic(login, password));
 }
 
-export async function createProject(admin: ApiClient, projectId: string, extra: object = {}): Promise<any> {
+export async function createProject(admin: ApiClient, projectId: string, extra: object = {}): Promise<Json> {
   return admin.ok('POST', '/api/v1/projects', { projectId, ...extra });
 }
 
@@ -140,7 +144,7 @@ export async function createRepository(
   project: string,
   repositoryId: string,
   extra: object = {},
-): Promise<any> {
+): Promise<Json> {
   return admin.ok('POST', `/api/v1/projects/${project}/repositories`, { repositoryId, ...extra });
 }
 

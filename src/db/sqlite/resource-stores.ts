@@ -1,8 +1,5 @@
-import type { ManifestRecord, Page } from '../metadata.js';
+import type { Page } from '../metadata.js';
 import type {
-  DeleteOutcome,
-  ImageStore,
-  ImageSummary,
   OrganizationRecord,
   OrganizationStore,
   ProjectChanges,
@@ -11,14 +8,11 @@ import type {
   RepositoryChanges,
   RepositoryRecord,
   RepositoryStore,
-  TaggedManifest,
-  TagOutcome,
-  TagRecord,
 } from '../resources.js';
 import type { SqliteDatabase } from './database.js';
 
 /** Fetches one more row than asked, to tell whether another page follows. */
-function page<T>(rows: T[], limit: number): Page<T> {
+export function page<T>(rows: T[], limit: number): Page<T> {
   return { items: rows.slice(0, limit), more: rows.length > limit };
 }
 
@@ -225,183 +219,6 @@ export class SqliteRepositoryStore implements RepositoryStore {
     return this.db.transaction(() => {
       this.statements.removeBindings.run(project, id);
       return this.statements.delete.run(project, id).changes > 0;
-    })();
-  }
-}
-
-interface ImageRow {
-  id: number;
-  name: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface TaggedManifestRow {
-  digest: string;
-  media_type: string;
-  size: number;
-  artifact_type: string | null;
-  annotations: string | null;
-  subject_digest: string | null;
-  created_at: number;
-  tags: string;
-}
-
-interface TagRow {
-  name: string;
-  digest: string;
-  updated_at: number;
-}
-
-const toTag = (row: TagRow): TagRecord => ({
-  name: row.name,
-  digest: row.digest,
-  updatedAt: new Date(row.updated_at),
-});
-
-const toImage = (row: ImageRow): ImageSummary => ({
-  id: row.id,
-  name: row.name,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
-
-const toTaggedManifest = (row: TaggedManifestRow): TaggedManifest => {
-  const manifest: ManifestRecord = {
-    digest: row.digest,
-    mediaType: row.media_type,
-    size: row.size,
-    artifactType: row.artifact_type ?? undefined,
-    annotations: row.annotations ? (JSON.parse(row.annotations) as Record<string, string>) : undefined,
-    subjectDigest: row.subject_digest ?? undefined,
-    createdAt: new Date(row.created_at),
-  };
-  return { ...manifest, tags: JSON.parse(row.tags) as string[] };
-};
-
-const imageColumns = `i.id, i.name, i.created_at, max(i.created_at,
-  coalesce((SELECT max(created_at) FROM manifests WHERE image_id = i.id), 0),
-  coalesce((SELECT max(updated_at) FROM tags WHERE image_id = i.id), 0)) AS updated_at`;
-
-const taggedManifestColumns = `m.digest, m.media_type, m.size, m.artifact_type, m.annotations, m.subject_digest,
-  m.created_at, (SELECT json_group_array(name) FROM
-    (SELECT name FROM tags t WHERE t.image_id = m.image_id AND t.digest = m.digest ORDER BY name)) AS tags`;
-
-export class SqliteImageStore implements ImageStore {
-  private readonly statements;
-
-  constructor(private readonly db: SqliteDatabase) {
-    this.statements = {
-      // Names of one repository share the prefix `PROJECT/REPOSITORY/`; `0` sorts right after `/`.
-      list: db.prepare(
-        `SELECT ${imageColumns} FROM images i WHERE i.name > ? AND i.name < ?
-         AND i.project_id = ? AND i.repository_id = ? ORDER BY i.name LIMIT ?`,
-      ),
-      find: db.prepare(`SELECT ${imageColumns} FROM images i WHERE i.name = ?`),
-      manifests: db.prepare(
-        `SELECT ${taggedManifestColumns} FROM manifests m WHERE m.image_id = ? AND m.digest > ?
-         ORDER BY m.digest LIMIT ?`,
-      ),
-      allManifests: db.prepare(
-        `SELECT ${taggedManifestColumns} FROM manifests m WHERE m.image_id = ? ORDER BY m.digest`,
-      ),
-      tags: db.prepare(
-        'SELECT name, digest, updated_at FROM tags WHERE image_id = ? AND name > ? ORDER BY name LIMIT ?',
-      ),
-      findTag: db.prepare('SELECT name, digest, updated_at FROM tags WHERE image_id = ? AND name = ?'),
-      tagsOf: db.prepare('SELECT name FROM tags WHERE image_id = ? AND digest = ? ORDER BY name').pluck(),
-      tagDigest: db.prepare('SELECT digest FROM tags WHERE image_id = ? AND name = ?').pluck(),
-      isManifest: db.prepare('SELECT 1 FROM manifests WHERE image_id = ? AND digest = ?').pluck(),
-      upsertTag: db.prepare(
-        `INSERT INTO tags (image_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (image_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
-      ),
-      isTagged: db.prepare('SELECT 1 FROM tags WHERE image_id = ? LIMIT 1').pluck(),
-      deleteManifest: db.prepare('DELETE FROM manifests WHERE image_id = ? AND digest = ?'),
-      deleteImage: db.prepare('DELETE FROM images WHERE id = ?'),
-    };
-  }
-
-  async list(
-    project: string,
-    repository: string,
-    after: string | undefined,
-    limit: number,
-  ): Promise<Page<ImageSummary>> {
-    const prefix = `${project}/${repository}/`;
-    const lower = after !== undefined && after > prefix ? after : prefix;
-    const rows = this.statements.list.all(
-      lower,
-      `${project}/${repository}0`,
-      project,
-      repository,
-      limit + 1,
-    ) as ImageRow[];
-    return page(rows.map(toImage), limit);
-  }
-
-  async find(name: string): Promise<ImageSummary | undefined> {
-    const row = this.statements.find.get(name) as ImageRow | undefined;
-    return row && toImage(row);
-  }
-
-  async manifests(imageId: number, after: string | undefined, limit: number): Promise<Page<TaggedManifest>> {
-    const rows = this.statements.manifests.all(imageId, after ?? '', limit + 1) as TaggedManifestRow[];
-    return page(rows.map(toTaggedManifest), limit);
-  }
-
-  async allManifests(imageId: number): Promise<TaggedManifest[]> {
-    return (this.statements.allManifests.all(imageId) as TaggedManifestRow[]).map(toTaggedManifest);
-  }
-
-  async tags(imageId: number, after: string | undefined, limit: number): Promise<Page<TagRecord>> {
-    const rows = this.statements.tags.all(imageId, after ?? '', limit + 1) as TagRow[];
-    return page(rows.map(toTag), limit);
-  }
-
-  async findTag(imageId: number, tag: string): Promise<TagRecord | undefined> {
-    const row = this.statements.findTag.get(imageId, tag) as TagRow | undefined;
-    return row && toTag(row);
-  }
-
-  async tagsOf(imageId: number, digest: string): Promise<string[]> {
-    return this.statements.tagsOf.all(imageId, digest) as string[];
-  }
-
-  async setTag(
-    imageId: number,
-    tag: string,
-    digest: string,
-    at: Date,
-    options: { keepExisting: boolean },
-  ): Promise<TagOutcome> {
-    return this.db.transaction((): TagOutcome => {
-      if (this.statements.isManifest.get(imageId, digest) === undefined) return 'no-manifest';
-      const current = this.statements.tagDigest.get(imageId, tag) as string | undefined;
-      if (current === digest) return 'unchanged';
-      if (current !== undefined && options.keepExisting) return 'kept';
-      this.statements.upsertTag.run(imageId, tag, digest, at.getTime());
-      return current === undefined ? 'created' : 'moved';
-    })();
-  }
-
-  async deleteManifest(
-    imageId: number,
-    digest: string,
-    options: { keepTagged: boolean },
-  ): Promise<DeleteOutcome> {
-    return this.db.transaction((): DeleteOutcome => {
-      if (this.statements.isManifest.get(imageId, digest) === undefined) return 'missing';
-      if (options.keepTagged && this.statements.tagsOf.all(imageId, digest).length > 0) return 'tagged';
-      this.statements.deleteManifest.run(imageId, digest);
-      return 'deleted';
-    })();
-  }
-
-  async delete(imageId: number, options: { keepTagged: boolean }): Promise<DeleteOutcome> {
-    return this.db.transaction((): DeleteOutcome => {
-      if (options.keepTagged && this.statements.isTagged.get(imageId) !== undefined) return 'tagged';
-      return this.statements.deleteImage.run(imageId).changes > 0 ? 'deleted' : 'missing';
     })();
   }
 }

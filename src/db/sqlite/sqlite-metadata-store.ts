@@ -20,13 +20,9 @@ import {
   SqliteServiceAccountStore,
   SqliteUserStore,
 } from './identity-stores.js';
+import { SqliteImageStore } from './image-store.js';
 import { SqliteOAuthStore } from './oauth-store.js';
-import {
-  SqliteImageStore,
-  SqliteOrganizationStore,
-  SqliteProjectStore,
-  SqliteRepositoryStore,
-} from './resource-stores.js';
+import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } from './resource-stores.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
 
 interface ManifestRow {
