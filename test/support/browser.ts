@@ -65,7 +65,11 @@ export async function authorizeInBrowser(url: string, person: BrowserPerson): Pr
 }
 
 /** Opens the device page (with or without the code in the URL), enters the code when asked, signs in and answers. */
-export async function approveDeviceInBrowser(url: string, userCode: string, person: BrowserPerson): Promise<string> {
+export async function approveDeviceInBrowser(
+  url: string,
+  userCode: string,
+  person: BrowserPerson,
+): Promise<string> {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();

@@ -66,7 +66,12 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-async function run(file: string, args: readonly string[], home: CliHome, options: RunOptions): Promise<CliResult> {
+async function run(
+  file: string,
+  args: readonly string[],
+  home: CliHome,
+  options: RunOptions,
+): Promise<CliResult> {
   const result = await execa(process.execPath, [file, ...args], {
     env: { ...home.env, ...options.env },
     extendEnv: false,
@@ -81,15 +86,25 @@ async function run(file: string, args: readonly string[], home: CliHome, options
 }
 
 /** `mistrive ARGS…` to completion. */
-export function mistrive(home: CliHome, args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+export function mistrive(
+  home: CliHome,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<CliResult> {
   return run(cliBin, args, home, options);
 }
 
 /** `mistrive ARGS… --json`, parsed; a non-zero exit throws with what the command printed. */
-export async function mistriveJson<T>(home: CliHome, args: readonly string[], options: RunOptions = {}): Promise<T> {
+export async function mistriveJson<T>(
+  home: CliHome,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<T> {
   const result = await mistrive(home, [...args, '--json'], options);
   if (result.exitCode !== 0) {
-    throw new Error(`mistrive ${args.join(' ')} exited ${result.exitCode}:\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `mistrive ${args.join(' ')} exited ${result.exitCode}:\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return JSON.parse(result.stdout) as T;
 }
@@ -114,7 +129,11 @@ export interface RunningCli {
   done: Promise<CliResult>;
 }
 
-export function startMistrive(home: CliHome, args: readonly string[], env: Record<string, string> = {}): RunningCli {
+export function startMistrive(
+  home: CliHome,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): RunningCli {
   const child = spawn(process.execPath, [cliBin, ...args], {
     env: { ...home.env, ...env },
     cwd: repositoryRoot,

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { AuthServices } from '../auth/auth-services.js';
+import { PublicUrls } from '../auth/oauth/public-urls.js';
+import type { ServeConfig } from '../config/config.js';
+import type { OciServices } from '../oci/oci-routes.js';
+import type { RegistryContext } from '../oci/registry-context.js';
+import type { Route } from '../server/router.js';
+import { ApiAccess } from './access-checks.js';
+import { IamPolicyService } from './iam/iam-policy-service.js';
+import { iamOperations } from './iam/iam-routes.js';
+import { imageOperations } from './images/image-routes.js';
+import { ImageService } from './images/image-service.js';
+import { ManifestDetailsReader } from './images/manifest-details.js';
+import { openApiDocument } from './openapi.js';
+import { type ApiOperation, operation, toRoutes } from './operation.js';
+import { organizationOperations } from './organizations/organization-routes.js';
+import { OrganizationService } from './organizations/organization-service.js';
+import { projectOperations } from './projects/project-routes.js';
+import { ProjectService } from './projects/project-service.js';
+import { repositoryOperations } from './repositories/repository-routes.js';
+import { RepositoryService } from './repositories/repository-service.js';
+import { serviceAccountOperations } from './service-accounts/service-account-routes.js';
+import { ServiceAccountService } from './service-accounts/service-account-service.js';
+import { userOperations } from './users/user-routes.js';
+import { UserService } from './users/user-service.js';
+
+export const apiVersion = 'v1';
+export const openApiPath = '/api/v1/openapi.json';
+
+/** Every operation of the management API, bound to its services. */
+export function managementOperations(
+  context: RegistryContext,
+  auth: AuthServices,
+  oci: OciServices,
+): ApiOperation[] {
+  const { metadata, clock, ids } = context;
+  const access = new ApiAccess(auth.access, metadata);
+  const details = new ManifestDetailsReader(oci.manifests, metadata.content);
+  return [
+    ...organizationOperations(new OrganizationService(access, metadata)),
+    ...projectOperations(new ProjectService(access, metadata, clock)),
+    ...repositoryOperations(new RepositoryService(access, metadata, clock, ids)),
+    ...imageOperations(new ImageService(access, metadata, details, clock)),
+    ...iamOperations(new IamPolicyService(access, metadata)),
+    ...userOperations(new UserService(access, metadata, clock)),
+    ...serviceAccountOperations(new ServiceAccountService(access, metadata, clock)),
+  ];
+}
+
+/** The management REST API under /api/v1/, with its OpenAPI document, as routes for the server. */
+export function managementApiRoutes(
+  context: RegistryContext,
+  auth: AuthServices,
+  oci: OciServices,
+  config: Pick<ServeConfig, 'publicUrl'>,
+): Route[] {
+  const operations = managementOperations(context, auth, oci);
+  let document: unknown;
+  const openApi = operation({
+    id: 'getOpenApiDocument',
+    method: 'GET',
+    path: openApiPath,
+    tag: 'API',
+    summary: 'This OpenAPI 3.1 document',
+    public: true,
+    response: z.record(z.string(), z.unknown()),
+    handle: async () => {
+      document ??= openApiDocument([...operations, openApi], apiVersion);
+      return document as Record<string, unknown>;
+    },
+  });
+  return toRoutes([openApi, ...operations], {
+    credentials: auth.credentials,
+    urls: new PublicUrls(config.publicUrl),
+  });
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import type { ResourceRef } from '../../db/identity.js';
+import type { MetadataStore } from '../../db/metadata.js';
+import { RegistryError } from '../../errors/registry-error.js';
+import type { Binding } from '../../iam/policy.js';
+import { type Caller, isSpecialPrincipal, parseMember } from '../../iam/principals.js';
+import { roleLevel, rolesFor } from '../../iam/roles.js';
+import { type ApiAccess, projectNotFound, repositoryNotFound } from '../access-checks.js';
+import { requestSchema, responseSchema } from '../schemas.js';
+
+export type PolicyTarget =
+  | { readonly kind: 'organization'; readonly organization: string }
+  | { readonly kind: 'project'; readonly project: string }
+  | { readonly kind: 'repository'; readonly project: string; readonly repository: string };
+
+export const bindingInput = requestSchema(
+  'BindingChange',
+  z
+    .object({
+      member: z
+        .string()
+        .min(1)
+        .max(300)
+        .describe('user:EMAIL, serviceAccount:EMAIL, allUsers or allAuthenticatedUsers'),
+      role: z
+        .string()
+        .min(1)
+        .max(100)
+        .describe(
+          'viewer, editor or owner on a repository; artifactstore.viewer, .editor or .owner above it',
+        ),
+    })
+    .strict(),
+  'One member and one role, to add to or remove from a policy',
+);
+
+export const policyView = responseSchema(
+  'Policy',
+  z.object({
+    resource: z
+      .string()
+      .describe('organizations/ORG, projects/PROJECT or projects/PROJECT/repositories/REPOSITORY'),
+    bindings: z.array(z.object({ role: z.string(), members: z.array(z.string()) })),
+  }),
+  'Who holds which role on a resource (roles held above it are not repeated here)',
+);
+
+export type PolicyView = z.input<typeof policyView>;
+
+function refOf(target: PolicyTarget): ResourceRef {
+  switch (target.kind) {
+    case 'organization':
+      return { kind: 'organization', id: target.organization };
+    case 'project':
+      return { kind: 'project', id: target.project };
+    case 'repository':
+      return { kind: 'repository', id: `${target.project}/${target.repository}` };
+  }
+}
+
+function resourceName(target: PolicyTarget): string {
+  switch (target.kind) {
+    case 'organization':
+      return `organizations/${target.organization}`;
+    case 'project':
+      return `projects/${target.project}`;
+    case 'repository':
+      return `projects/${target.project}/repositories/${target.repository}`;
+  }
+}
+
+/** IAM policies of organizations, projects and repositories: reading and changing one needs owner on it. */
+export class IamPolicyService {
+  constructor(
+    private readonly access: ApiAccess,
+    private readonly metadata: MetadataStore,
+  ) {}
+
+  async get(caller: Caller, target: PolicyTarget): Promise<PolicyView> {
+    await this.authorize(caller, target);
+    return this.view(target);
+  }
+
+  /** Adds a binding (adding one that exists changes nothing) and returns the policy. */
+  async addBinding(caller: Caller, target: PolicyTarget, binding: Binding): Promise<PolicyView> {
+    await this.authorize(caller, target);
+    await this.validate(target, binding);
+    await this.metadata.iam.add(refOf(target), binding);
+    return this.view(target);
+  }
+
+  async removeBinding(caller: Caller, target: PolicyTarget, binding: Binding): Promise<PolicyView> {
+    await this.authorize(caller, target);
+    if (!(await this.metadata.iam.remove(refOf(target), binding))) {
+      throw new RegistryError(
+        'NOT_FOUND',
+        `${resourceName(target)} has no binding of role ${binding.role} for ${binding.member}`,
+      );
+    }
+    return this.view(target);
+  }
+
+  private async authorize(caller: Caller, target: PolicyTarget): Promise<void> {
+    switch (target.kind) {
+      case 'organization':
+        await this.access.organization(caller, target.organization, 'administer');
+        if (!(await this.metadata.organizations.find(target.organization))) {
+          throw new RegistryError('NOT_FOUND', `organization ${target.organization} not found`);
+        }
+        return;
+      case 'project':
+        await this.access.project(caller, target.project, 'administer');
+        if (!(await this.metadata.projects.find(target.project))) throw projectNotFound(target.project);
+        return;
+      case 'repository':
+        await this.access.repository(caller, target.project, target.repository, 'administer');
+        if (!(await this.metadata.repositories.find(target.project, target.repository))) {
+          throw repositoryNotFound(target.project, target.repository);
+        }
+        return;
+    }
+  }
+
+  /** Members and roles exactly as DESIGN §3 has them; the special principals may only view. */
+  private async validate(target: PolicyTarget, binding: Binding): Promise<void> {
+    const member = parseMember(binding.member);
+    const level = roleLevel(target.kind, binding.role);
+    if (isSpecialPrincipal(member)) {
+      if (level !== 'viewer') {
+        const viewer = rolesFor(target.kind)[0];
+        throw new RegistryError(
+          'INVALID_ARGUMENT',
+          `${member} can only be granted the viewer role (${viewer} on a ${target.kind}), not ${binding.role}: public access stays read-only`,
+        );
+      }
+      return;
+    }
+    const [kind, id = ''] = [member.slice(0, member.indexOf(':')), member.slice(member.indexOf(':') + 1)];
+    const exists =
+      kind === 'user'
+        ? (await this.metadata.users.find(id)) !== undefined
+        : (await this.metadata.serviceAccounts.find(id)) !== undefined;
+    if (!exists) {
+      const hint = kind === 'user' ? 'the administrator creates users' : 'create the service account first';
+      throw new RegistryError('INVALID_ARGUMENT', `${member} does not exist: ${hint}`);
+    }
+  }
+
+  private async view(target: PolicyTarget): Promise<PolicyView> {
+    const byRole = new Map<string, string[]>();
+    for (const { role, member } of await this.metadata.iam.bindings(refOf(target))) {
+      byRole.set(role, [...(byRole.get(role) ?? []), member]);
+    }
+    return {
+      resource: resourceName(target),
+      bindings: [...byRole].map(([role, members]) => ({ role, members: members.sort() })),
+    };
+  }
+}

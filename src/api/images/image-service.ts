@@ -1,0 +1,296 @@
+import { z } from 'zod';
+import type { MetadataStore } from '../../db/metadata.js';
+import type { ImageSummary, TaggedManifest, TagRecord } from '../../db/resources.js';
+import { RegistryError } from '../../errors/registry-error.js';
+import type { Permission } from '../../iam/policy.js';
+import type { Caller } from '../../iam/principals.js';
+import type { Clock } from '../../lib/clock.js';
+import { immutableTagRefusal } from '../../oci/immutable-tags.js';
+import { type ImageName, parseImageName } from '../../oci/names.js';
+import { type ApiAccess, repositoryNotFound } from '../access-checks.js';
+import { collectPage, type PageQuery, type PageResult } from '../pagination.js';
+import { iso, responseSchema, timestamp } from '../schemas.js';
+import type { ManifestDetailsReader } from './manifest-details.js';
+
+const platform = z.object({
+  os: z.string(),
+  architecture: z.string(),
+  variant: z.string().optional(),
+  osVersion: z.string().optional(),
+});
+
+export const digestView = responseSchema(
+  'Digest',
+  z.object({
+    digest: z.string(),
+    image: z.string().describe('The image name inside its repository, e.g. backend/api'),
+    mediaType: z.string(),
+    artifactType: z.string().optional(),
+    tags: z.array(z.string()),
+    size: z.number().int().describe('Bytes of the manifest and everything it references, each counted once'),
+    createdAt: timestamp,
+    platforms: z.array(platform).optional().describe('For an index: the platforms of its images'),
+    subject: z.string().optional().describe('The digest this artifact refers to (signatures, SBOMs)'),
+  }),
+  'One manifest of an image, by digest',
+);
+
+const digestSummary = z.object({
+  digest: z.string(),
+  mediaType: z.string(),
+  tags: z.array(z.string()),
+  createdAt: timestamp,
+});
+
+export const imageView = responseSchema(
+  'Image',
+  z.object({
+    name: z.string().describe('The image name inside its repository, e.g. backend/api'),
+    fullName: z.string().describe('PROJECT/REPOSITORY/IMAGE, as in image references'),
+    createdAt: timestamp,
+    updatedAt: timestamp.describe('The latest push or tag change'),
+    digests: z.array(digestSummary),
+  }),
+);
+
+export const tagView = responseSchema(
+  'Tag',
+  z.object({ name: z.string(), digest: z.string(), updatedAt: timestamp }),
+);
+
+export type DigestView = z.input<typeof digestView>;
+export type ImageView = z.input<typeof imageView>;
+export type TagView = z.input<typeof tagView>;
+
+/** Plain images report their config's type as artifact type; only other artifacts are worth showing. */
+const imageConfigTypes: ReadonlySet<string> = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
+
+interface ResolvedImage {
+  readonly name: ImageName;
+  readonly record: ImageSummary;
+  readonly immutableTags: boolean;
+}
+
+const viewTag = (tag: TagRecord): TagView => ({
+  name: tag.name,
+  digest: tag.digest,
+  updatedAt: iso(tag.updatedAt),
+});
+
+/** Images, their digests and their tags, inside one repository. */
+export class ImageService {
+  constructor(
+    private readonly access: ApiAccess,
+    private readonly metadata: MetadataStore,
+    private readonly details: ManifestDetailsReader,
+    private readonly clock: Clock,
+  ) {}
+
+  async list(
+    caller: Caller,
+    project: string,
+    repository: string,
+    query: PageQuery,
+  ): Promise<PageResult<ImageView>> {
+    await this.repository(caller, project, repository, 'read');
+    const page = await collectPage(
+      `images ${project}/${repository}`,
+      query,
+      (after, limit) => this.metadata.images.list(project, repository, after, limit),
+      (image) => image.name,
+    );
+    const items: ImageView[] = [];
+    for (const image of page.items) items.push(await this.viewImage(image));
+    return { items, nextPageToken: page.nextPageToken };
+  }
+
+  async get(caller: Caller, project: string, repository: string, image: string): Promise<ImageView> {
+    const resolved = await this.image(caller, project, repository, image, 'read');
+    return this.viewImage(resolved.record);
+  }
+
+  /** Deletes an image with all its digests and tags; refused while tagged in an immutable repository. */
+  async delete(caller: Caller, project: string, repository: string, image: string): Promise<void> {
+    const { name, record, immutableTags } = await this.image(caller, project, repository, image, 'delete');
+    const outcome = await this.metadata.images.delete(record.id, { keepTagged: immutableTags });
+    if (outcome === 'tagged') {
+      throw new RegistryError(
+        'DENIED',
+        `${name.full} has tags and repository ${project}/${repository} has immutable tags: its tags cannot be deleted`,
+      );
+    }
+    if (outcome === 'missing') throw imageNotFound(name);
+  }
+
+  async listDigests(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    query: PageQuery,
+  ): Promise<PageResult<DigestView>> {
+    const { name, record } = await this.image(caller, project, repository, image, 'read');
+    const page = await collectPage(
+      `digests ${name.full}`,
+      query,
+      (after, limit) => this.metadata.images.manifests(record.id, after, limit),
+      (manifest) => manifest.digest,
+    );
+    const items: DigestView[] = [];
+    for (const manifest of page.items) items.push(await this.viewDigest(name, manifest));
+    return { items, nextPageToken: page.nextPageToken };
+  }
+
+  async getDigest(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    digest: string,
+  ): Promise<DigestView> {
+    const { name, record } = await this.image(caller, project, repository, image, 'read');
+    const manifest = await this.metadata.content.findManifest(name.full, { digest });
+    if (!manifest) throw digestNotFound(name, digest);
+    return this.viewDigest(name, { ...manifest, tags: await this.metadata.images.tagsOf(record.id, digest) });
+  }
+
+  /** Deletes a manifest and the tags pointing at it (refused for tagged ones when tags are immutable). */
+  async deleteDigest(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    digest: string,
+  ): Promise<void> {
+    const { name, record, immutableTags } = await this.image(caller, project, repository, image, 'delete');
+    const outcome = await this.metadata.images.deleteManifest(record.id, digest, {
+      keepTagged: immutableTags,
+    });
+    if (outcome === 'missing') throw digestNotFound(name, digest);
+    if (outcome === 'tagged') {
+      const tags = await this.metadata.images.tagsOf(record.id, digest);
+      throw immutableTagRefusal(name, { kind: 'delete-tagged', digest, tags });
+    }
+  }
+
+  async listTags(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    query: PageQuery,
+  ): Promise<PageResult<TagView>> {
+    const { name, record } = await this.image(caller, project, repository, image, 'read');
+    const page = await collectPage(
+      `tags ${name.full}`,
+      query,
+      (after, limit) => this.metadata.images.tags(record.id, after, limit),
+      (tag) => tag.name,
+    );
+    return { items: page.items.map(viewTag), nextPageToken: page.nextPageToken };
+  }
+
+  /** Points a tag at a digest of the image: creates it, or moves it unless tags are immutable. */
+  async setTag(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    tag: string,
+    digest: string,
+  ): Promise<TagView> {
+    const { name, record, immutableTags } = await this.image(caller, project, repository, image, 'write');
+    const outcome = await this.metadata.images.setTag(record.id, tag, digest, this.clock.now(), {
+      keepExisting: immutableTags,
+    });
+    if (outcome === 'no-manifest') throw digestNotFound(name, digest);
+    if (outcome === 'kept') throw immutableTagRefusal(name, { kind: 'move', tag });
+    const stored = await this.metadata.images.findTag(record.id, tag);
+    if (!stored) throw tagNotFound(name, tag);
+    return viewTag(stored);
+  }
+
+  async deleteTag(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    tag: string,
+  ): Promise<void> {
+    const { name, record, immutableTags } = await this.image(caller, project, repository, image, 'delete');
+    if (immutableTags && (await this.metadata.images.findTag(record.id, tag))) {
+      throw immutableTagRefusal(name, { kind: 'delete', tag });
+    }
+    if (!(await this.metadata.content.deleteTag(record.id, tag))) throw tagNotFound(name, tag);
+  }
+
+  private async repository(caller: Caller, project: string, repository: string, need: Permission) {
+    await this.access.repository(caller, project, repository, need);
+    const found = await this.metadata.repositories.find(project, repository);
+    if (!found) throw repositoryNotFound(project, repository);
+    return found;
+  }
+
+  private async image(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    need: Permission,
+  ): Promise<ResolvedImage> {
+    const found = await this.repository(caller, project, repository, need);
+    const name = parseImageName(`${project}/${repository}/${image}`);
+    const record = await this.metadata.images.find(name.full);
+    if (!record) throw imageNotFound(name);
+    return { name, record, immutableTags: found.immutableTags };
+  }
+
+  private async viewImage(image: ImageSummary): Promise<ImageView> {
+    const name = parseImageName(image.name);
+    const manifests = await this.metadata.images.allManifests(image.id);
+    return {
+      name: name.image,
+      fullName: name.full,
+      createdAt: iso(image.createdAt),
+      updatedAt: iso(image.updatedAt),
+      digests: manifests.map((m) => ({
+        digest: m.digest,
+        mediaType: m.mediaType,
+        tags: m.tags,
+        createdAt: iso(m.createdAt),
+      })),
+    };
+  }
+
+  private async viewDigest(name: ImageName, manifest: TaggedManifest): Promise<DigestView> {
+    const details = await this.details.describe(name.full, manifest);
+    return {
+      digest: manifest.digest,
+      image: name.image,
+      mediaType: manifest.mediaType,
+      ...(manifest.artifactType && !imageConfigTypes.has(manifest.artifactType)
+        ? { artifactType: manifest.artifactType }
+        : {}),
+      tags: manifest.tags,
+      size: details.size,
+      createdAt: iso(manifest.createdAt),
+      ...(details.platforms ? { platforms: details.platforms } : {}),
+      ...(manifest.subjectDigest ? { subject: manifest.subjectDigest } : {}),
+    };
+  }
+}
+
+function imageNotFound(name: ImageName): RegistryError {
+  return new RegistryError('NOT_FOUND', `image ${name.full} not found`);
+}
+
+function digestNotFound(name: ImageName, digest: string): RegistryError {
+  return new RegistryError('NOT_FOUND', `${digest} is not a manifest of ${name.full}`);
+}
+
+function tagNotFound(name: ImageName, tag: string): RegistryError {
+  return new RegistryError('NOT_FOUND', `tag ${tag} of ${name.full} not found`);
+}

@@ -1,0 +1,173 @@
+import type { ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import type { CredentialService } from '../auth/credential-service.js';
+import type { PublicUrls } from '../auth/oauth/public-urls.js';
+import type { ErrorCode } from '../errors/registry-error.js';
+import { RegistryError } from '../errors/registry-error.js';
+import { anonymous, type Caller } from '../iam/principals.js';
+import { type Headers, send, sendJson } from '../server/http.js';
+import type { Method, Route } from '../server/router.js';
+import { authenticate } from './authenticate.js';
+import { readJsonBody } from './json-body.js';
+import { parseInput } from './validation.js';
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface OperationInput<P, Q, B> {
+  readonly caller: Caller;
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  /** An absolute URL of one of the server's paths, as clients reach it (the public URL, or the request's Host). */
+  urlOf(path: string): string;
+}
+
+/** One endpoint of the management API, as data: the router, the handler and the OpenAPI document read it. */
+export interface OperationSpec<
+  P extends z.ZodObject | undefined,
+  Q extends z.ZodObject | undefined,
+  B extends z.ZodType | undefined,
+  R extends z.ZodType | undefined,
+> {
+  /** The OpenAPI operationId, e.g. `createProject`. */
+  readonly id: string;
+  readonly method: Method;
+  /** The path template, e.g. `/api/v1/projects/{project}`; each `{name}` is one percent-encoded segment. */
+  readonly path: string;
+  /** The OpenAPI tag the operation is listed under. */
+  readonly tag: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  /** The success status: 200 when there is a response, 204 when there is none, unless given (201 for creations). */
+  readonly status?: number;
+  readonly response?: R;
+  /** Error codes this operation adds to the ones every operation may answer with. */
+  readonly errors?: readonly ErrorCode[];
+  /** Served without looking at credentials (the OpenAPI document). */
+  readonly public?: boolean;
+  readonly headers?: Headers;
+  /** Answers with the response schema's value; operations without one resolve to nothing (`void`). */
+  handle(
+    input: OperationInput<Parsed<P>, Parsed<Q>, Parsed<B>>,
+  ): Promise<R extends z.ZodType ? z.input<R> : void>;
+}
+
+export interface ApiOperation {
+  readonly id: string;
+  readonly method: Method;
+  readonly path: string;
+  readonly tag: string;
+  readonly summary: string;
+  readonly description: string | undefined;
+  readonly params: z.ZodObject | undefined;
+  readonly query: z.ZodObject | undefined;
+  readonly body: z.ZodType | undefined;
+  readonly status: number;
+  readonly response: z.ZodType | undefined;
+  readonly errors: readonly ErrorCode[];
+  readonly public: boolean;
+  readonly headers: Headers;
+  readonly handle: (input: OperationInput<unknown, unknown, unknown>) => Promise<unknown>;
+}
+
+export function operation<
+  P extends z.ZodObject | undefined = undefined,
+  Q extends z.ZodObject | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+  R extends z.ZodType | undefined = undefined,
+>(spec: OperationSpec<P, Q, B, R>): ApiOperation {
+  return {
+    id: spec.id,
+    method: spec.method,
+    path: spec.path,
+    tag: spec.tag,
+    summary: spec.summary,
+    description: spec.description,
+    params: spec.params,
+    query: spec.query,
+    body: spec.body,
+    status: spec.status ?? (spec.response ? 200 : 204),
+    response: spec.response,
+    errors: spec.errors ?? [],
+    public: spec.public ?? false,
+    headers: spec.headers ?? {},
+    handle: spec.handle as ApiOperation['handle'],
+  };
+}
+
+/** The names of a path template's parameters, in order. */
+export function pathParameterNames(path: string): string[] {
+  return [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
+}
+
+function patternOf(path: string): RegExp {
+  const source = path
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      return name ? `(?<${name}>[^/]+)` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('');
+  return new RegExp(`^${source}$`);
+}
+
+function decodeParams(params: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(params).map(([name, value]) => {
+      try {
+        return [name, decodeURIComponent(value)];
+      } catch {
+        throw new RegistryError(
+          'INVALID_ARGUMENT',
+          `invalid path parameter "${name}": malformed percent-encoding`,
+        );
+      }
+    }),
+  );
+}
+
+export interface OperationDeps {
+  readonly credentials: CredentialService;
+  readonly urls: PublicUrls;
+}
+
+function respond(res: ServerResponse, op: ApiOperation, result: unknown): void {
+  const headers: Headers = { 'Cache-Control': 'no-store', ...op.headers };
+  if (op.status === 204) send(res, 204, headers);
+  else sendJson(res, op.status, result, headers);
+}
+
+/**
+ * Turns the operations into server routes, one per path: each request is authenticated, its path,
+ * query and body validated against the operation's schemas, handed to the handler, and answered.
+ */
+export function toRoutes(operations: readonly ApiOperation[], deps: OperationDeps): Route[] {
+  const byPath = new Map<string, ApiOperation[]>();
+  for (const op of operations) byPath.set(op.path, [...(byPath.get(op.path) ?? []), op]);
+  return [...byPath].map(([path, ops]) => ({
+    name: `api ${path}`,
+    pattern: patternOf(path),
+    methods: Object.fromEntries(
+      ops.map((op) => [
+        op.method,
+        {
+          action: 'none' as const,
+          handler: async ({ req, res, params, query }) => {
+            const caller = op.public ? anonymous : await authenticate(req, deps.credentials);
+            const input = {
+              caller,
+              params: op.params ? parseInput(op.params, decodeParams(params), 'path') : undefined,
+              query: op.query ? parseInput(op.query, Object.fromEntries(query), 'query') : undefined,
+              body: op.body ? await readJsonBody(req, op.body) : undefined,
+              urlOf: (path: string) => deps.urls.url(req, path),
+            };
+            respond(res, op, await op.handle(input));
+          },
+        },
+      ]),
+    ),
+  }));
+}
