@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { resourceIdPattern } from '../oci/names.js';
 
 /**
  * Schemas shared by the management API's resources. Request bodies and responses are registered
@@ -17,12 +18,7 @@ export function responseSchema<S extends z.ZodType>(id: string, schema: S, descr
   return schema;
 }
 
-/**
- * Project, repository and service-account IDs (DESIGN §2): lowercase letters, digits and hyphens,
- * starting with a letter. They must not end with a hyphen either, so that every ID is also a valid
- * component of an OCI repository name.
- */
-export const resourceIdPattern = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export { resourceIdPattern };
 
 export const resourceId = z
   .string()

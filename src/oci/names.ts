@@ -13,7 +13,12 @@ export interface ImageName {
 }
 
 const ociComponent = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
-export const resourceId = /^[a-z][a-z0-9-]{0,62}$/;
+/**
+ * Project, repository and service-account IDs (DESIGN §2): lowercase letters, digits and hyphens,
+ * starting with a letter and not ending with a hyphen, so that every ID is also a valid component
+ * of an OCI repository name.
+ */
+export const resourceIdPattern = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const maxNameLength = 255;
 
 export function parseImageName(full: string): ImageName {
@@ -39,7 +44,7 @@ export function parseImageName(full: string): ImageName {
     ['project', project],
     ['repository', repository],
   ] as const) {
-    if (!resourceId.test(id)) {
+    if (!resourceIdPattern.test(id)) {
       throw new RegistryError(
         'NAME_INVALID',
         `invalid ${kind} ID "${id}" in "${full}": IDs are lowercase letters, digits and hyphens, starting with a letter`,
