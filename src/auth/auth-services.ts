@@ -17,7 +17,11 @@ export interface AuthServices {
 }
 
 /** Builds authentication and access control once, for the registry, the token endpoint and the API. */
-export async function createAuthServices(config: ServeConfig, metadata: MetadataStore, clock: Clock): Promise<AuthServices> {
+export async function createAuthServices(
+  config: ServeConfig,
+  metadata: MetadataStore,
+  clock: Clock,
+): Promise<AuthServices> {
   const { auth } = config;
   const signer = await TokenSigner.loadOrCreate(join(config.dataDir, 'keys', 'token-signing-key.jwk'), clock);
   const credentials = new CredentialService({

@@ -17,7 +17,8 @@ export function presentedCredentials(req: IncomingMessage): PresentedCredentials
   if (space > 0 && scheme === 'basic') {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon > 0) return { scheme: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    if (colon > 0)
+      return { scheme: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
   throw new RegistryError('UNAUTHORIZED', 'malformed Authorization header: use Basic or Bearer credentials');
 }

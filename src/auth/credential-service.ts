@@ -1,7 +1,7 @@
 import type { RevocationStore, ServiceAccountStore, UserStore } from '../db/identity.js';
 import { RegistryError } from '../errors/registry-error.js';
-import type { Clock } from '../lib/clock.js';
 import type { Caller } from '../iam/principals.js';
+import type { Clock } from '../lib/clock.js';
 import { verifyPassword } from './passwords.js';
 import { FailureRateLimiter, type RateLimit } from './rate-limiter.js';
 import { keyFileMatches, parseKeyFile, verifyAssertion } from './service-account-keys.js';
@@ -88,7 +88,8 @@ export class CredentialService {
   /** A JWT-bearer assertion (RFC 7523) signed with a service-account key. */
   async assertion(assertion: string, keyId: string | undefined, email: string, audience: string) {
     const key = keyId ? await this.liveKey(keyId, email) : undefined;
-    if (!key || !(await verifyAssertion(assertion, key.publicKey, email, audience, this.deps.clock))) return undefined;
+    if (!key || !(await verifyAssertion(assertion, key.publicKey, email, audience, this.deps.clock)))
+      return undefined;
     return this.principal(`serviceAccount:${email}`);
   }
 

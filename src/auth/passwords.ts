@@ -29,6 +29,10 @@ export async function verifyPassword(password: string, stored: string | undefine
   const [scheme, n, r, p, salt, hash] = (stored ?? (await (decoy as Promise<string>))).split('$');
   if (scheme !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64url');
-  const actual = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
+  const actual = await derive(password, Buffer.from(salt, 'base64url'), {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
   return actual.length === expected.length && timingSafeEqual(actual, expected) && stored !== undefined;
 }

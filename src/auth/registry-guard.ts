@@ -18,7 +18,11 @@ export interface RegistryAuth {
   readonly tokenAccess: ReadonlyMap<string, ReadonlySet<string>> | undefined;
 }
 
-const permissionOf: Record<'pull' | 'push' | 'delete', Permission> = { pull: 'read', push: 'write', delete: 'delete' };
+const permissionOf: Record<'pull' | 'push' | 'delete', Permission> = {
+  pull: 'read',
+  push: 'write',
+  delete: 'delete',
+};
 
 export interface ChallengeOptions {
   /** The token endpoint's URL; when unset, derived from the Host the client used. */
@@ -55,22 +59,31 @@ export class RegistryGuard {
       ? await this.access.roleOnRepository(auth.caller, repository.project, repository.repository)
       : undefined;
     const needed = permissionOf[action];
-    const tokenAllows = (wanted: string) => !auth.tokenAccess || (auth.tokenAccess.get(name ?? '')?.has(wanted) ?? false);
+    const tokenAllows = (wanted: string) =>
+      !auth.tokenAccess || (auth.tokenAccess.get(name ?? '')?.has(wanted) ?? false);
     const scope = { type: 'repository', name: name ?? '', actions: [...scopeActions[action]] };
     if (allows(role, needed) && tokenAllows(action)) return;
     if (!auth.authenticated) throw this.unauthorized(req, 'authentication required', formatScope(scope));
     if (!allows(role, 'read')) throw new RegistryError('NAME_UNKNOWN', 'repository not found');
     // The caller holds the role but its token was issued for less: it needs a token for this scope.
-    if (allows(role, needed)) throw this.unauthorized(req, 'the token does not grant this action', formatScope(scope));
+    if (allows(role, needed))
+      throw this.unauthorized(req, 'the token does not grant this action', formatScope(scope));
     throw new RegistryError('DENIED', 'access forbidden');
   }
 
   /** Whether the request's caller may read an image (mount sources, catalog entries). */
   async canRead(req: IncomingMessage, name: string): Promise<boolean> {
-    const auth = this.authenticated.get(req) ?? { caller: anonymous, authenticated: false, tokenAccess: undefined };
+    const auth = this.authenticated.get(req) ?? {
+      caller: anonymous,
+      authenticated: false,
+      tokenAccess: undefined,
+    };
     try {
       const parsed = parseImageName(name);
-      return allows(await this.access.roleOnRepository(auth.caller, parsed.project, parsed.repository), 'read');
+      return allows(
+        await this.access.roleOnRepository(auth.caller, parsed.project, parsed.repository),
+        'read',
+      );
     } catch {
       return false;
     }
@@ -81,21 +94,39 @@ export class RegistryGuard {
     const realm = this.challenge.realm ?? `http://${req.headers.host ?? 'localhost'}/auth/token`;
     const parts = [`realm="${realm}"`, `service="${this.challenge.service}"`];
     if (scope) parts.push(`scope="${scope}"`);
-    return new RegistryError('UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': `Bearer ${parts.join(',')}` } });
+    return new RegistryError('UNAUTHORIZED', message, {
+      headers: { 'WWW-Authenticate': `Bearer ${parts.join(',')}` },
+    });
   }
 
-  private async authenticate(req: IncomingMessage, action: Action, name: string | undefined): Promise<RegistryAuth> {
-    const scope = name && action in scopeActions ? formatScope({ type: 'repository', name, actions: [...scopeActions[action as keyof typeof scopeActions]] }) : undefined;
+  private async authenticate(
+    req: IncomingMessage,
+    action: Action,
+    name: string | undefined,
+  ): Promise<RegistryAuth> {
+    const scope =
+      name && action in scopeActions
+        ? formatScope({
+            type: 'repository',
+            name,
+            actions: [...scopeActions[action as keyof typeof scopeActions]],
+          })
+        : undefined;
     let presented: ReturnType<typeof presentedCredentials>;
     try {
       presented = presentedCredentials(req);
     } catch (error) {
       throw this.unauthorized(req, (error as Error).message, scope);
     }
-    if (presented.scheme === 'none') return { caller: anonymous, authenticated: false, tokenAccess: undefined };
+    if (presented.scheme === 'none')
+      return { caller: anonymous, authenticated: false, tokenAccess: undefined };
     if (presented.scheme === 'basic') {
       try {
-        const caller = await this.credentials.basic(presented.username, presented.password, clientAddress(req));
+        const caller = await this.credentials.basic(
+          presented.username,
+          presented.password,
+          clientAddress(req),
+        );
         return { caller, authenticated: true, tokenAccess: undefined };
       } catch (error) {
         if (error instanceof RegistryError && error.code === 'UNAUTHORIZED') {
@@ -106,8 +137,15 @@ export class RegistryGuard {
     }
     const registryToken = await this.tokens.verify(presented.token);
     if (registryToken) {
-      const caller = registryToken.subject ? await this.credentials.principal(registryToken.subject) : anonymous;
-      if (!caller) throw this.unauthorized(req, 'the token belongs to an account that no longer exists or is disabled', scope);
+      const caller = registryToken.subject
+        ? await this.credentials.principal(registryToken.subject)
+        : anonymous;
+      if (!caller)
+        throw this.unauthorized(
+          req,
+          'the token belongs to an account that no longer exists or is disabled',
+          scope,
+        );
       return { caller, authenticated: caller.kind !== 'anonymous', tokenAccess: registryToken.access };
     }
     const caller = await this.credentials.accessToken(presented.token);

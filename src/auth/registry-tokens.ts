@@ -1,9 +1,9 @@
-import { parseImageName } from '../oci/names.js';
 import type { AccessService } from '../iam/access-service.js';
 import { allows, type Permission } from '../iam/policy.js';
 import { type Caller, subjectOf } from '../iam/principals.js';
 import type { Clock } from '../lib/clock.js';
 import { LruCache } from '../lib/lru-cache.js';
+import { parseImageName } from '../oci/names.js';
 import type { Scope } from './registry-scopes.js';
 import type { TokenSigner, VerifiedToken } from './token-signer.js';
 
@@ -72,7 +72,12 @@ export class RegistryTokenService {
   async issue(caller: Caller, access: AccessClaim[]): Promise<RegistryToken> {
     const { token, expiresAt } = await this.signer.sign(
       { access },
-      { audience: this.service, subject: subjectOf(caller), ttlSeconds: this.ttlSeconds, type: registryTokenType },
+      {
+        audience: this.service,
+        subject: subjectOf(caller),
+        ttlSeconds: this.ttlSeconds,
+        type: registryTokenType,
+      },
     );
     return {
       token,

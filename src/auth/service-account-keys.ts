@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, importPKCS8, type JWK, jwtVerify, exportPKCS8 } from 'jose';
+import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type JWK, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../lib/clock.js';
 
@@ -25,7 +25,11 @@ export interface GeneratedKey {
   readonly keyFile: KeyFile;
 }
 
-export async function generateServiceAccountKey(email: string, project: string, tokenUri: string): Promise<GeneratedKey> {
+export async function generateServiceAccountKey(
+  email: string,
+  project: string,
+  tokenUri: string,
+): Promise<GeneratedKey> {
   const { publicKey, privateKey } = await generateKeyPair(algorithm, { extractable: true });
   const id = randomBytes(20).toString('hex');
   const jwk: JWK = { ...(await exportJWK(publicKey)), alg: algorithm, kid: id };

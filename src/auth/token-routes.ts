@@ -32,16 +32,21 @@ export function tokenRoutes(credentials: CredentialService, tokens: RegistryToke
     if (grant === 'password') {
       const username = form.get('username');
       const password = form.get('password');
-      if (!username || !password) throw new RegistryError('INVALID_ARGUMENT', 'the password grant needs username and password');
+      if (!username || !password)
+        throw new RegistryError('INVALID_ARGUMENT', 'the password grant needs username and password');
       return credentials.basic(username, password, clientAddress(req));
     }
     if (grant === 'refresh_token') {
       const token = form.get('refresh_token');
       const caller = token ? await credentials.accessToken(token) : undefined;
-      if (!caller) throw new RegistryError('UNAUTHORIZED', 'invalid or expired identity token: sign in again');
+      if (!caller)
+        throw new RegistryError('UNAUTHORIZED', 'invalid or expired identity token: sign in again');
       return caller;
     }
-    throw new RegistryError('INVALID_ARGUMENT', `unsupported grant_type "${grant ?? ''}": use password or refresh_token`);
+    throw new RegistryError(
+      'INVALID_ARGUMENT',
+      `unsupported grant_type "${grant ?? ''}": use password or refresh_token`,
+    );
   };
 
   return [
@@ -53,11 +58,19 @@ export function tokenRoutes(credentials: CredentialService, tokens: RegistryToke
           action: 'none',
           handler: async ({ req, res, query }) => {
             const caller = await callerOf(req);
-            const token = await tokens.issue(caller, await tokens.grant(caller, parseScopes(query.getAll('scope'))));
+            const token = await tokens.issue(
+              caller,
+              await tokens.grant(caller, parseScopes(query.getAll('scope'))),
+            );
             sendJson(
               res,
               200,
-              { token: token.token, access_token: token.token, expires_in: token.expiresIn, issued_at: token.issuedAt },
+              {
+                token: token.token,
+                access_token: token.token,
+                expires_in: token.expiresIn,
+                issued_at: token.issuedAt,
+              },
               { 'Cache-Control': 'no-store' },
             );
           },

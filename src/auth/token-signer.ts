@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -11,7 +12,6 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
-import type { webcrypto } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -74,7 +74,10 @@ export class TokenSigner {
     return { keys: [this.publicJwk] };
   }
 
-  async sign(claims: JWTPayload, options: SignOptions): Promise<{ token: string; expiresAt: number; jti: string }> {
+  async sign(
+    claims: JWTPayload,
+    options: SignOptions,
+  ): Promise<{ token: string; expiresAt: number; jti: string }> {
     const now = Math.floor(this.clock.now().getTime() / 1000);
     const jti = randomUUID();
     const token = await new SignJWT(claims)

@@ -29,7 +29,10 @@ export const errorCatalogue = {
   FAILED_PRECONDITION: { status: 409, message: 'the resource is not in a state that allows this' },
   // OAuth 2.0 (RFC 6749 §5.2, RFC 8628 §3.5): the OAuth endpoints render these as {"error": code in lower case}.
   INVALID_CLIENT: { status: 401, message: 'unknown client' },
-  INVALID_GRANT: { status: 400, message: 'the grant is invalid, expired, revoked or was issued to another client' },
+  INVALID_GRANT: {
+    status: 400,
+    message: 'the grant is invalid, expired, revoked or was issued to another client',
+  },
   INVALID_SCOPE: { status: 400, message: 'the requested scope is unknown or exceeds what was granted' },
   UNSUPPORTED_GRANT_TYPE: { status: 400, message: 'unsupported grant type' },
   UNSUPPORTED_RESPONSE_TYPE: { status: 400, message: 'unsupported response type' },

@@ -20,7 +20,11 @@ export class AccessService {
   }
 
   /** The caller's role on a repository, inherited from its project and organization. */
-  async roleOnRepository(caller: Caller, project: string, repository: string): Promise<RoleLevel | undefined> {
+  async roleOnRepository(
+    caller: Caller,
+    project: string,
+    repository: string,
+  ): Promise<RoleLevel | undefined> {
     return effectiveRole(caller, await this.chain(project, repository));
   }
 

@@ -1,7 +1,8 @@
+import type { Binding } from '../../iam/policy.js';
 import type {
   IamStore,
-  RevocationStore,
   ResourceRef,
+  RevocationStore,
   ServiceAccountKeyRecord,
   ServiceAccountRecord,
   ServiceAccountStore,
@@ -9,7 +10,6 @@ import type {
   UserStore,
 } from '../identity.js';
 import { resourceKey } from '../identity.js';
-import type { Binding } from '../../iam/policy.js';
 import type { SqliteDatabase } from './database.js';
 
 interface UserRow {
@@ -142,7 +142,13 @@ export class SqliteServiceAccountStore implements ServiceAccountStore {
   }
 
   async createKey(key: ServiceAccountKeyRecord): Promise<void> {
-    this.statements.insertKey.run(key.id, key.email, key.publicKey, key.disabled ? 1 : 0, key.createdAt.getTime());
+    this.statements.insertKey.run(
+      key.id,
+      key.email,
+      key.publicKey,
+      key.disabled ? 1 : 0,
+      key.createdAt.getTime(),
+    );
   }
 
   async findKey(id: string): Promise<ServiceAccountKeyRecord | undefined> {
@@ -184,8 +190,12 @@ export class SqliteIamStore implements IamStore {
          WHERE (resource_kind = ? AND resource_id = ?) OR (resource_kind = ? AND resource_id = ?)
             OR (resource_kind = ? AND resource_id = ?)`,
       ),
-      add: db.prepare('INSERT OR IGNORE INTO iam_bindings (resource_kind, resource_id, member, role) VALUES (?, ?, ?, ?)'),
-      remove: db.prepare('DELETE FROM iam_bindings WHERE resource_kind = ? AND resource_id = ? AND member = ? AND role = ?'),
+      add: db.prepare(
+        'INSERT OR IGNORE INTO iam_bindings (resource_kind, resource_id, member, role) VALUES (?, ?, ?, ?)',
+      ),
+      remove: db.prepare(
+        'DELETE FROM iam_bindings WHERE resource_kind = ? AND resource_id = ? AND member = ? AND role = ?',
+      ),
       removeAll: db.prepare('DELETE FROM iam_bindings WHERE resource_kind = ? AND resource_id = ?'),
       removeRepositoriesOf: db.prepare(
         "DELETE FROM iam_bindings WHERE resource_kind = 'repository' AND substr(resource_id, 1, length(?) + 1) = ? || '/'",

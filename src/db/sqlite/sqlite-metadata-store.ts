@@ -1,3 +1,4 @@
+import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from '../identity.js';
 import type {
   CatalogStore,
   ContentStore,
@@ -9,7 +10,6 @@ import type {
   UploadSession,
   UploadStore,
 } from '../metadata.js';
-import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from '../identity.js';
 import type { OAuthStore } from '../oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';

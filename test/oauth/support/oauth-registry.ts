@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { loadServeConfig } from '../../../src/config/config.js';
 import type { RunningRegistry } from '../../../src/server/app.js';
 import { startRegistry } from '../../../src/server/app.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { startTestRegistry, testAdminPassword } from '../../support/registry.js';
 import { tempDir } from '../../support/temp.js';
-import { FakeClock } from '../../support/fake-clock.js';
 
 /** The OAuth client the CLI is. */
 export const cliClientId = 'mistrive-cli';

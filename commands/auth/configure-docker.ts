@@ -1,0 +1,44 @@
+import { Args } from '@oclif/core';
+import { type ConfigureDockerResult, configureDocker, dockerHosts } from '../../src/cli/auth/docker.js';
+import { commonFlags, MistriveCommand } from '../../src/cli/base-command.js';
+import { renderMessage } from '../../src/cli/render.js';
+
+export default class AuthConfigureDocker extends MistriveCommand {
+  static override summary = 'Let Docker, podman, skopeo and buildah get credentials from mistrive.';
+  static override description =
+    'Adds "credHelpers": {"HOST": "mistrive"} to the Docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json), keeping everything else in it, so that those tools ask docker-credential-mistrive for a short-lived token on every push and pull. Running it again changes nothing; before a change the previous file is kept as config.json.bak.';
+
+  static override strict = false;
+
+  static override examples = [
+    '<%= config.bin %> auth configure-docker',
+    '<%= config.bin %> auth configure-docker localhost:5000 registry.example.com',
+  ];
+
+  static override args = {
+    hosts: Args.string({ description: 'registry hosts (HOST[:PORT]) [default: the configured registry]' }),
+  };
+
+  static override flags = { registry: commonFlags.registry };
+
+  async run(): Promise<ConfigureDockerResult> {
+    const { argv, flags } = await this.parse(AuthConfigureDocker);
+    const hosts = dockerHosts(this.context, argv as string[], flags.registry);
+    const result = await configureDocker(this.context, hosts);
+    const target = this.context.io.target;
+    if (result.added.length > 0) {
+      this.print(
+        renderMessage(
+          `Docker now asks mistrive for credentials for ${result.added.join(', ')} (${result.path}).`,
+          target,
+          'success',
+        ),
+      );
+      if (result.backup) this.print(renderMessage(`The previous file is kept as ${result.backup}.`, target));
+    }
+    if (result.unchanged.length > 0) {
+      this.print(renderMessage(`Already set up: ${result.unchanged.join(', ')}.`, target));
+    }
+    return result;
+  }
+}

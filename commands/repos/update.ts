@@ -1,0 +1,48 @@
+import { Args, Flags } from '@oclif/core';
+import { commonFlags, MistriveCommand } from '../../src/cli/base-command.js';
+import { renderMessage } from '../../src/cli/render.js';
+import { repositoryTarget, updateRepository } from '../../src/cli/resources/repositories.js';
+import { repositoryDetails } from '../../src/cli/views.js';
+import type { Repository } from '../../src/client/management-api.js';
+
+export default class ReposUpdate extends MistriveCommand {
+  static override summary = "Change a repository's settings.";
+  static override description = 'Only the settings given change. Needs the owner role on the repository.';
+  static override examples = [
+    '<%= config.bin %> repos update backend --project my-project --scanning',
+    '<%= config.bin %> repos update my-project/releases --no-immutable-tags --description "Release builds"',
+  ];
+
+  static override args = {
+    id: Args.string({ description: 'repository ID, or PROJECT/REPOSITORY', required: true }),
+  };
+  static override flags = {
+    project: commonFlags.project,
+    scanning: Flags.boolean({ description: 'scan every pushed image for vulnerabilities', allowNo: true }),
+    'immutable-tags': Flags.boolean({
+      description: 'refuse to move or delete a tag once it exists',
+      allowNo: true,
+    }),
+    'display-name': Flags.string({ description: 'a name for people' }),
+    description: Flags.string({ description: 'what the repository holds' }),
+    registry: commonFlags.registry,
+  };
+
+  async run(): Promise<Repository> {
+    const { args, flags } = await this.parse(ReposUpdate);
+    const result = await updateRepository(
+      this.context,
+      repositoryTarget(this.context, args.id, flags.project, flags.registry),
+      {
+        scanning: flags.scanning,
+        immutableTags: flags['immutable-tags'],
+        displayName: flags['display-name'],
+        description: flags.description,
+      },
+    );
+    const target = this.context.io.target;
+    this.print(renderMessage(`Updated repository ${result.name}.`, target, 'success'));
+    if (target.tty) this.print(repositoryDetails(result, target));
+    return result;
+  }
+}

@@ -1,0 +1,202 @@
+import { readFile } from 'node:fs/promises';
+import { fetchMetadata, revokeToken } from '../../client/oauth-client.js';
+import type { CliContext } from '../context.js';
+import { type AccountKind, type AccountSecret, secretKeys } from '../credentials/accounts.js';
+import { registryHost, serverUrlHost } from '../credentials/registry-url.js';
+import { openSecretStore } from '../credentials/secret-store.js';
+import { environmentKey, getAccessToken, keyRegistry, tokenFromKey } from '../credentials/session.js';
+import { parseServiceAccountKey } from '../credentials/tokens.js';
+import { CliError } from '../errors.js';
+import { type LoginResult, saveSession } from './login.js';
+
+/** `auth list`, `auth logout`, `auth print-access-token` and `auth activate-service-account`. */
+
+export interface AccountEntry {
+  readonly registry: string;
+  readonly account: string;
+  readonly kind: AccountKind;
+  readonly active: boolean;
+  /** When the cached access token expires (ISO); it is renewed on use. Undefined when unknown. */
+  readonly tokenExpiresAt: string | undefined;
+  /** `keychain`, `file`, or `environment` for MISTRIVE_KEY. */
+  readonly credentialStore: string;
+}
+
+export interface AccountList {
+  readonly accounts: AccountEntry[];
+}
+
+export async function listAccounts(context: CliContext): Promise<AccountList> {
+  const data = await context.accounts.read();
+  const accounts: AccountEntry[] = [];
+  for (const [registry, entry] of Object.entries(data.registries).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const record of Object.values(entry.accounts).sort((a, b) => a.name.localeCompare(b.name))) {
+      let expiresAt: number | undefined;
+      try {
+        const secret = await openSecretStore(record.backend, context.configDir).get(
+          secretKeys.account(registry, record.name),
+        );
+        expiresAt = secret ? (JSON.parse(secret) as AccountSecret).accessTokenExpiresAt : undefined;
+      } catch {
+        expiresAt = undefined;
+      }
+      accounts.push({
+        registry,
+        account: record.name,
+        kind: record.kind,
+        active: entry.active === record.name,
+        tokenExpiresAt: expiresAt === undefined ? undefined : new Date(expiresAt * 1000).toISOString(),
+        credentialStore: record.backend,
+      });
+    }
+  }
+  const key = environmentKey(context.env);
+  if (key) {
+    accounts.unshift({
+      registry: keyRegistry(key) ?? context.registry(),
+      account: key.client_email,
+      kind: 'serviceAccount',
+      active: true,
+      tokenExpiresAt: undefined,
+      credentialStore: 'environment',
+    });
+  }
+  return { accounts };
+}
+
+export interface LogoutResult {
+  readonly registry: string;
+  readonly account: string;
+  /** Whether the server confirmed the revocation of the session's tokens. */
+  readonly revoked: boolean;
+  /** The registry's active account now, if another remains. */
+  readonly active: string | undefined;
+}
+
+/** Revokes the account's session on the server (best effort) and forgets it here. */
+export async function logout(context: CliContext, registry: string, account?: string): Promise<LogoutResult> {
+  const data = await context.accounts.read();
+  const entry = data.registries[registry];
+  const name = account ?? entry?.active;
+  const record = name ? entry?.accounts[name] : undefined;
+  if (!record || !name) {
+    throw new CliError(
+      'NOT_FOUND',
+      account ? `there is no account ${account} for ${registry}` : `you are not signed in to ${registry}`,
+      {
+        hint: '`mistrive auth list` shows the accounts',
+      },
+    );
+  }
+  const store = openSecretStore(record.backend, context.configDir);
+  const key = secretKeys.account(registry, name);
+  let secret: AccountSecret | undefined;
+  try {
+    const text = await store.get(key);
+    secret = text ? (JSON.parse(text) as AccountSecret) : undefined;
+  } catch {
+    secret = undefined;
+  }
+  let revoked = false;
+  try {
+    const endpoint = record.revocationEndpoint ?? (await fetchMetadata(registry)).revocation_endpoint;
+    if (endpoint && secret?.refreshToken)
+      revoked = await revokeToken(endpoint, secret.refreshToken, 'refresh_token');
+    if (endpoint && secret?.accessToken) {
+      revoked = (await revokeToken(endpoint, secret.accessToken, 'access_token')) || revoked;
+    }
+  } catch {
+    // Unreachable registry: forget the session locally all the same; the tokens expire on their own.
+  }
+  await store.delete(key).catch(() => false);
+  await context.accounts.remove(registry, name);
+  await forgetDockerTokens(context, registry);
+  const after = await context.accounts.read();
+  return { registry, account: name, revoked, active: after.registries[registry]?.active };
+}
+
+/**
+ * Access tokens `docker login` handed the credential helper for this registry (`auth docker-login`)
+ * end with the session: forget them too, so the helper does not hand out a revoked token.
+ */
+async function forgetDockerTokens(context: CliContext, registry: string): Promise<void> {
+  const host = registryHost(registry);
+  const data = await context.accounts.read();
+  const stale = Object.entries(data.docker).filter(
+    ([serverUrl, record]) => record.username === 'oauth2accesstoken' && serverUrlHost(serverUrl) === host,
+  );
+  if (stale.length === 0) return;
+  for (const [serverUrl, record] of stale) {
+    await openSecretStore(record.backend, context.configDir)
+      .delete(secretKeys.docker(serverUrl))
+      .catch(() => false);
+  }
+  await context.accounts.update((current) => {
+    for (const [serverUrl] of stale) delete current.docker[serverUrl];
+  });
+}
+
+export interface AccessTokenResult {
+  readonly registry: string;
+  readonly account: string;
+  readonly accessToken: string;
+  readonly expiresAt: string;
+}
+
+/** A token that works as Bearer on /v2/ and the API: refreshed when it has less than a minute left. */
+export async function printableAccessToken(
+  context: CliContext,
+  registry: string,
+  account?: string,
+): Promise<AccessTokenResult> {
+  const token = await getAccessToken(context.session, registry, { account, minValiditySeconds: 60 });
+  return {
+    registry,
+    account: token.account,
+    accessToken: token.token,
+    expiresAt: new Date(token.expiresAt * 1000).toISOString(),
+  };
+}
+
+/** Signs in with a service-account key file: checks it by getting a token, and keeps it in the credential store. */
+export async function activateServiceAccount(
+  context: CliContext,
+  keyFilePath: string,
+  registryFlag: string | undefined,
+): Promise<LoginResult> {
+  let text: string;
+  try {
+    text = await readFile(keyFilePath, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      'LOCAL_FILE',
+      `cannot read the key file ${keyFilePath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  const key = parseServiceAccountKey(text);
+  if (!key) {
+    throw new CliError('LOCAL_FILE', `${keyFilePath} is not a service-account key file`, {
+      hint: 'use the JSON file `mistrive service-accounts keys create` wrote',
+    });
+  }
+  const registry = registryFlag ? context.registry(registryFlag) : (keyRegistry(key) ?? context.registry());
+  const metadata = await fetchMetadata(registry);
+  const token = await tokenFromKey(
+    key,
+    registry,
+    context.session.nowSeconds(),
+    key.token_uri ?? metadata.token_endpoint,
+  );
+  return saveSession(
+    context,
+    registry,
+    { token_endpoint: token.tokenEndpoint, revocation_endpoint: metadata.revocation_endpoint },
+    {
+      access_token: token.accessToken,
+      token_type: 'Bearer',
+      expires_in: token.expiresAt - context.session.nowSeconds(),
+    },
+    'service-account-key',
+    { keyFile: JSON.stringify(key) },
+  );
+}

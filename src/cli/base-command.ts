@@ -1,0 +1,96 @@
+import { Command, Errors, Flags } from '@oclif/core';
+import { type CliContext, createContext } from './context.js';
+import { CliError, exitCodes } from './errors.js';
+import { confirm } from './io.js';
+
+/**
+ * What every mistrive command shares: `--json` (the typed result a command returns is printed as
+ * JSON), the context, rendering for people through `print`, and one way of reporting errors: one
+ * sentence and a hint on stderr (`{"error":{code,message,hint}}` with --json), with the exit code of
+ * the table in `src/cli/errors.ts`.
+ */
+export abstract class MistriveCommand extends Command {
+  static override enableJsonFlag = true;
+
+  private contextInstance: CliContext | undefined;
+
+  protected get context(): CliContext {
+    this.contextInstance ??= createContext(process.env);
+    return this.contextInstance;
+  }
+
+  /** Writes human output to stdout, only when --json is off. */
+  protected print(text: string): void {
+    if (!this.jsonEnabled() && text) this.context.io.stdout.write(text);
+  }
+
+  /** The --json output: plain JSON, whatever the terminal, so that NO_COLOR and pipes get the same bytes. */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+
+  /** Whether spinners and other terminal niceties may show. */
+  protected get interactive(): boolean {
+    return !this.jsonEnabled() && this.context.io.stderrTty;
+  }
+
+  /**
+   * Asks before deleting when a person is at the terminal, unless --yes; scripts (no terminal) are
+   * not asked.
+   */
+  protected async confirmDeletion(what: string, yes: boolean): Promise<void> {
+    const { io } = this.context;
+    if (yes || this.jsonEnabled() || !io.stderrTty || io.stdin.isTTY !== true) return;
+    if (!(await confirm(io, `Delete ${what}?`))) throw new CliError('CANCELLED', `${what} was not deleted`);
+  }
+
+  override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    const failure = toCliError(error);
+    process.exitCode = failure.exitCode;
+    const stderr = process.stderr;
+    if (this.jsonEnabled()) {
+      stderr.write(`${JSON.stringify({ error: failure.toJSON() }, null, 2)}\n`);
+      return;
+    }
+    stderr.write(`Error: ${failure.message}\n`);
+    if (failure.hint) stderr.write(`Hint: ${failure.hint}\n`);
+    if (failure.code === 'INTERNAL' && process.env.DEBUG && error.stack) stderr.write(`${error.stack}\n`);
+  }
+}
+
+/** Any failure as a CliError: ours as they are, oclif's flag and argument errors as USAGE. */
+export function toCliError(error: Error & { oclif?: { exit?: number } }): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof Errors.ExitError) return new CliError('INTERNAL', error.message);
+  if (error instanceof Errors.CLIError) {
+    // oclif's parse errors span lines ("Missing 1 required arg:\nid  project ID\nSee more help with --help"): one sentence.
+    const message = error.message
+      .split('\n')
+      .map((line) => line.trim().replace(/\s{2,}/g, ': '))
+      .filter((line) => line && !/^See more help with/.test(line) && line !== 'The following error occurred:')
+      .join(' ');
+    const code =
+      error.oclif?.exit === 2 || /flag|argument|arg\b|expected/i.test(message) ? 'USAGE' : 'INTERNAL';
+    return new CliError(code, message, {
+      hint: 'see `--help` for the flags and arguments this command takes',
+    });
+  }
+  return new CliError('INTERNAL', `unexpected error: ${error.message}`, {
+    hint: 'set DEBUG=1 to see where it happened, and report it',
+  });
+}
+
+/** Flags several commands share. */
+export const commonFlags = {
+  registry: Flags.string({
+    description: 'registry URL or HOST:PORT [default: the configured registry]',
+    helpGroup: 'GLOBAL',
+  }),
+  yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation' }),
+  project: Flags.string({
+    char: 'p',
+    description: 'project ID [default: the configured project]',
+  }),
+};
+
+export { exitCodes };

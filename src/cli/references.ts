@@ -1,0 +1,111 @@
+import type { CliContext } from './context.js';
+import { normalizeRegistry, registryHost } from './credentials/registry-url.js';
+import { CliError, hints } from './errors.js';
+
+/**
+ * Image and repository references as people type them: `[HOST/]PROJECT/REPOSITORY/IMAGE[:TAG|@DIGEST]`
+ * (DESIGN §2) and `[HOST/]PROJECT/REPOSITORY`. A first component with a dot or a colon, or
+ * `localhost`, is a registry host, as Docker reads it.
+ */
+
+export interface RepositoryReference {
+  /** The registry origin, when the reference named a host. */
+  readonly host: string | undefined;
+  readonly project: string;
+  readonly repository: string;
+}
+
+export interface ImageReference extends RepositoryReference {
+  /** The name inside the repository, e.g. `backend/api`. */
+  readonly image: string;
+  readonly tag: string | undefined;
+  readonly digest: string | undefined;
+}
+
+const digestShape = /^sha(256|512):[a-f0-9]{64,128}$/;
+const tagShape = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+function isHost(component: string): boolean {
+  return component.includes('.') || component.includes(':') || component === 'localhost';
+}
+
+function splitHost(text: string): { host: string | undefined; components: string[] } {
+  const components = text.split('/');
+  const first = components[0] ?? '';
+  if (components.length > 1 && isHost(first)) return { host: first, components: components.slice(1) };
+  return { host: undefined, components };
+}
+
+export function parseImageReference(text: string): ImageReference {
+  const invalid = (why: string) =>
+    new CliError('USAGE', `"${text}" is not an image reference: ${why}`, {
+      hint: 'write [HOST/]PROJECT/REPOSITORY/IMAGE[:TAG|@DIGEST], e.g. localhost:5000/my-project/backend/api:v1',
+    });
+  let rest = text.trim();
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!digestShape.test(digest)) throw invalid(`"${digest}" is not a digest (sha256:…)`);
+  }
+  let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf('/');
+  const colon = rest.indexOf(':', lastSlash + 1);
+  if (colon > lastSlash && colon >= 0) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!tagShape.test(tag)) throw invalid(`"${tag}" is not a tag`);
+  }
+  const { host, components } = splitHost(rest);
+  if (components.length < 3 || components.some((component) => component === '')) {
+    throw invalid('it needs a project, a repository and an image name');
+  }
+  const [project = '', repository = '', ...image] = components;
+  return { host, project, repository, image: image.join('/'), tag, digest };
+}
+
+/** `REPOSITORY` (with the project from --project or the config), `PROJECT/REPOSITORY` or `HOST/PROJECT/REPOSITORY`. */
+export function parseRepositoryReference(
+  context: CliContext,
+  text: string,
+  projectFlag?: string,
+): RepositoryReference {
+  const { host, components } = splitHost(text.trim());
+  if (components.length === 1 && components[0]) {
+    return { host, project: context.project(projectFlag), repository: components[0] };
+  }
+  if (components.length === 2 && components[0] && components[1]) {
+    if (projectFlag !== undefined && projectFlag !== components[0]) {
+      throw new CliError(
+        'USAGE',
+        `"${text}" names project ${components[0]} but --project says ${projectFlag}`,
+      );
+    }
+    return { host, project: components[0], repository: components[1] };
+  }
+  throw new CliError(
+    'USAGE',
+    `"${text}" is not a repository: write [HOST/]PROJECT/REPOSITORY, or REPOSITORY with --project`,
+    {
+      hint: hints.ids,
+    },
+  );
+}
+
+/** The registry a reference points at: its host when it names one (matched to a known registry's scheme), else the usual one. */
+export function registryOf(context: CliContext, host: string | undefined, registryFlag?: string): string {
+  if (registryFlag !== undefined || host === undefined) return context.registry(registryFlag);
+  const configured = context.registry();
+  if (registryHost(configured) === host) return configured;
+  const registry = normalizeRegistry(host);
+  if (!registry) throw new CliError('USAGE', `"${host}" is not a registry host`);
+  return registry;
+}
+
+/** `PROJECT/REPOSITORY/IMAGE[:TAG|@DIGEST]` for messages. */
+export function formatReference(reference: ImageReference): string {
+  const name = `${reference.project}/${reference.repository}/${reference.image}`;
+  if (reference.digest) return `${name}@${reference.digest}`;
+  return reference.tag ? `${name}:${reference.tag}` : name;
+}

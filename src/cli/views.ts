@@ -1,0 +1,267 @@
+import {
+  type Digest,
+  type Finding,
+  type Policy,
+  type Project,
+  type Repository,
+  type Scan,
+  type ServiceAccount,
+  severities,
+  type User,
+} from '../client/management-api.js';
+import {
+  formatBytes,
+  formatTime,
+  type RenderTarget,
+  renderDetails,
+  renderTable,
+  shortDigest,
+} from './render.js';
+import { policyRows } from './resources/iam.js';
+import type { ImageDescription, ImageList, TagList } from './resources/images.js';
+import type { KeyList } from './resources/service-accounts.js';
+import { type ScanResult, summaryOf, type VulnerabilitiesResult } from './resources/vulnerabilities.js';
+
+/**
+ * How each result reads for people: pure functions of the result and the render target. Scripts
+ * use --json (the result itself) or the tab-separated lines these print when piped.
+ */
+
+const time = (value: string | undefined, target: RenderTarget) => (target.tty ? formatTime(value) : value);
+const yesNo = (value: boolean) => (value ? 'yes' : 'no');
+
+export function projectTable(projects: readonly Project[], target: RenderTarget): string {
+  return renderTable(
+    [
+      { header: 'Project', value: (row) => row.id },
+      { header: 'Display name', value: (row) => row.displayName },
+      { header: 'Organization', value: (row) => row.organization },
+      { header: 'Created', value: (row) => time(row.createdAt, target) },
+    ],
+    projects,
+    target,
+  );
+}
+
+export function projectDetails(project: Project, target: RenderTarget): string {
+  return renderDetails(
+    [
+      ['Project', project.id],
+      ['Display name', project.displayName],
+      ['Description', project.description],
+      ['Organization', project.organization],
+      ['Created', time(project.createdAt, target)],
+      ['Updated', time(project.updatedAt, target)],
+    ],
+    target,
+  );
+}
+
+export function repositoryTable(repositories: readonly Repository[], target: RenderTarget): string {
+  return renderTable(
+    [
+      { header: 'Repository', value: (row) => row.id },
+      { header: 'Project', value: (row) => row.project },
+      { header: 'Scanning', value: (row) => yesNo(row.scanning) },
+      { header: 'Immutable tags', value: (row) => yesNo(row.immutableTags) },
+      { header: 'Description', value: (row) => row.description },
+      { header: 'Created', value: (row) => time(row.createdAt, target) },
+    ],
+    repositories,
+    target,
+  );
+}
+
+export function repositoryDetails(repository: Repository, target: RenderTarget): string {
+  return renderDetails(
+    [
+      ['Repository', repository.id],
+      ['Project', repository.project],
+      ['Name', repository.name],
+      ['Display name', repository.displayName],
+      ['Description', repository.description],
+      ['Scanning', yesNo(repository.scanning)],
+      ['Immutable tags', yesNo(repository.immutableTags)],
+      ['Created', time(repository.createdAt, target)],
+      ['Updated', time(repository.updatedAt, target)],
+    ],
+    target,
+  );
+}
+
+export function policyTable(policy: Policy, target: RenderTarget): string {
+  if (policy.bindings.length === 0 && target.tty) return `No bindings on ${policy.resource}.\n`;
+  return renderTable(
+    [
+      { header: 'Role', value: (row) => row.role },
+      { header: 'Member', value: (row) => row.member },
+    ],
+    policyRows(policy),
+    target,
+  );
+}
+
+/** One row per digest: image, digest, tags, created. */
+export function imageTable(list: ImageList, target: RenderTarget): string {
+  const rows = list.images.flatMap((image) =>
+    image.digests.map((digest) => ({ image: image.fullName, ...digest })),
+  );
+  return renderTable(
+    [
+      { header: 'Image', value: (row) => row.image },
+      { header: 'Digest', value: (row) => shortDigest(row.digest, target) },
+      { header: 'Tags', value: (row) => row.tags.join(',') },
+      { header: 'Created', value: (row) => time(row.createdAt, target) },
+    ],
+    rows,
+    target,
+  );
+}
+
+function platforms(digest: Digest): string {
+  return (digest.platforms ?? [])
+    .map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/'))
+    .join(',');
+}
+
+export function imageDetails(description: ImageDescription, target: RenderTarget): string {
+  const { image, digests } = description;
+  const header = renderDetails(
+    [
+      ['Image', image.fullName],
+      ['Created', time(image.createdAt, target)],
+      ['Updated', time(image.updatedAt, target)],
+    ],
+    target,
+  );
+  const table = renderTable(
+    [
+      { header: 'Digest', value: (row: Digest) => row.digest },
+      { header: 'Tags', value: (row) => row.tags.join(',') },
+      { header: 'Size', value: (row) => (target.tty ? formatBytes(row.size) : row.size) },
+      { header: 'Created', value: (row) => time(row.createdAt, target) },
+      { header: 'Media type', value: (row) => row.artifactType ?? row.mediaType },
+      { header: 'Platforms', value: platforms },
+      { header: 'Vulnerabilities', value: (row) => (row.scan ? scanSummary(row.scan) : '') },
+    ],
+    digests,
+    target,
+  );
+  return target.tty ? `${header}\n${table}` : table;
+}
+
+export function tagTable(list: TagList, target: RenderTarget): string {
+  return renderTable(
+    [
+      { header: 'Tag', value: (row) => row.name },
+      { header: 'Digest', value: (row) => shortDigest(row.digest, target) },
+      { header: 'Updated', value: (row) => time(row.updatedAt, target) },
+    ],
+    list.tags,
+    target,
+  );
+}
+
+export function userTable(users: readonly User[], target: RenderTarget): string {
+  return renderTable(
+    [
+      { header: 'Login', value: (row) => row.login },
+      { header: 'Administrator', value: (row) => yesNo(row.admin) },
+      { header: 'Disabled', value: (row) => yesNo(row.disabled) },
+      { header: 'Created', value: (row) => time(row.createdAt, target) },
+    ],
+    users,
+    target,
+  );
+}
+
+export function serviceAccountTable(accounts: readonly ServiceAccount[], target: RenderTarget): string {
+  return renderTable(
+    [
+      { header: 'Email', value: (row) => row.email },
+      { header: 'Display name', value: (row) => row.displayName },
+      { header: 'Created', value: (row) => time(row.createdAt, target) },
+    ],
+    accounts,
+    target,
+  );
+}
+
+export function keyTable(list: KeyList, target: RenderTarget): string {
+  return renderTable(
+    [
+      { header: 'Key', value: (row) => row.id },
+      { header: 'Disabled', value: (row) => yesNo(row.disabled) },
+      { header: 'Created', value: (row) => time(row.createdAt, target) },
+    ],
+    list.keys,
+    target,
+  );
+}
+
+/** `2 critical, 1 high` for a finished scan; its status (and why) otherwise. */
+export function scanSummary(scan: Scan): string {
+  const summary = scan.status === 'succeeded' ? summaryOf(scan) : undefined;
+  if (!summary)
+    return scan.reason
+      ? `${scan.status.replaceAll('_', ' ')}: ${scan.reason}`
+      : scan.status.replaceAll('_', ' ');
+  const found = severities.filter((severity) => summary[severity] > 0);
+  return found.length === 0
+    ? 'none found'
+    : found.map((severity) => `${summary[severity]} ${severity.toLowerCase()}`).join(', ');
+}
+
+export function vulnerabilityTable(result: VulnerabilitiesResult, target: RenderTarget): string {
+  const withPlatform = result.findings.some((finding) => finding.platform);
+  const table = renderTable(
+    [
+      { header: 'Severity', value: (row: Finding) => row.severity },
+      { header: 'Vulnerability', value: (row) => row.vulnerabilityId },
+      { header: 'Package', value: (row) => row.pkgName },
+      { header: 'Installed', value: (row) => row.installedVersion },
+      { header: 'Fixed in', value: (row) => row.fixedVersion },
+      ...(withPlatform
+        ? [
+            {
+              header: 'Platform',
+              value: (row: Finding) =>
+                row.platform ? `${row.platform.os}/${row.platform.architecture}` : '',
+            },
+          ]
+        : []),
+      {
+        header: 'Title',
+        value: (row) =>
+          target.tty && row.title && row.title.length > 60 ? `${row.title.slice(0, 59)}…` : row.title,
+      },
+    ],
+    result.findings,
+    target,
+  );
+  if (!target.tty) return table;
+  const header = renderDetails(
+    [
+      ['Image', `${result.fullName}@${shortDigest(result.digest, target)}`],
+      ['Scan', result.scan.status.replaceAll('_', ' ')],
+      ['Reason', result.scan.reason],
+      ['Scanned', time(result.scan.scannedAt, target)],
+      ['Found', result.scan.status === 'succeeded' ? scanSummary(result.scan) : undefined],
+    ],
+    target,
+  );
+  return `${header}${table ? `\n${table}` : ''}`;
+}
+
+export function scanDetails(result: ScanResult, target: RenderTarget): string {
+  return renderDetails(
+    [
+      ['Image', `${result.fullName}@${shortDigest(result.digest, target)}`],
+      ['Scan', result.scan.status.replaceAll('_', ' ')],
+      ['Reason', result.scan.reason],
+      ['Scanned', time(result.scan.scannedAt, target)],
+      ['Found', result.scan.status === 'succeeded' ? scanSummary(result.scan) : undefined],
+    ],
+    target,
+  );
+}

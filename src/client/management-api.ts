@@ -1,0 +1,405 @@
+import { type ApiClient, segment } from './api-client.js';
+
+/**
+ * The management API (`/api/v1/…`), typed. The shapes mirror the server's OpenAPI document
+ * (`/api/v1/openapi.json`); each method is one operation.
+ */
+
+export interface Project {
+  readonly id: string;
+  readonly organization: string;
+  readonly displayName: string;
+  readonly description: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface NewProject {
+  readonly projectId: string;
+  readonly organization?: string;
+  readonly displayName?: string;
+  readonly description?: string;
+}
+
+export interface Repository {
+  readonly project: string;
+  readonly id: string;
+  /** PROJECT/REPOSITORY. */
+  readonly name: string;
+  readonly displayName: string;
+  readonly description: string;
+  readonly scanning: boolean;
+  readonly immutableTags: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface NewRepository {
+  readonly repositoryId?: string;
+  readonly displayName?: string;
+  readonly description?: string;
+  readonly scanning?: boolean;
+  readonly immutableTags?: boolean;
+}
+
+export type RepositoryChanges = Partial<
+  Pick<Repository, 'displayName' | 'description' | 'scanning' | 'immutableTags'>
+>;
+
+export interface Platform {
+  readonly os: string;
+  readonly architecture: string;
+  readonly variant?: string;
+  readonly osVersion?: string;
+}
+
+export interface DigestSummary {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly tags: string[];
+  readonly createdAt: string;
+  readonly scan?: Scan;
+}
+
+export interface Image {
+  /** The name inside the repository, e.g. `backend/api`. */
+  readonly name: string;
+  /** PROJECT/REPOSITORY/IMAGE. */
+  readonly fullName: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly digests: DigestSummary[];
+}
+
+export interface Digest {
+  readonly digest: string;
+  readonly image: string;
+  readonly mediaType: string;
+  readonly artifactType?: string;
+  readonly tags: string[];
+  /** Bytes of the manifest and everything it references, each counted once. */
+  readonly size: number;
+  readonly createdAt: string;
+  readonly platforms?: Platform[];
+  readonly subject?: string;
+  readonly scan?: Scan;
+}
+
+export const severities = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] as const;
+export type Severity = (typeof severities)[number];
+
+export type ScanStatus =
+  | 'not_scanned'
+  | 'queued'
+  | 'scanning'
+  | 'succeeded'
+  | 'failed'
+  | 'unsupported'
+  | 'scanner_unavailable';
+
+export interface ScanState {
+  readonly status: ScanStatus;
+  readonly reason?: string;
+  readonly summary?: Record<Severity, number>;
+  readonly scannerVersion?: string;
+  readonly scannedAt?: string;
+}
+
+/** The vulnerability scan of a digest; for an index, one per platform image as well. */
+export interface Scan extends ScanState {
+  readonly platforms?: (ScanState & { readonly digest: string; readonly platform?: Platform })[];
+}
+
+export interface Finding {
+  readonly vulnerabilityId: string;
+  readonly severity: Severity;
+  readonly pkgName: string;
+  readonly pkgId?: string;
+  readonly installedVersion: string;
+  readonly fixedVersion?: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly references: string[];
+  readonly primaryUrl?: string;
+  readonly target: string;
+  readonly class?: string;
+  readonly type?: string;
+  readonly digest: string;
+  readonly platform?: Platform;
+}
+
+export interface VulnerabilityReport {
+  readonly digest: string;
+  readonly image: string;
+  readonly scan: Scan;
+  /** Worst first. */
+  readonly findings: Finding[];
+}
+
+export interface Tag {
+  readonly name: string;
+  readonly digest: string;
+  readonly updatedAt: string;
+}
+
+export interface PolicyBinding {
+  readonly role: string;
+  readonly members: string[];
+}
+
+export interface Policy {
+  readonly resource: string;
+  readonly bindings: PolicyBinding[];
+}
+
+export interface BindingChange {
+  readonly member: string;
+  readonly role: string;
+}
+
+export interface User {
+  readonly login: string;
+  readonly admin: boolean;
+  readonly disabled: boolean;
+  readonly createdAt: string;
+}
+
+export interface ServiceAccount {
+  readonly email: string;
+  readonly accountId: string;
+  readonly project: string;
+  readonly displayName: string;
+  readonly createdAt: string;
+}
+
+export interface ServiceAccountKey {
+  readonly id: string;
+  readonly serviceAccount: string;
+  readonly disabled: boolean;
+  readonly createdAt: string;
+}
+
+export interface KeyFile {
+  readonly type: 'service_account';
+  readonly project_id?: string;
+  readonly client_email: string;
+  readonly private_key_id: string;
+  readonly private_key: string;
+  readonly token_uri?: string;
+}
+
+export interface CreatedServiceAccountKey {
+  readonly key: ServiceAccountKey;
+  readonly keyFile: KeyFile;
+}
+
+/** Where an IAM policy lives. */
+export type PolicyResource =
+  | { readonly kind: 'project'; readonly project: string }
+  | { readonly kind: 'repository'; readonly project: string; readonly repository: string };
+
+const pageSize = 1000;
+
+export class ManagementApi {
+  constructor(readonly client: ApiClient) {}
+
+  /** Reads every page of a list operation. */
+  private async all<K extends string, T>(path: string, field: K): Promise<T[]> {
+    const items: T[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.client.call<Record<K, T[]> & { nextPageToken?: string }>('GET', path, {
+        query: { pageSize, pageToken },
+      });
+      items.push(...(page[field] ?? []));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return items;
+  }
+
+  // Projects
+
+  listProjects(): Promise<Project[]> {
+    return this.all('/projects', 'projects');
+  }
+
+  createProject(input: NewProject): Promise<Project> {
+    return this.client.call('POST', '/projects', { body: input });
+  }
+
+  getProject(project: string): Promise<Project> {
+    return this.client.call('GET', `/projects/${segment(project)}`);
+  }
+
+  deleteProject(project: string): Promise<void> {
+    return this.client.call('DELETE', `/projects/${segment(project)}`);
+  }
+
+  // Repositories
+
+  private repositoryPath(project: string, repository?: string): string {
+    const base = `/projects/${segment(project)}/repositories`;
+    return repository === undefined ? base : `${base}/${segment(repository)}`;
+  }
+
+  listRepositories(project: string): Promise<Repository[]> {
+    return this.all(this.repositoryPath(project), 'repositories');
+  }
+
+  createRepository(project: string, input: NewRepository): Promise<Repository> {
+    return this.client.call('POST', this.repositoryPath(project), { body: input });
+  }
+
+  getRepository(project: string, repository: string): Promise<Repository> {
+    return this.client.call('GET', this.repositoryPath(project, repository));
+  }
+
+  updateRepository(project: string, repository: string, changes: RepositoryChanges): Promise<Repository> {
+    return this.client.call('PATCH', this.repositoryPath(project, repository), { body: changes });
+  }
+
+  deleteRepository(project: string, repository: string): Promise<void> {
+    return this.client.call('DELETE', this.repositoryPath(project, repository));
+  }
+
+  // Images, digests and tags
+
+  private imagePath(project: string, repository: string, image?: string): string {
+    const base = `${this.repositoryPath(project, repository)}/images`;
+    return image === undefined ? base : `${base}/${segment(image)}`;
+  }
+
+  listImages(project: string, repository: string): Promise<Image[]> {
+    return this.all(this.imagePath(project, repository), 'images');
+  }
+
+  getImage(project: string, repository: string, image: string): Promise<Image> {
+    return this.client.call('GET', this.imagePath(project, repository, image));
+  }
+
+  deleteImage(project: string, repository: string, image: string): Promise<void> {
+    return this.client.call('DELETE', this.imagePath(project, repository, image));
+  }
+
+  listDigests(project: string, repository: string, image: string): Promise<Digest[]> {
+    return this.all(`${this.imagePath(project, repository, image)}/digests`, 'digests');
+  }
+
+  getDigest(project: string, repository: string, image: string, digest: string): Promise<Digest> {
+    return this.client.call(
+      'GET',
+      `${this.imagePath(project, repository, image)}/digests/${segment(digest)}`,
+    );
+  }
+
+  deleteDigest(project: string, repository: string, image: string, digest: string): Promise<void> {
+    return this.client.call(
+      'DELETE',
+      `${this.imagePath(project, repository, image)}/digests/${segment(digest)}`,
+    );
+  }
+
+  vulnerabilities(
+    project: string,
+    repository: string,
+    image: string,
+    digest: string,
+    severities?: readonly Severity[],
+  ): Promise<VulnerabilityReport> {
+    return this.client.call(
+      'GET',
+      `${this.imagePath(project, repository, image)}/digests/${segment(digest)}/vulnerabilities`,
+      {
+        query: { severity: severities && severities.length > 0 ? severities.join(',') : undefined },
+      },
+    );
+  }
+
+  scan(project: string, repository: string, image: string, digest: string): Promise<Scan> {
+    return this.client.call(
+      'POST',
+      `${this.imagePath(project, repository, image)}/digests/${segment(digest)}/scan`,
+    );
+  }
+
+  listTags(project: string, repository: string, image: string): Promise<Tag[]> {
+    return this.all(`${this.imagePath(project, repository, image)}/tags`, 'tags');
+  }
+
+  setTag(project: string, repository: string, image: string, tag: string, digest: string): Promise<Tag> {
+    return this.client.call('PUT', `${this.imagePath(project, repository, image)}/tags/${segment(tag)}`, {
+      body: { digest },
+    });
+  }
+
+  deleteTag(project: string, repository: string, image: string, tag: string): Promise<void> {
+    return this.client.call('DELETE', `${this.imagePath(project, repository, image)}/tags/${segment(tag)}`);
+  }
+
+  // IAM
+
+  private policyPath(resource: PolicyResource): string {
+    return `${resource.kind === 'project' ? `/projects/${segment(resource.project)}` : this.repositoryPath(resource.project, resource.repository)}/iamPolicy`;
+  }
+
+  getIamPolicy(resource: PolicyResource): Promise<Policy> {
+    return this.client.call('GET', this.policyPath(resource));
+  }
+
+  addIamBinding(resource: PolicyResource, binding: BindingChange): Promise<Policy> {
+    return this.client.call('POST', `${this.policyPath(resource)}/bindings`, { body: binding });
+  }
+
+  removeIamBinding(resource: PolicyResource, binding: BindingChange): Promise<Policy> {
+    return this.client.call('DELETE', `${this.policyPath(resource)}/bindings`, {
+      query: { member: binding.member, role: binding.role },
+    });
+  }
+
+  // Users
+
+  listUsers(): Promise<User[]> {
+    return this.all('/users', 'users');
+  }
+
+  createUser(login: string, password: string): Promise<User> {
+    return this.client.call('POST', '/users', { body: { login, password } });
+  }
+
+  updateUser(login: string, changes: { disabled: boolean }): Promise<User> {
+    return this.client.call('PATCH', `/users/${segment(login)}`, { body: changes });
+  }
+
+  // Service accounts and keys
+
+  private accountPath(project: string, account?: string): string {
+    const base = `/projects/${segment(project)}/serviceAccounts`;
+    return account === undefined ? base : `${base}/${segment(account)}`;
+  }
+
+  listServiceAccounts(project: string): Promise<ServiceAccount[]> {
+    return this.all(this.accountPath(project), 'serviceAccounts');
+  }
+
+  createServiceAccount(project: string, accountId: string, displayName?: string): Promise<ServiceAccount> {
+    return this.client.call('POST', this.accountPath(project), {
+      body: displayName === undefined ? { accountId } : { accountId, displayName },
+    });
+  }
+
+  deleteServiceAccount(project: string, account: string): Promise<void> {
+    return this.client.call('DELETE', this.accountPath(project, account));
+  }
+
+  listServiceAccountKeys(project: string, account: string): Promise<ServiceAccountKey[]> {
+    return this.all(`${this.accountPath(project, account)}/keys`, 'keys');
+  }
+
+  createServiceAccountKey(project: string, account: string): Promise<CreatedServiceAccountKey> {
+    return this.client.call('POST', `${this.accountPath(project, account)}/keys`);
+  }
+
+  deleteServiceAccountKey(project: string, account: string, key: string): Promise<void> {
+    return this.client.call('DELETE', `${this.accountPath(project, account)}/keys/${segment(key)}`);
+  }
+}

@@ -1,0 +1,208 @@
+import { AccountBook, activeAccount, registriesForHost, secretKeys } from '../cli/credentials/accounts.js';
+import { normalizeRegistry, registryHost, serverUrlHost } from '../cli/credentials/registry-url.js';
+import { chooseSecretBackend, fileStoreNotice, openSecretStore } from '../cli/credentials/secret-store.js';
+import {
+  environmentKey,
+  getAccessToken,
+  keyRegistry,
+  type SessionEnvironment,
+} from '../cli/credentials/session.js';
+import { CliError } from '../cli/errors.js';
+
+/**
+ * The Docker credential-helpers protocol (`docker-credential-mistrive get|store|erase|list`), as the
+ * reference helpers speak it: the request on stdin, the answer as JSON on stdout, and an error as one
+ * line on stdout with exit status 1. `get` answers with `oauth2accesstoken` and an access token.
+ */
+
+export const helperName = 'docker-credential-mistrive';
+export const notFoundMessage = 'credentials not found in native keychain';
+export const missingServerUrlMessage = 'no credentials server URL';
+export const missingUsernameMessage = 'no credentials username';
+export const accessTokenUsername = 'oauth2accesstoken';
+
+export interface HelperResult {
+  readonly stdout: string;
+  readonly exitCode: number;
+}
+
+/** What `docker login` hands to `store`. */
+interface StoredCredentials {
+  ServerURL?: unknown;
+  Username?: unknown;
+  Secret?: unknown;
+}
+
+class HelperError extends Error {}
+
+/** Verbs that read their request from stdin. */
+export const verbsReadingStdin: ReadonlySet<string> = new Set(['get', 'store', 'erase']);
+
+export function usage(): string {
+  return `Usage: ${helperName} <store|get|erase|list|version>`;
+}
+
+/** JSON as Go's encoder writes it: map keys sorted, `<`, `>`, `&` and line separators escaped, a newline after. */
+export function goJson(value: unknown): string {
+  const sorted = (item: unknown): unknown => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
+    return Object.fromEntries(
+      Object.keys(item)
+        .sort()
+        .map((key) => [key, sorted((item as Record<string, unknown>)[key])]),
+    );
+  };
+  const text = JSON.stringify(sorted(value)).replace(
+    /[<>&\u2028\u2029]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return `${text}\n`;
+}
+
+/** Runs one helper invocation: `args` are the arguments after the program name. */
+export async function runHelper(
+  args: readonly string[],
+  stdin: string,
+  session: SessionEnvironment,
+  version: () => Promise<string>,
+): Promise<HelperResult> {
+  if (args.length !== 1) return { stdout: `${usage()}\n`, exitCode: 1 };
+  const verb = args[0] as string;
+  try {
+    switch (verb) {
+      case '--help':
+      case '-h':
+        return { stdout: `${usage()}\n`, exitCode: 0 };
+      case '--version':
+      case '-v':
+      case 'version':
+        return { stdout: `${helperName} (mistrive) ${await version()}\n`, exitCode: 0 };
+      case 'get':
+        return { stdout: await get(stdin, session), exitCode: 0 };
+      case 'store':
+        await store(stdin, session);
+        return { stdout: '', exitCode: 0 };
+      case 'erase':
+        await erase(stdin, session);
+        return { stdout: '', exitCode: 0 };
+      case 'list':
+        return { stdout: await list(session), exitCode: 0 };
+      default:
+        return { stdout: `${helperName}: unknown action: ${verb}\n`, exitCode: 1 };
+    }
+  } catch (error) {
+    return { stdout: `${errorLine(error)}\n`, exitCode: 1 };
+  }
+}
+
+function errorLine(error: unknown): string {
+  if (error instanceof CliError) {
+    return (error.hint ? `${error.message}: ${error.hint}` : error.message).replace(/\s*\n\s*/g, ' ');
+  }
+  return ((error as Error).message ?? String(error)).replace(/\s*\n\s*/g, ' ');
+}
+
+function serverUrlOf(stdin: string): string {
+  const serverUrl = stdin.trim();
+  if (!serverUrl) throw new HelperError(missingServerUrlMessage);
+  return serverUrl;
+}
+
+async function get(stdin: string, session: SessionEnvironment): Promise<string> {
+  const serverUrl = serverUrlOf(stdin);
+  const host = serverUrlHost(serverUrl);
+  if (!host) throw new HelperError(notFoundMessage);
+  // Go encodes a struct's fields in their declared order.
+  const answer = (username: string, secret: string) =>
+    `{"ServerURL":${quote(serverUrl)},"Username":${quote(username)},"Secret":${quote(secret)}}\n`;
+
+  const key = environmentKey(session.env);
+  if (key) {
+    const registry = keyRegistry(key) ?? normalizeRegistry(host);
+    if (registry && registryHost(registry) === host) {
+      const token = await getAccessToken(session, registry);
+      return answer(accessTokenUsername, token.token);
+    }
+  }
+  const data = await new AccountBook(session.configDir).read();
+  for (const registry of registriesForHost(data, host)) {
+    if (!activeAccount(data, registry)) continue;
+    const token = await getAccessToken(session, registry);
+    return answer(accessTokenUsername, token.token);
+  }
+  const stored = dockerRecord(data.docker, serverUrl, host);
+  if (stored) {
+    const store = openSecretStore(stored.record.backend, session.configDir);
+    const secret = await store.get(secretKeys.docker(stored.serverUrl));
+    if (secret !== undefined) return answer(stored.record.username, secret);
+  }
+  throw new HelperError(notFoundMessage);
+}
+
+function quote(text: string): string {
+  return goJson(text).trimEnd();
+}
+
+/** The record `store` kept for this server URL, or for another spelling of the same host. */
+function dockerRecord<T>(records: Record<string, T>, serverUrl: string, host: string) {
+  const exact = records[serverUrl];
+  if (exact) return { serverUrl, record: exact };
+  for (const [url, record] of Object.entries(records)) {
+    if (serverUrlHost(url) === host) return { serverUrl: url, record };
+  }
+  return undefined;
+}
+
+async function store(stdin: string, session: SessionEnvironment): Promise<void> {
+  let credentials: StoredCredentials;
+  try {
+    credentials = JSON.parse(stdin) as StoredCredentials;
+  } catch {
+    throw new HelperError(
+      'malformed credentials: expected a JSON object with ServerURL, Username and Secret',
+    );
+  }
+  if (credentials === null || typeof credentials !== 'object' || Array.isArray(credentials)) {
+    throw new HelperError(
+      'malformed credentials: expected a JSON object with ServerURL, Username and Secret',
+    );
+  }
+  const serverUrl = typeof credentials.ServerURL === 'string' ? credentials.ServerURL.trim() : '';
+  if (!serverUrl) throw new HelperError(missingServerUrlMessage);
+  const username = typeof credentials.Username === 'string' ? credentials.Username : '';
+  if (!username) throw new HelperError(missingUsernameMessage);
+  const secret = typeof credentials.Secret === 'string' ? credentials.Secret : '';
+  const backend = await chooseSecretBackend(session.env);
+  const secrets = openSecretStore(backend, session.configDir, (path) =>
+    session.notice(fileStoreNotice(path)),
+  );
+  await secrets.set(secretKeys.docker(serverUrl), secret);
+  await new AccountBook(session.configDir).update((data) => {
+    data.docker[serverUrl] = { username, backend };
+  });
+}
+
+async function erase(stdin: string, session: SessionEnvironment): Promise<void> {
+  const serverUrl = serverUrlOf(stdin);
+  const host = serverUrlHost(serverUrl);
+  const book = new AccountBook(session.configDir);
+  const found = host ? dockerRecord((await book.read()).docker, serverUrl, host) : undefined;
+  if (!found) throw new HelperError(notFoundMessage);
+  await openSecretStore(found.record.backend, session.configDir).delete(secretKeys.docker(found.serverUrl));
+  await book.update((data) => {
+    delete data.docker[found.serverUrl];
+  });
+}
+
+async function list(session: SessionEnvironment): Promise<string> {
+  const data = await new AccountBook(session.configDir).read();
+  const entries: Record<string, string> = {};
+  for (const [serverUrl, record] of Object.entries(data.docker)) entries[serverUrl] = record.username;
+  for (const [registry, accounts] of Object.entries(data.registries)) {
+    if (accounts.active) entries[registryHost(registry)] = accessTokenUsername;
+  }
+  const key = environmentKey(session.env);
+  const registry = key ? keyRegistry(key) : undefined;
+  if (registry) entries[registryHost(registry)] = accessTokenUsername;
+  return goJson(entries);
+}

@@ -1,0 +1,116 @@
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testAdminPassword } from '../support/admin-password.js';
+import { type CliHome, cliBin, cliHome, mistrive, repositoryRoot } from '../support/cli.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry.js';
+
+/**
+ * What a person at a terminal sees: the CLI run in a real pseudo-terminal (`script`), aligned tables
+ * with a header, colour unless NO_COLOR says no; and plain lines when the same command is piped.
+ */
+
+const esc = String.fromCharCode(27);
+
+describe('on a terminal', () => {
+  let registry: TestRegistry;
+  let home: CliHome;
+
+  beforeAll(async () => {
+    registry = await startTestRegistry();
+    home = await cliHome();
+    const login = await mistrive(
+      home,
+      ['auth', 'login', '--registry', registry.url, '--username', 'admin', '--password-stdin'],
+      {
+        input: testAdminPassword,
+      },
+    );
+    expect(login.exitCode, login.stderr).toBe(0);
+    await mistrive(home, ['projects', 'create', 'shop', '--display-name', 'The shop']);
+    await mistrive(home, ['projects', 'create', 'tools']);
+  });
+  afterAll(async () => {
+    await registry?.close();
+    await home?.remove();
+  });
+
+  /** Runs `mistrive ARGS` with a pseudo-terminal as stdin, stdout and stderr; returns what the terminal showed. */
+  async function inTerminal(
+    args: string[],
+    env: Record<string, string> = {},
+    typed = '',
+  ): Promise<{ exitCode: number; screen: string }> {
+    // A real terminal has a size: give the pseudo-terminal one, as a terminal window would.
+    const command = `stty cols 120 rows 40; ${[process.execPath, cliBin, ...args].map((word) => `'${word}'`).join(' ')}`;
+    const result = await execa('script', ['-qec', command, '/dev/null'], {
+      env: { ...home.env, TERM: 'xterm-256color', ...env },
+      timeout: 30_000,
+      // What the person types, delivered through the pseudo-terminal.
+      input: typed,
+      extendEnv: false,
+      cwd: repositoryRoot,
+      reject: false,
+    });
+    return { exitCode: result.exitCode ?? -1, screen: String(result.stdout).replaceAll('\r\n', '\n') };
+  }
+
+  it('aligns tables under a header, without colour when NO_COLOR is set', async () => {
+    const { exitCode, screen } = await inTerminal(['projects', 'list'], { NO_COLOR: '1' });
+    expect(exitCode, screen).toBe(0);
+    const lines = screen.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^PROJECT {2}DISPLAY NAME {2}ORGANIZATION {2}CREATED$/);
+    expect(lines[1]).toMatch(/^shop {5}The shop {6}default {7}\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(lines[2]).toMatch(/^tools {4} {14}default {7}\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(screen).not.toContain(`${esc}[`);
+  });
+
+  it('uses colour when allowed', async () => {
+    const { screen } = await inTerminal(['projects', 'list']);
+    expect(screen).toContain(`${esc}[1mPROJECT`);
+  });
+
+  it('asks before deleting, and keeps everything when the answer is no', async () => {
+    const { exitCode, screen } = await inTerminal(['projects', 'delete', 'tools'], { NO_COLOR: '1' }, 'n\n');
+    expect(screen).toContain('Delete project tools and everything in it? [y/N]');
+    expect(screen).toContain('Error: project tools and everything in it was not deleted');
+    expect(exitCode).toBe(13);
+    const list = await mistrive(home, ['projects', 'list']);
+    expect(list.stdout).toContain('tools\t');
+
+    await mistrive(home, ['projects', 'create', 'scratch']);
+    const yes = await inTerminal(['projects', 'delete', 'scratch'], { NO_COLOR: '1' }, 'y\n');
+    expect(yes.exitCode, yes.screen).toBe(0);
+    expect(yes.screen).toContain('Deleted project scratch.');
+    expect((await mistrive(home, ['projects', 'list'])).stdout).not.toContain('scratch');
+  });
+
+  it('prints the same data as tab-separated lines when piped', async () => {
+    const piped = await mistrive(home, ['projects', 'list']);
+    expect(piped.stdout.split('\n').map((line) => line.split('\t').slice(0, 3))).toEqual([
+      ['shop', 'The shop', 'default'],
+      ['tools', '', 'default'],
+      [''],
+    ]);
+  });
+
+  it('shows a spinner while waiting for the browser, only on a terminal', async () => {
+    // A launcher that opens nothing: the CLI waits, with a spinner, until its timeout.
+    const { exitCode, screen } = await inTerminal(
+      ['auth', 'login', '--registry', registry.url, '--timeout', '3'],
+      {
+        NO_COLOR: '1',
+        MISTRIVE_BROWSER: '/bin/true',
+      },
+    );
+    expect(exitCode).toBe(8);
+    expect(screen).toContain('Waiting for you to sign in in the browser');
+    expect(screen).toContain('✖ Sign-in timed out');
+    // Cursor movement, but no colour: NO_COLOR is set.
+    expect(screen).not.toMatch(new RegExp(`${esc}\\[(3|9)\\dm`));
+    const piped = await mistrive(home, ['auth', 'login', '--registry', registry.url, '--timeout', '3'], {
+      env: { MISTRIVE_BROWSER: '/bin/true' },
+    });
+    expect(piped.exitCode).toBe(8);
+    expect(piped.stderr).not.toContain('Waiting for you');
+  });
+});
