@@ -1,8 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { commonFlags, MistriveCommand } from '../../src/cli/base-command.js';
-import { renderMessage } from '../../src/cli/render.js';
-import { removeIamBinding } from '../../src/cli/resources/iam.js';
-import { policyTable } from '../../src/cli/views.js';
+import { bindingFlags, changeIamBinding, renderBindingChange } from '../../src/cli/resources/iam.js';
 import type { Policy } from '../../src/client/management-api.js';
 
 export default class ProjectsRemoveIamPolicyBinding extends MistriveCommand {
@@ -17,30 +15,18 @@ export default class ProjectsRemoveIamPolicyBinding extends MistriveCommand {
 
   static override args = { id: Args.string({ description: 'project ID', required: true }) };
   static override flags = {
-    member: Flags.string({
-      description: 'who: user:EMAIL, serviceAccount:EMAIL, allUsers or allAuthenticatedUsers',
-      required: true,
-    }),
-    role: Flags.string({
-      description: 'artifactstore.viewer, artifactstore.editor or artifactstore.owner',
-      required: true,
-    }),
+    ...bindingFlags('artifactstore.viewer, artifactstore.editor or artifactstore.owner'),
     registry: commonFlags.registry,
   };
 
   async run(): Promise<Policy> {
     const { args, flags } = await this.parse(ProjectsRemoveIamPolicyBinding);
-    const result = await removeIamBinding(
-      this.context,
-      { registry: this.context.registry(flags.registry), resource: { kind: 'project', project: args.id } },
-      flags.member,
-      flags.role,
-    );
-    const target = this.context.io.target;
-    this.print(
-      renderMessage(`Revoked ${flags.role} on project ${args.id} from ${flags.member}.`, target, 'success'),
-    );
-    if (target.tty) this.print(policyTable(result, target));
-    return result;
+    const target = {
+      registry: this.context.registry(flags.registry),
+      resource: { kind: 'project', project: args.id },
+    } as const;
+    const policy = await changeIamBinding(this.context, target, 'remove', flags);
+    this.print(renderBindingChange('remove', `project ${args.id}`, flags, policy, this.context.io.target));
+    return policy;
   }
 }

@@ -1,9 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { commonFlags, MistriveCommand } from '../../src/cli/base-command.js';
-import { renderMessage } from '../../src/cli/render.js';
-import { addIamBinding } from '../../src/cli/resources/iam.js';
+import { bindingFlags, changeIamBinding, renderBindingChange } from '../../src/cli/resources/iam.js';
 import { repositoryTarget } from '../../src/cli/resources/repositories.js';
-import { policyTable } from '../../src/cli/views.js';
 import type { Policy } from '../../src/client/management-api.js';
 
 export default class ReposAddIamPolicyBinding extends MistriveCommand {
@@ -21,35 +19,21 @@ export default class ReposAddIamPolicyBinding extends MistriveCommand {
   };
   static override flags = {
     project: commonFlags.project,
-    member: Flags.string({
-      description: 'who: user:EMAIL, serviceAccount:EMAIL, allUsers or allAuthenticatedUsers',
-      required: true,
-    }),
-    role: Flags.string({ description: 'viewer, editor or owner', required: true }),
+    ...bindingFlags('viewer, editor or owner'),
     registry: commonFlags.registry,
   };
 
   async run(): Promise<Policy> {
     const { args, flags } = await this.parse(ReposAddIamPolicyBinding);
-    const target = repositoryTarget(this.context, args.id, flags.project, flags.registry);
-    const result = await addIamBinding(
+    const { registry, project, repository } = repositoryTarget(
       this.context,
-      {
-        registry: target.registry,
-        resource: { kind: 'repository', project: target.project, repository: target.repository },
-      },
-      flags.member,
-      flags.role,
+      args.id,
+      flags.project,
+      flags.registry,
     );
-    const render = this.context.io.target;
-    this.print(
-      renderMessage(
-        `Granted ${flags.role} on ${target.project}/${target.repository} to ${flags.member}.`,
-        render,
-        'success',
-      ),
-    );
-    if (render.tty) this.print(policyTable(result, render));
-    return result;
+    const target = { registry, resource: { kind: 'repository', project, repository } } as const;
+    const policy = await changeIamBinding(this.context, target, 'add', flags);
+    this.print(renderBindingChange('add', `${project}/${repository}`, flags, policy, this.context.io.target));
+    return policy;
   }
 }

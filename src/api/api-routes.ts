@@ -4,6 +4,7 @@ import { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { ServeConfig } from '../config/config.js';
 import type { OciServices } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
+import type { ScanService } from '../scan/scan-service.js';
 import type { Route } from '../server/router.js';
 import { ApiAccess } from './access-checks.js';
 import { IamPolicyService } from './iam/iam-policy-service.js';
@@ -11,6 +12,9 @@ import { iamOperations } from './iam/iam-routes.js';
 import { imageOperations } from './images/image-routes.js';
 import { ImageService } from './images/image-service.js';
 import { ManifestDetailsReader } from './images/manifest-details.js';
+import { ScanViews } from './images/scan-views.js';
+import { vulnerabilityOperations } from './images/vulnerability-routes.js';
+import { VulnerabilityService } from './images/vulnerability-service.js';
 import { openApiDocument } from './openapi.js';
 import { type ApiOperation, operation, toRoutes } from './operation.js';
 import { organizationOperations } from './organizations/organization-routes.js';
@@ -32,15 +36,19 @@ export function managementOperations(
   context: RegistryContext,
   auth: AuthServices,
   oci: OciServices,
+  scans: ScanService,
 ): ApiOperation[] {
   const { metadata, clock, ids } = context;
   const access = new ApiAccess(auth.access, metadata);
   const details = new ManifestDetailsReader(oci.manifests, metadata.content);
+  const scanViews = new ScanViews(scans);
+  const images = new ImageService(access, metadata, details, clock, scanViews);
   return [
     ...organizationOperations(new OrganizationService(access, metadata)),
     ...projectOperations(new ProjectService(access, metadata, clock)),
     ...repositoryOperations(new RepositoryService(access, metadata, clock, ids)),
-    ...imageOperations(new ImageService(access, metadata, details, clock)),
+    ...imageOperations(images),
+    ...vulnerabilityOperations(new VulnerabilityService(images, scans, scanViews)),
     ...iamOperations(new IamPolicyService(access, metadata)),
     ...userOperations(new UserService(access, metadata, clock)),
     ...serviceAccountOperations(new ServiceAccountService(access, metadata, clock)),
@@ -53,8 +61,9 @@ export function managementApiRoutes(
   auth: AuthServices,
   oci: OciServices,
   config: Pick<ServeConfig, 'publicUrl'>,
+  scans: ScanService,
 ): Route[] {
-  const operations = managementOperations(context, auth, oci);
+  const operations = managementOperations(context, auth, oci, scans);
   let document: unknown;
   const openApi = operation({
     id: 'getOpenApiDocument',

@@ -100,7 +100,8 @@ export function openApiDocument(operations: readonly ApiOperation[], version: st
       title: 'Mistrive management API',
       version,
       description:
-        'Projects, repositories, images, tags, IAM policies, users and service accounts. Authenticate with ' +
+        'Projects, repositories, images, tags, vulnerability reports, IAM policies, users and service accounts. ' +
+        'Authenticate with ' +
         '`Authorization: Bearer ACCESS_TOKEN` (mistrive auth print-access-token) or Basic credentials: a password, ' +
         '`oauth2accesstoken` with an access token, or `_json_key_base64` with a service-account key. Without credentials, ' +
         'only public repositories can be read.',

@@ -42,6 +42,14 @@ export const errorResponse = z.object({
   ),
 });
 
+/** The platform of an image, as an index names it. */
+export const platformView = z.object({
+  os: z.string(),
+  architecture: z.string(),
+  variant: z.string().optional(),
+  osVersion: z.string().optional(),
+});
+
 /** A resource's path parameter, percent-decoded. */
 export const pathParams = {
   organization: resourceId.describe('Organization ID'),

@@ -17,7 +17,6 @@ import {
   renderTable,
   shortDigest,
 } from './render.js';
-import { policyRows } from './resources/iam.js';
 import type { ImageDescription, ImageList, TagList } from './resources/images.js';
 import type { KeyList } from './resources/service-accounts.js';
 import { type ScanResult, summaryOf, type VulnerabilitiesResult } from './resources/vulnerabilities.js';
@@ -263,5 +262,12 @@ export function scanDetails(result: ScanResult, target: RenderTarget): string {
       ['Found', result.scan.status === 'succeeded' ? scanSummary(result.scan) : undefined],
     ],
     target,
+  );
+}
+
+/** One row per member and role, the way a table shows a policy. */
+export function policyRows(policy: Policy): { role: string; member: string }[] {
+  return policy.bindings.flatMap((binding) =>
+    binding.members.map((member) => ({ role: binding.role, member })),
   );
 }

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { managementApiRoutes } from '../api/api-routes.js';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.js';
 import { type AdminBootstrap, bootstrapAdmin } from '../auth/bootstrap-admin.js';
-import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
 import { guardRegistryRoutes } from '../auth/guarded-routes.js';
+import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import type { ServeConfig } from '../config/config.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
@@ -66,7 +66,7 @@ export async function startRegistry(
   const routes = [
     ...tokenRoutes(auth.credentials, auth.registryTokens),
     ...oauthRoutes(config, metadata, auth, context.clock),
-    ...managementApiRoutes(context, auth, services, config),
+    ...managementApiRoutes(context, auth, services, config, scanning.service),
     ...guardRegistryRoutes(
       ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
       auth.guard,

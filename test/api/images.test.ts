@@ -134,6 +134,8 @@ describe('digests', () => {
       tags: ['amd64'],
       size: amd64.size,
       createdAt: expect.any(String),
+      // The repository does not scan (test/api/vulnerabilities.test.ts covers scans).
+      scan: { status: 'not_scanned' },
     });
   });
 

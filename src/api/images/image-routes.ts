@@ -29,7 +29,7 @@ const tagParam = z
 
 const repositoryParams = z.object({ project: pathParams.project, repository: pathParams.repository });
 const imageParams = repositoryParams.extend({ image: imageParam });
-const digestParams = imageParams.extend({ digest: digestParam });
+export const digestParams = imageParams.extend({ digest: digestParam });
 const tagParams = imageParams.extend({ tag: tagParam });
 
 const tagTarget = requestSchema(

@@ -1,23 +1,18 @@
 import { z } from 'zod';
-import type { MetadataStore } from '../../db/metadata.js';
+import type { ManifestRecord, MetadataStore } from '../../db/metadata.js';
 import type { ImageSummary, TaggedManifest, TagRecord } from '../../db/resources.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Permission } from '../../iam/policy.js';
 import type { Caller } from '../../iam/principals.js';
 import type { Clock } from '../../lib/clock.js';
 import { immutableTagRefusal } from '../../oci/immutable-tags.js';
+import { imageConfigTypes } from '../../oci/media-types.js';
 import { type ImageName, parseImageName } from '../../oci/names.js';
 import { type ApiAccess, repositoryNotFound } from '../access-checks.js';
 import { collectPage, type PageQuery, type PageResult } from '../pagination.js';
-import { iso, responseSchema, timestamp } from '../schemas.js';
+import { iso, platformView, responseSchema, timestamp } from '../schemas.js';
 import type { ManifestDetailsReader } from './manifest-details.js';
-
-const platform = z.object({
-  os: z.string(),
-  architecture: z.string(),
-  variant: z.string().optional(),
-  osVersion: z.string().optional(),
-});
+import { type ScanView, type ScanViews, scanView } from './scan-views.js';
 
 export const digestView = responseSchema(
   'Digest',
@@ -29,8 +24,9 @@ export const digestView = responseSchema(
     tags: z.array(z.string()),
     size: z.number().int().describe('Bytes of the manifest and everything it references, each counted once'),
     createdAt: timestamp,
-    platforms: z.array(platform).optional().describe('For an index: the platforms of its images'),
+    platforms: z.array(platformView).optional().describe('For an index: the platforms of its images'),
     subject: z.string().optional().describe('The digest this artifact refers to (signatures, SBOMs)'),
+    scan: scanView,
   }),
   'One manifest of an image, by digest',
 );
@@ -40,6 +36,7 @@ const digestSummary = z.object({
   mediaType: z.string(),
   tags: z.array(z.string()),
   createdAt: timestamp,
+  scan: scanView,
 });
 
 export const imageView = responseSchema(
@@ -62,12 +59,6 @@ export type DigestView = z.input<typeof digestView>;
 export type ImageView = z.input<typeof imageView>;
 export type TagView = z.input<typeof tagView>;
 
-/** Plain images report their config's type as artifact type; only other artifacts are worth showing. */
-const imageConfigTypes: ReadonlySet<string> = new Set([
-  'application/vnd.oci.image.config.v1+json',
-  'application/vnd.docker.container.image.v1+json',
-]);
-
 interface ResolvedImage {
   readonly name: ImageName;
   readonly record: ImageSummary;
@@ -87,6 +78,7 @@ export class ImageService {
     private readonly metadata: MetadataStore,
     private readonly details: ManifestDetailsReader,
     private readonly clock: Clock,
+    private readonly scans: ScanViews,
   ) {}
 
   async list(
@@ -155,6 +147,24 @@ export class ImageService {
     const manifest = await this.metadata.content.findManifest(name.full, { digest });
     if (!manifest) throw digestNotFound(name, digest);
     return this.viewDigest(name, { ...manifest, tags: await this.metadata.images.tagsOf(record.id, digest) });
+  }
+
+  /**
+   * A manifest of the image, after checking the caller's access to its repository: what is known
+   * of a digest (its scan) is only shown through an image that holds it.
+   */
+  async manifest(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    digest: string,
+    need: Permission,
+  ): Promise<{ readonly name: ImageName; readonly manifest: ManifestRecord }> {
+    const { name } = await this.image(caller, project, repository, image, need);
+    const manifest = await this.metadata.content.findManifest(name.full, { digest });
+    if (!manifest) throw digestNotFound(name, digest);
+    return { name, manifest };
   }
 
   /** Deletes a manifest and the tags pointing at it (refused for tagged ones when tags are immutable). */
@@ -251,6 +261,7 @@ export class ImageService {
   private async viewImage(image: ImageSummary): Promise<ImageView> {
     const name = parseImageName(image.name);
     const manifests = await this.metadata.images.allManifests(image.id);
+    const scans = await this.scans.ofAll(manifests);
     return {
       name: name.image,
       fullName: name.full,
@@ -261,6 +272,7 @@ export class ImageService {
         mediaType: m.mediaType,
         tags: m.tags,
         createdAt: iso(m.createdAt),
+        scan: scans.get(m.digest) as ScanView,
       })),
     };
   }
@@ -279,6 +291,7 @@ export class ImageService {
       createdAt: iso(manifest.createdAt),
       ...(details.platforms ? { platforms: details.platforms } : {}),
       ...(manifest.subjectDigest ? { subject: manifest.subjectDigest } : {}),
+      scan: await this.scans.of(manifest),
     };
   }
 }

@@ -1,5 +1,8 @@
+import { Flags } from '@oclif/core';
 import { ManagementApi, type Policy, type PolicyResource } from '../../client/management-api.js';
 import type { CliContext } from '../context.js';
+import { type RenderTarget, renderMessage } from '../render.js';
+import { policyTable } from '../views.js';
 
 /** `projects|repos get-iam-policy|add-iam-policy-binding|remove-iam-policy-binding`. */
 
@@ -12,27 +15,43 @@ export function getIamPolicy(context: CliContext, target: PolicyTarget): Promise
   return new ManagementApi(context.api(target.registry)).getIamPolicy(target.resource);
 }
 
-export function addIamBinding(
-  context: CliContext,
-  target: PolicyTarget,
-  member: string,
-  role: string,
-): Promise<Policy> {
-  return new ManagementApi(context.api(target.registry)).addIamBinding(target.resource, { member, role });
+export type BindingChange = 'add' | 'remove';
+
+/** The flags of `add-iam-policy-binding` and `remove-iam-policy-binding`; `roles` lists the roles that apply. */
+export function bindingFlags(roles: string) {
+  return {
+    member: Flags.string({
+      description: 'who: user:EMAIL, serviceAccount:EMAIL, allUsers or allAuthenticatedUsers',
+      required: true,
+    }),
+    role: Flags.string({ description: roles, required: true }),
+  };
 }
 
-export function removeIamBinding(
+/** Adds or removes one binding and returns the policy as it now stands. */
+export function changeIamBinding(
   context: CliContext,
   target: PolicyTarget,
-  member: string,
-  role: string,
+  change: BindingChange,
+  binding: { member: string; role: string },
 ): Promise<Policy> {
-  return new ManagementApi(context.api(target.registry)).removeIamBinding(target.resource, { member, role });
+  const api = new ManagementApi(context.api(target.registry));
+  return change === 'add'
+    ? api.addIamBinding(target.resource, binding)
+    : api.removeIamBinding(target.resource, binding);
 }
 
-/** One row per member and role, the way a table shows a policy. */
-export function policyRows(policy: Policy): { role: string; member: string }[] {
-  return policy.bindings.flatMap((binding) =>
-    binding.members.map((member) => ({ role: binding.role, member })),
-  );
+/** What a person sees after a change: one sentence, and the policy on a terminal. */
+export function renderBindingChange(
+  change: BindingChange,
+  where: string,
+  binding: { member: string; role: string },
+  policy: Policy,
+  target: RenderTarget,
+): string {
+  const sentence =
+    change === 'add'
+      ? `Granted ${binding.role} on ${where} to ${binding.member}.`
+      : `Revoked ${binding.role} on ${where} from ${binding.member}.`;
+  return renderMessage(sentence, target, 'success') + (target.tty ? policyTable(policy, target) : '');
 }
