@@ -36,9 +36,11 @@ export function changeIamBinding(
   binding: { member: string; role: string },
 ): Promise<Policy> {
   const api = new ManagementApi(context.api(target.registry));
+  // Only the binding itself: callers pass their parsed flags, which carry more than the API takes.
+  const { member, role } = binding;
   return change === 'add'
-    ? api.addIamBinding(target.resource, binding)
-    : api.removeIamBinding(target.resource, binding);
+    ? api.addIamBinding(target.resource, { member, role })
+    : api.removeIamBinding(target.resource, { member, role });
 }
 
 /** What a person sees after a change: one sentence, and the policy on a terminal. */

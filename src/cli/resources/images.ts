@@ -42,13 +42,23 @@ export interface TagDeleted {
   readonly deleted: true;
 }
 
-interface Resolved {
+export interface ResolvedImage {
   readonly api: ManagementApi;
   readonly reference: ImageReference;
 }
 
-function resolve(context: CliContext, text: string, registryFlag?: string): Resolved {
-  const reference = parseImageReference(text);
+/**
+ * Parses an image reference and finds the registry it lives on. With `defaultTag`, a reference
+ * naming neither tag nor digest means that tag, as `latest` does in Docker.
+ */
+export function resolveImage(
+  context: CliContext,
+  text: string,
+  registryFlag?: string,
+  defaultTag?: string,
+): ResolvedImage {
+  const parsed = parseImageReference(text);
+  const reference = parsed.tag || parsed.digest || !defaultTag ? parsed : { ...parsed, tag: defaultTag };
   return {
     api: new ManagementApi(context.api(registryOf(context, reference.host, registryFlag))),
     reference,
@@ -56,7 +66,7 @@ function resolve(context: CliContext, text: string, registryFlag?: string): Reso
 }
 
 /** The digest a reference names: its digest, or the one its tag points at. */
-async function digestOf({ api, reference }: Resolved): Promise<string> {
+export async function digestOf({ api, reference }: ResolvedImage): Promise<string> {
   if (reference.digest) return reference.digest;
   if (!reference.tag) {
     throw new CliError('USAGE', `"${formatReference(reference)}" names no tag or digest`, {
@@ -100,7 +110,7 @@ export async function describeImage(
   text: string,
   registryFlag?: string,
 ): Promise<ImageDescription> {
-  const resolved = resolve(context, text, registryFlag);
+  const resolved = resolveImage(context, text, registryFlag);
   const { api, reference } = resolved;
   const image = await api.getImage(reference.project, reference.repository, reference.image);
   if (!reference.tag && !reference.digest) {
@@ -122,7 +132,7 @@ export async function deleteImage(
   text: string,
   registryFlag?: string,
 ): Promise<ImageDeleted> {
-  const resolved = resolve(context, text, registryFlag);
+  const resolved = resolveImage(context, text, registryFlag);
   const { api, reference } = resolved;
   const { project, repository, image } = reference;
   if (!reference.tag && !reference.digest) {
@@ -140,7 +150,7 @@ export async function deleteImage(
 }
 
 export async function listTags(context: CliContext, text: string, registryFlag?: string): Promise<TagList> {
-  const { api, reference } = resolve(context, text, registryFlag);
+  const { api, reference } = resolveImage(context, text, registryFlag);
   if (reference.tag || reference.digest) {
     throw new CliError(
       'USAGE',
@@ -160,7 +170,7 @@ export async function addTags(
   newTags: readonly string[],
   registryFlag?: string,
 ): Promise<TagsAdded> {
-  const resolved = resolve(context, source, registryFlag);
+  const resolved = resolveImage(context, source, registryFlag);
   const { api, reference } = resolved;
   const digest = await digestOf(resolved);
   const names = newTags.map((tag) => {
@@ -193,7 +203,7 @@ export async function deleteTag(
   text: string,
   registryFlag?: string,
 ): Promise<TagDeleted> {
-  const { api, reference } = resolve(context, text, registryFlag);
+  const { api, reference } = resolveImage(context, text, registryFlag);
   if (!reference.tag || reference.digest) {
     throw new CliError('USAGE', `"${text}" names no tag`, {
       hint: 'write IMAGE:TAG, e.g. my-project/backend/api:v1',

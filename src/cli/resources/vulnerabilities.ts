@@ -8,7 +8,7 @@ import {
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import type { Spinner } from '../io.js';
-import { formatReference, type ImageReference, parseImageReference, registryOf } from '../references.js';
+import { digestOf, resolveImage } from './images.js';
 
 /** `images vulns` and `images scan`. */
 
@@ -54,30 +54,10 @@ export function atOrAbove(threshold: Severity): Severity[] {
   return severities.slice(0, severities.indexOf(threshold) + 1);
 }
 
-interface Target {
-  readonly api: ManagementApi;
-  readonly reference: ImageReference;
-  readonly digest: string;
-}
-
 /** The digest a reference names; an image without tag or digest means its `latest` tag, as in Docker. */
-async function resolveDigest(context: CliContext, text: string, registryFlag?: string): Promise<Target> {
-  const parsed = parseImageReference(text);
-  const reference = parsed.tag || parsed.digest ? parsed : { ...parsed, tag: 'latest' };
-  const api = new ManagementApi(context.api(registryOf(context, reference.host, registryFlag)));
-  if (reference.digest) return { api, reference, digest: reference.digest };
-  const tags = await api.listTags(reference.project, reference.repository, reference.image);
-  const found = tags.find((tag) => tag.name === reference.tag);
-  if (!found) {
-    throw new CliError(
-      'NOT_FOUND',
-      `there is no tag ${reference.tag} on ${formatReference({ ...reference, tag: undefined })}`,
-      {
-        hint: 'name a tag or digest: IMAGE:TAG or IMAGE@sha256:…',
-      },
-    );
-  }
-  return { api, reference, digest: found.digest };
+async function resolveDigest(context: CliContext, text: string, registryFlag?: string) {
+  const resolved = resolveImage(context, text, registryFlag, 'latest');
+  return { ...resolved, digest: await digestOf(resolved) };
 }
 
 /** Counts of findings by severity: the scan's summary, or each platform's added up for an index. */
