@@ -44,9 +44,11 @@ if $dev; then
   fi
 fi
 
+# The versions in package-lock.json. `npm install` rather than `npm ci`: npm may leave the platform
+# builds of optional native packages (Biome's) out of the lock, and `npm ci` then refuses to install.
 # better-sqlite3 compiles from source where no prebuilt binary can be fetched (about two minutes).
 say "installing npm packages"
-npm ci --no-audit --no-fund --loglevel=error
+npm install --no-audit --no-fund --loglevel=error
 
 say "building"
 npm run --silent build >/dev/null
