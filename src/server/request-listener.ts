@@ -53,6 +53,17 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
         sendError(req, res, error);
       } else if (isClientGone(error, req)) {
         res.destroy();
+      } else if (isStorageFull(error)) {
+        logger.error({ err: error, method: req.method, path }, 'storage full');
+        // 507 tells the client the fault is the registry's space, not its request; an upload keeps the
+        // bytes stored so far and can resume once space is freed.
+        sendError(
+          req,
+          res,
+          new RegistryError('UNKNOWN', "the registry's storage is full; retry once space has been freed", {
+            status: 507,
+          }),
+        );
       } else {
         logger.error({ err: error, method: req.method, path }, 'request failed');
         sendError(
@@ -68,7 +79,13 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
 /** A client that hung up mid-request is not a server failure. */
 function isClientGone(error: unknown, req: IncomingMessage): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+  // The socket, not the request: a request stream is destroyed as soon as its body has been read whole.
+  return req.socket.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+}
+
+function isStorageFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /**

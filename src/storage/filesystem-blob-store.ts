@@ -95,6 +95,7 @@ export class FilesystemBlobStore implements BlobStore {
       const { size } = await handle.stat();
       if (size !== offset) throw new UploadOffsetError(size);
       // One write in flight while the next batch is gathered, so the network and the disk overlap.
+      // (Two in flight measured no faster here, for more CPU and memory.)
       let batch: Buffer[] = [];
       let batchBytes = 0;
       let inFlight: Promise<unknown> = Promise.resolve();
@@ -106,6 +107,9 @@ export class FilesystemBlobStore implements BlobStore {
         batch = [];
         batchBytes = 0;
         inFlight = handle.writev(buffers, at);
+        // A write can fail (disk full) while the next batch is still arriving, before anything awaits
+        // it; unhandled, that rejection would stop the whole daemon. The next flush rethrows it.
+        inFlight.catch(() => undefined);
       };
       try {
         for await (const chunk of chunks) {

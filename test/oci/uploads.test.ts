@@ -1,3 +1,5 @@
+import { symlink, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
 import {
@@ -366,5 +368,24 @@ describe('cross-repository mount', () => {
 
   it('refuses a mount whose digest is malformed with DIGEST_INVALID', async () => {
     await expectError(await mount('sha256:nothex', source), 400, 'DIGEST_INVALID', /sha256:nothex/);
+  });
+});
+
+describe('a full disk', () => {
+  it('answers 507 with a message that names the cause, and the registry keeps serving', async () => {
+    const location = await startUpload(registry.url, name);
+    const id = new URL(location).pathname.split('/').pop() as string;
+    // /dev/full fails every write with ENOSPC, as a full disk does.
+    const uploadFile = join(registry.dataDir, 'uploads', id);
+    await unlink(uploadFile);
+    await symlink('/dev/full', uploadFile);
+
+    // Smaller than one write batch, so the failure comes once the whole body is read and the answer
+    // reaches the client (a failure mid-body closes the connection instead).
+    const response = await patch(location, randomBlob(512 * 1024));
+    await expectError(response, 507, 'UNKNOWN', /storage is full/);
+
+    const bytes = randomBlob(1024);
+    expect(await pushBlob(registry.url, name, bytes)).toBe(sha256(bytes));
   });
 });

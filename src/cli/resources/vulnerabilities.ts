@@ -1,5 +1,4 @@
 import {
-  ManagementApi,
   type Scan,
   type Severity,
   severities,

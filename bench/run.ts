@@ -1,0 +1,103 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { staleSources } from './build-check.js';
+import { Cleanup } from './cleanup.js';
+import { measure } from './measure.js';
+import { type BenchOptions, parseOptions, usage } from './options.js';
+import { formatNumber, renderFigures, renderTargets } from './report.js';
+import { ceilingOf, checkTargets, figuresOf } from './results.js';
+import { since } from './stats.js';
+
+/** `npm run bench`: mistrive serve against the reference registry, figures, targets, JSON results. */
+async function main(cleanup: Cleanup): Promise<number> {
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed === 'help') {
+    console.log(usage);
+    return 0;
+  }
+  const options: BenchOptions = parsed;
+  const stale = await staleSources();
+  if (stale.length > 0) {
+    // A warning, not a stop: work in progress elsewhere in src/ need not block a measurement.
+    console.error(
+      `warning: the build is older than ${stale.slice(0, 5).join(', ')}${stale.length > 5 ? ', ...' : ''}; ` +
+        'the daemon runs the build (npm run build)',
+    );
+  }
+
+  cleanup.install();
+  const startedAt = new Date();
+  const started = performance.now();
+  const progress = (message: string) =>
+    console.error(`[${(since(started) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+  try {
+    const loadBefore = loadavg()[0] ?? 0;
+    const measurements = await measure(options, cleanup, progress);
+    const loadAfter = loadavg()[0] ?? 0;
+    const figures = figuresOf(measurements, options);
+    const ceiling = ceilingOf(measurements);
+    const targets = checkTargets(figures, ceiling, measurements);
+    const seconds = since(started) / 1000;
+
+    console.log(
+      `\nmistrive serve vs ${options.referenceCommand} (loopback, ${cpus().length} CPUs, ${process.version})`,
+    );
+    if (options.reduced) console.log('reduced sizes or durations: the targets are meant for a full run');
+    console.log(`ratio = mistrive / reference; medians of ${options.rounds} round(s)`);
+    console.log(
+      `load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after` +
+        (Math.max(loadBefore, loadAfter) > 1 ? ': other work ran on the machine, expect noise' : '') +
+        '\n',
+    );
+    console.log(renderFigures(figures));
+    console.log(
+      '\nThe blob pull hashes what it receives, as clients do: near 1 GB/s the client is the limit,\n' +
+        'whichever server it talks to. The curl pull skips the check and shows what each server can send.',
+    );
+    console.log(
+      `\nceiling, a bare node:http server receiving the same PUT (SHA-256, 1 MiB writes, fdatasync): ` +
+        `${formatNumber(ceiling.mbPerSecond, 0)} MB/s at ${formatNumber(ceiling.cpuSecondsPerGb, 2)} CPU s per GB; ` +
+        `mistrive reaches ${formatNumber(ceiling.mistrivePercent, 0)} % of it, the reference ${formatNumber(ceiling.referencePercent, 0)} %\n`,
+    );
+    console.log(renderTargets(targets));
+
+    const outDir = resolve(options.outDir);
+    await mkdir(outDir, { recursive: true });
+    const outFile = resolve(outDir, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    const pass = targets.every((t) => t.pass);
+    const results = {
+      startedAt: startedAt.toISOString(),
+      seconds,
+      machine: {
+        node: process.version,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        loadAverage: { before: loadBefore, after: loadAfter },
+      },
+      options,
+      figures,
+      ceiling,
+      targets,
+      pass,
+      raw: measurements,
+    };
+    await writeFile(outFile, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nbench took ${seconds.toFixed(0)} s; results in ${outFile}`);
+    return pass ? 0 : 1;
+  } finally {
+    await cleanup.run();
+  }
+}
+
+const cleanup = new Cleanup();
+main(cleanup).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (cleanup.interrupted) return;
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 2;
+  },
+);
