@@ -80,7 +80,9 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
 function isClientGone(error: unknown, req: IncomingMessage): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   // The socket, not the request: a request stream is destroyed as soon as its body has been read whole.
-  return req.socket.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+  return (
+    req.socket.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE'
+  );
 }
 
 function isStorageFull(error: unknown): boolean {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.js';
 import { testAdminPassword } from '../support/registry.js';
-import { launchChromium } from './support/browser.js';
 import { authorizationParameters, deviceGrant, tokenEndpointAccepts, tokenRequest } from './support/flows.js';
 import { postForm } from './support/http.js';
 import { type LoopbackReceiver, startLoopbackReceiver } from './support/loopback-receiver.js';

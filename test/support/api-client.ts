@@ -1,6 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import { imageManifest, sha256 } from './oci-client.js';
 import { testAdminPassword } from './registry.js';
+
+export { sha256 };
 
 /** A small client for the management API over real HTTP, speaking as one set of credentials. */
 
@@ -148,10 +151,6 @@ export async function createRepository(
   return admin.ok('POST', `/api/v1/projects/${project}/repositories`, { repositoryId, ...extra });
 }
 
-export function sha256(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
 export interface PushedImage {
   readonly digest: string;
   readonly manifest: Buffer;
@@ -203,20 +202,9 @@ export async function pushImageAs(
   const layer = randomBytes(300);
   const configDigest = await pushBlobAs(url, name, config, credentials);
   const layerDigest = await pushBlobAs(url, name, layer, credentials);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: configDigest,
-        size: config.length,
-      },
-      layers: [
-        { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length },
-      ],
-    }),
-  );
+  const manifest = imageManifest({ digest: configDigest, size: config.length }, [
+    { digest: layerDigest, size: layer.length },
+  ]);
   const digest = sha256(manifest);
   const response = await putManifestAs(url, name, tag ?? digest, manifest, credentials);
   if (response.status !== 201)

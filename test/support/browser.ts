@@ -15,6 +15,7 @@ export interface BrowserPerson {
   readonly decision: 'allow' | 'deny' | 'close';
 }
 
+/** Debian's Chromium, headless, with nothing that reaches beyond the loopback registry. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
@@ -26,6 +27,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      '--disable-quic',
     ],
   });
 }

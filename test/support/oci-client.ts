@@ -49,19 +49,7 @@ export async function pushImage(
   for (const size of layerSizes) {
     layers.push({ digest: await pushBlob(url, name, randomBlob(size)), size });
   }
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: configDigest,
-        size: config.length,
-      },
-      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l })),
-      ...extra,
-    }),
-  );
+  const manifest = imageManifest({ digest: configDigest, size: config.length }, layers, extra);
   const digest = sha256(manifest);
   const response = await adminFetch(`${url}/v2/${name}/manifests/${tag ?? digest}`, {
     method: 'PUT',
@@ -146,6 +134,23 @@ export async function pushManifest(
   if (response.status !== 201)
     throw new Error(`manifest push failed: ${response.status} ${await response.text()}`);
   return sha256(body);
+}
+
+/** The bytes of an OCI image manifest over a config and gzip layers already pushed. */
+export function imageManifest(
+  config: { digest: string; size: number },
+  layers: readonly { digest: string; size: number }[],
+  extra: Record<string, unknown> = {},
+): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: layers.map((layer) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer })),
+      ...extra,
+    }),
+  );
 }
 
 /** `POST /blobs/uploads/`: returns the absolute upload URL the registry handed out. */

@@ -1,4 +1,4 @@
-import type { ManifestRecord, Page } from '../metadata.js';
+import type { Page } from '../metadata.js';
 import type {
   DeleteOutcome,
   ImageStore,
@@ -8,7 +8,7 @@ import type {
   TagRecord,
 } from '../resources.js';
 import type { SqliteDatabase } from './database.js';
-import { page } from './resource-stores.js';
+import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 
 interface ImageRow {
   id: number;
@@ -17,14 +17,7 @@ interface ImageRow {
   updated_at: number;
 }
 
-interface TaggedManifestRow {
-  digest: string;
-  media_type: string;
-  size: number;
-  artifact_type: string | null;
-  annotations: string | null;
-  subject_digest: string | null;
-  created_at: number;
+interface TaggedManifestRow extends ManifestRow {
   tags: string;
 }
 
@@ -47,25 +40,16 @@ const toImage = (row: ImageRow): ImageSummary => ({
   updatedAt: new Date(row.updated_at),
 });
 
-const toTaggedManifest = (row: TaggedManifestRow): TaggedManifest => {
-  const manifest: ManifestRecord = {
-    digest: row.digest,
-    mediaType: row.media_type,
-    size: row.size,
-    artifactType: row.artifact_type ?? undefined,
-    annotations: row.annotations ? (JSON.parse(row.annotations) as Record<string, string>) : undefined,
-    subjectDigest: row.subject_digest ?? undefined,
-    createdAt: new Date(row.created_at),
-  };
-  return { ...manifest, tags: JSON.parse(row.tags) as string[] };
-};
+const toTaggedManifest = (row: TaggedManifestRow): TaggedManifest => ({
+  ...toManifest(row),
+  tags: JSON.parse(row.tags) as string[],
+});
 
 const imageColumns = `i.id, i.name, i.created_at, max(i.created_at,
   coalesce((SELECT max(created_at) FROM manifests WHERE image_id = i.id), 0),
   coalesce((SELECT max(updated_at) FROM tags WHERE image_id = i.id), 0)) AS updated_at`;
 
-const taggedManifestColumns = `m.digest, m.media_type, m.size, m.artifact_type, m.annotations, m.subject_digest,
-  m.created_at, (SELECT json_group_array(name) FROM
+const taggedManifestColumns = `${manifestColumns}, (SELECT json_group_array(name) FROM
     (SELECT name FROM tags t WHERE t.image_id = m.image_id AND t.digest = m.digest ORDER BY name)) AS tags`;
 
 export class SqliteImageStore implements ImageStore {

@@ -10,11 +10,7 @@ import type {
   RepositoryStore,
 } from '../resources.js';
 import type { SqliteDatabase } from './database.js';
-
-/** Fetches one more row than asked, to tell whether another page follows. */
-export function page<T>(rows: T[], limit: number): Page<T> {
-  return { items: rows.slice(0, limit), more: rows.length > limit };
-}
+import { page } from './rows.js';
 
 interface OrganizationRow {
   id: string;

@@ -23,37 +23,8 @@ import {
 import { SqliteImageStore } from './image-store.js';
 import { SqliteOAuthStore } from './oauth-store.js';
 import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } from './resource-stores.js';
+import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
-
-interface ManifestRow {
-  digest: string;
-  media_type: string;
-  size: number;
-  artifact_type: string | null;
-  annotations: string | null;
-  subject_digest: string | null;
-  created_at: number;
-}
-
-const manifestColumns =
-  'm.digest, m.media_type, m.size, m.artifact_type, m.annotations, m.subject_digest, m.created_at';
-
-function toManifest(row: ManifestRow): ManifestRecord {
-  return {
-    digest: row.digest,
-    mediaType: row.media_type,
-    size: row.size,
-    artifactType: row.artifact_type ?? undefined,
-    annotations: row.annotations ? (JSON.parse(row.annotations) as Record<string, string>) : undefined,
-    subjectDigest: row.subject_digest ?? undefined,
-    createdAt: new Date(row.created_at),
-  };
-}
-
-/** Fetches one more row than asked, to tell whether another page follows. */
-function page<T>(rows: T[], limit: number): Page<T> {
-  return { items: rows.slice(0, limit), more: rows.length > limit };
-}
 
 class SqliteCatalogStore implements CatalogStore {
   private readonly statements;
