@@ -94,6 +94,7 @@ export class ManifestService {
         { detail: { digests: missing } },
       );
     }
+    await this.refuseWrongSizes(name, parsed);
     // Bytes first, then metadata: a crash in between leaves an unreferenced blob, never a dangling manifest.
     await this.context.blobs.put(digest, body);
     this.cache.set(digest, body);
@@ -118,6 +119,35 @@ export class ManifestService {
     if (!stored && tag !== undefined) throw immutableTagRefusal(parseImageName(name), { kind: 'move', tag });
     await this.onStored?.({ name, digest, manifest: parsed });
     return { digest, mediaType: parsed.mediaType, subjectDigest: parsed.subject?.digest };
+  }
+
+  /**
+   * A descriptor's size must be the size of what it names: clients read exactly that many bytes, so a
+   * wrong size fails every pull later. Refused at push time, when the pusher can still fix it.
+   */
+  private async refuseWrongSizes(name: string, parsed: ParsedManifest): Promise<void> {
+    const wrong: string[] = [];
+    for (const descriptor of parsed.blobs) {
+      const stored = await this.context.blobs.stat(descriptor.digest);
+      if (stored !== undefined && stored !== descriptor.size) {
+        wrong.push(`${descriptor.digest} is declared as ${descriptor.size} bytes but holds ${stored}`);
+      }
+    }
+    for (const descriptor of parsed.manifests) {
+      const stored = await this.context.metadata.content.findManifest(name, { digest: descriptor.digest });
+      if (stored !== undefined && stored.size !== descriptor.size) {
+        wrong.push(`${descriptor.digest} is declared as ${descriptor.size} bytes but holds ${stored.size}`);
+      }
+    }
+    if (wrong.length > 0) {
+      throw new RegistryError(
+        'MANIFEST_INVALID',
+        `manifest has wrong descriptor sizes: ${wrong.join('; ')}`,
+        {
+          detail: { descriptors: wrong },
+        },
+      );
+    }
   }
 
   /** By digest, deletes the manifest and its tags; by tag, deletes only the tag. */

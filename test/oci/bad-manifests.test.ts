@@ -185,6 +185,28 @@ const invalid: Case[] = [
     null,
     /schema 1/,
   ],
+  [
+    'a layer declared one byte longer than the stored blob',
+    () => withLayer({ size: 101 }),
+    types.ociManifest,
+    /is declared as 101 bytes but holds 100/,
+  ],
+  [
+    'a config declared shorter than the stored blob',
+    () => manifest({ config: { ...config, size: config.size - 1 } }),
+    types.ociManifest,
+    /is declared as \d+ bytes but holds \d+/,
+  ],
+  [
+    'an index child declared with the wrong size',
+    () => ({
+      schemaVersion: 2,
+      mediaType: types.ociIndex,
+      manifests: [{ mediaType: types.ociManifest, digest: image.digest, size: image.manifest.length + 7 }],
+    }),
+    types.ociIndex,
+    /is declared as \d+ bytes but holds \d+/,
+  ],
 ];
 
 describe('malformed manifests', () => {
