@@ -85,10 +85,17 @@ export class CredentialService {
     return this.principal(`serviceAccount:${keyFile.client_email}`);
   }
 
-  /** A JWT-bearer assertion (RFC 7523) signed with a service-account key. */
+  /**
+   * A JWT-bearer assertion (RFC 7523) signed with a service-account key. Each is good for one token:
+   * a replayed assertion (its `jti` seen before, RFC 7523 §3) is refused like a forged one.
+   */
   async assertion(assertion: string, keyId: string | undefined, email: string, audience: string) {
     const key = keyId ? await this.liveKey(keyId, email) : undefined;
-    if (!key || !(await verifyAssertion(assertion, key.publicKey, email, audience, this.deps.clock)))
+    const verified =
+      key && (await verifyAssertion(assertion, key.publicKey, email, audience, this.deps.clock));
+    if (!verified) return undefined;
+    // Namespaced by account: the client picks the jti, and must not be able to spend another's.
+    if (!(await this.deps.revocations.revokeOnce(`assertion:${email}:${verified.jti}`, verified.expiresAt)))
       return undefined;
     return this.principal(`serviceAccount:${email}`);
   }

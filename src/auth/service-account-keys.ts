@@ -77,14 +77,17 @@ export async function keyFileMatches(keyFile: KeyFile, storedPublicKey: string):
   }
 }
 
-/** Verifies a JWT-bearer assertion (RFC 7523) signed with a service account's key. */
+/**
+ * Verifies a JWT-bearer assertion (RFC 7523) signed with a service account's key: its `jti` and
+ * expiry when valid, for the caller to make it single-use.
+ */
 export async function verifyAssertion(
   assertion: string,
   storedPublicKey: string,
   email: string,
   audience: string,
   clock: Clock,
-): Promise<boolean> {
+): Promise<{ jti: string; expiresAt: Date } | undefined> {
   try {
     const key = await importJWK(JSON.parse(storedPublicKey) as JWK, algorithm);
     const { payload } = await jwtVerify(assertion, key, {
@@ -94,10 +97,11 @@ export async function verifyAssertion(
       algorithms: [algorithm],
       currentDate: clock.now(),
       maxTokenAge: '1h',
-      requiredClaims: ['exp', 'iat'],
+      requiredClaims: ['exp', 'iat', 'jti'],
     });
-    return payload.exp !== undefined;
+    if (payload.exp === undefined || payload.jti === undefined) return undefined;
+    return { jti: payload.jti, expiresAt: new Date(payload.exp * 1000) };
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -79,6 +79,11 @@ export function resourceKey(resource: ResourceRef): string {
 /** Access tokens revoked before they expire (RFC 7009), remembered until they would have expired. */
 export interface RevocationStore {
   revoke(jti: string, expiresAt: Date): Promise<void>;
+  /**
+   * Revokes `jti` and says whether this call was the one that did: true once, false ever after. One
+   * atomic step, so two instances racing to use the same single-use token cannot both win.
+   */
+  revokeOnce(jti: string, expiresAt: Date): Promise<boolean>;
   isRevoked(jti: string): Promise<boolean>;
   /** Forgets revocations of tokens that have expired anyway. */
   purgeExpired(now: Date): Promise<void>;

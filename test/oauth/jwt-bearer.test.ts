@@ -1,4 +1,4 @@
-import type { webcrypto } from 'node:crypto';
+import { randomUUID, type webcrypto } from 'node:crypto';
 import { generateKeyPair, importPKCS8, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateServiceAccountKey, type KeyFile } from '../../src/auth/service-account-keys.js';
@@ -38,13 +38,16 @@ interface AssertionShape {
   readonly kid?: string;
   readonly lifetimeSeconds?: number;
   readonly signingKey?: webcrypto.CryptoKey;
+  /** A fresh one by default, as the CLI makes; `null` leaves the claim out. */
+  readonly jti?: string | null;
 }
 
 /** An RFC 7523 assertion as the CLI signs it with the key file: kid = key ID, iss = sub = the account. */
 async function assertion(shape: AssertionShape): Promise<string> {
   const key = shape.signingKey ?? (await importPKCS8(shape.keyFile.private_key, 'ES256'));
   const issuedAt = Math.floor(shape.now.getTime() / 1000);
-  return new SignJWT({} as JWTPayload)
+  const jti = shape.jti === undefined ? randomUUID() : shape.jti;
+  return new SignJWT((jti === null ? {} : { jti }) as JWTPayload)
     .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: shape.kid ?? shape.keyFile.private_key_id })
     .setIssuer(shape.iss ?? shape.keyFile.client_email)
     .setSubject(shape.sub ?? shape.keyFile.client_email)
@@ -111,6 +114,27 @@ describe('JWT-bearer grant with a service-account key (RFC 7523)', () => {
     expect((await exchange('not-a-jwt')).json.error).toBe('invalid_grant');
     const missing = await tokenRequest(registry.url, { grant_type: jwtBearer });
     expect(missing.json.error).toBe('invalid_request');
+  });
+
+  it('takes each assertion once: a replay, even within its lifetime, is refused', async () => {
+    const signed = await assertion({ keyFile, audience, now: registry.clock.now() });
+    expect((await exchange(signed)).status).toBe(200);
+    const replay = await exchange(signed);
+    expect(replay.status).toBe(400);
+    expect(replay.json).toMatchObject({ error: 'invalid_grant' });
+    expect(String(replay.json.error_description)).toMatch(/used before/);
+  });
+
+  it('refuses an assertion without a jti, which could not be kept to one use', async () => {
+    const signed = await assertion({ keyFile, audience, now: registry.clock.now(), jti: null });
+    expect((await exchange(signed)).json.error).toBe('invalid_grant');
+  });
+
+  it("keeps each account's jti apart: one account's use does not spend another's", async () => {
+    const now = registry.clock.now();
+    const jti = randomUUID();
+    expect((await exchange(await assertion({ keyFile, audience, now, jti }))).status).toBe(200);
+    expect((await exchange(await assertion({ keyFile: otherKeyFile, audience, now, jti }))).status).toBe(200);
   });
 
   it('refuses an expired assertion', async () => {

@@ -121,7 +121,7 @@ async function jwtBearer(
   if (!caller) {
     throw new RegistryError(
       'INVALID_GRANT',
-      `the assertion is not signed by a live key (kid) of ${issuer.slice(0, 254)}, has expired, or is not addressed to ${audience}`,
+      `the assertion is not signed by a live key (kid) of ${issuer.slice(0, 254)}, has expired, was used before (each assertion is good for one token), or is not addressed to ${audience}`,
     );
   }
   return services.tokens.accessOnly(caller, client?.id ?? cliClient.id, scope);

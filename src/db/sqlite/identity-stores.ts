@@ -264,6 +264,10 @@ export class SqliteRevocationStore implements RevocationStore {
     this.statements.revoke.run(jti, expiresAt.getTime());
   }
 
+  async revokeOnce(jti: string, expiresAt: Date): Promise<boolean> {
+    return this.statements.revoke.run(jti, expiresAt.getTime()).changes === 1;
+  }
+
   async isRevoked(jti: string): Promise<boolean> {
     return this.statements.isRevoked.get(jti) !== undefined;
   }
