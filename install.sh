@@ -35,6 +35,8 @@ if $dev; then
   for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
   done
+  # The docker CLI, for the `auth docker-login` tests: Debian ships it inside docker.io.
+  command -v docker >/dev/null 2>&1 || missing+=(docker.io)
   if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
