@@ -58,7 +58,13 @@ export interface ContentStore {
   /** The subset of `digests` not linked into the image. */
   missingBlobs(imageId: number, digests: readonly string[]): Promise<string[]>;
   linkBlob(imageId: number, digest: string, at: Date): Promise<void>;
-  unlinkBlob(imageId: number, digest: string): Promise<boolean>;
+  /**
+   * Unlinks a blob from the image unless one of its manifests references it: one step, so a delete
+   * can never leave a stored manifest pointing at nothing.
+   */
+  unlinkBlob(imageId: number, digest: string): Promise<'unlinked' | 'unknown' | 'referenced'>;
+  /** Up to `limit` manifests of the image that reference `digest`. */
+  manifestsReferencing(imageId: number, digest: string, limit: number): Promise<string[]>;
 
   /** A manifest by digest or tag, within one image. */
   findManifest(

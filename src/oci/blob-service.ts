@@ -60,8 +60,17 @@ export class BlobService {
     const digest = parseDigest(digestText).value;
     // Looked up, never created: a delete must not leave an empty image behind.
     const image = await imageForPull(this.context, name);
-    if (!(await this.context.metadata.content.unlinkBlob(image.id, digest))) {
-      throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in ${name}`);
+    const { content } = this.context.metadata;
+    const outcome = await content.unlinkBlob(image.id, digest);
+    if (outcome === 'unknown') throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in ${name}`);
+    if (outcome === 'referenced') {
+      // 405 is the spec's answer for a delete the registry does not allow.
+      const manifests = await content.manifestsReferencing(image.id, digest, 5);
+      throw new RegistryError(
+        'UNSUPPORTED',
+        `blob ${digest} is in use by manifest ${manifests.join(', ')} of ${name}; delete the manifest first`,
+        { status: 405, detail: { manifests } },
+      );
     }
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
-import { expectError, pushBlob, randomBlob, sha256, sha512 } from '../support/oci-client.js';
+import { expectError, pushBlob, pushImage, randomBlob, sha256, sha512 } from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 
 let registry: TestRegistry;
@@ -142,6 +142,25 @@ describe('blob DELETE', () => {
       repositories: string[];
     };
     expect(catalog.repositories).not.toContain('blobs/store/ghost');
+  });
+
+  it('refuses, with 405, to delete a blob a manifest of the repository uses, until the manifest is gone', async () => {
+    const image = await pushImage(registry.url, 'blobs/store/in-use', 'v1', [200]);
+    const layer = image.layers[0] as string;
+    const refused = await adminFetch(blobUrl('blobs/store/in-use', layer), { method: 'DELETE' });
+    await expectError(
+      refused,
+      405,
+      'UNSUPPORTED',
+      new RegExp(`in use by manifest ${image.digest}.*delete the manifest first`),
+    );
+    const pulled = await adminFetch(blobUrl('blobs/store/in-use', layer));
+    expect(pulled.status).toBe(200);
+    expect(Buffer.from(await pulled.arrayBuffer()).length).toBe(200);
+
+    const manifestUrl = `${registry.url}/v2/blobs/store/in-use/manifests/${image.digest}`;
+    expect((await adminFetch(manifestUrl, { method: 'DELETE' })).status).toBe(202);
+    expect((await adminFetch(blobUrl('blobs/store/in-use', layer), { method: 'DELETE' })).status).toBe(202);
   });
 
   it('lets a deleted blob be pushed again', async () => {

@@ -98,7 +98,15 @@ class SqliteContentStore implements ContentStore {
       linkBlob: db.prepare(
         'INSERT OR IGNORE INTO image_blobs (image_id, digest, created_at) VALUES (?, ?, ?)',
       ),
-      unlinkBlob: db.prepare('DELETE FROM image_blobs WHERE image_id = ? AND digest = ?'),
+      unlinkBlob: db.prepare(
+        `DELETE FROM image_blobs WHERE image_id = @imageId AND digest = @digest AND NOT EXISTS
+           (SELECT 1 FROM manifest_references WHERE image_id = @imageId AND digest = @digest)`,
+      ),
+      manifestsReferencing: db
+        .prepare(
+          'SELECT manifest_digest FROM manifest_references WHERE image_id = ? AND digest = ? ORDER BY manifest_digest LIMIT ?',
+        )
+        .pluck(),
       manifestByDigest: db.prepare(
         `SELECT ${manifestColumns} FROM images i JOIN manifests m ON m.image_id = i.id WHERE i.name = ? AND m.digest = ?`,
       ),
@@ -144,8 +152,13 @@ class SqliteContentStore implements ContentStore {
     this.statements.linkBlob.run(imageId, digest, at.getTime());
   }
 
-  async unlinkBlob(imageId: number, digest: string): Promise<boolean> {
-    return this.statements.unlinkBlob.run(imageId, digest).changes > 0;
+  async unlinkBlob(imageId: number, digest: string): Promise<'unlinked' | 'unknown' | 'referenced'> {
+    if (this.statements.unlinkBlob.run({ imageId, digest }).changes > 0) return 'unlinked';
+    return (await this.isBlobLinked(imageId, digest)) ? 'referenced' : 'unknown';
+  }
+
+  async manifestsReferencing(imageId: number, digest: string, limit: number): Promise<string[]> {
+    return this.statements.manifestsReferencing.all(imageId, digest, limit) as string[];
   }
 
   async findManifest(
