@@ -96,10 +96,11 @@ export async function measure(
   await bare.stop();
   await cleanup.removeDir(dirs.source).catch(() => undefined);
 
-  // Pulls cost little, so each round's blob is pulled twice, in alternating order.
+  // Pulls cost little and vary more than pushes, so each round's blob is pulled three times, in
+  // alternating order.
   const bigPull = perRegistry<TransferResult[]>(() => []);
   const bigPullCurl = perRegistry<TransferResult[]>(() => []);
-  for (let pull = 0; pull < 2 * options.rounds; pull++) {
+  for (let pull = 0; pull < 3 * options.rounds; pull++) {
     const round = pull % options.rounds;
     const name = `bench/blobs/big${round}`;
     const blob = blobs[round] as BlobFile;

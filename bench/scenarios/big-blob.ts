@@ -75,6 +75,9 @@ export async function pullBigBlob(
   name: string,
   blob: BlobFile,
 ): Promise<TransferResult> {
+  // The reference does not fsync its pushes: its write-back would otherwise land in whichever pull
+  // comes next.
+  settleDisk();
   await server.auth.headers(name);
   const client = new RegistryClient(server.url, server.auth);
   try {
@@ -104,6 +107,7 @@ export async function pullBigBlobWithCurl(
     `${key}: ${value}`,
   ]);
   const url = `${server.url}/v2/${name}/blobs/${blob.digest}`;
+  settleDisk();
   return measured(server, blob.size, async () => {
     const { stdout } = await run('curl', [
       '-sS',

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { RegistryError } from '../errors/registry-error.js';
 import type { ByteRange } from '../storage/blob-store.js';
 import { parseDigest } from './digest.js';
@@ -51,8 +51,8 @@ export class BlobService {
     return { digest, size };
   }
 
-  open(blob: BlobInfo, range: ByteRange | undefined): Promise<Readable> {
-    return this.context.blobs.read(blob.digest, range);
+  send(blob: BlobInfo, sink: Writable, range: ByteRange | undefined): Promise<void> {
+    return this.context.blobs.send(blob.digest, sink, range);
   }
 
   /** Removes the blob from the image; the bytes stay while other images hold them. */

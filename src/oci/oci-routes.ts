@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../errors/registry-error.js';
 import { contentLength, type Headers, hasBody, readLimited, send, sendJson } from '../server/http.js';
 import type { Handler, RequestContext, Route } from '../server/router.js';
@@ -76,7 +75,6 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
       send(res, 200, { ...headers, 'Content-Length': blob.size });
       return;
     }
-    const stream = await blobs.open(blob, range);
     if (range) {
       res.writeHead(206, {
         ...headers,
@@ -86,7 +84,7 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
     } else {
       res.writeHead(200, { ...headers, 'Content-Length': blob.size });
     }
-    await pipeline(stream, res);
+    await blobs.send(blob, res, range);
   };
 
   const startUpload: Handler = async (context) => {

@@ -1,4 +1,8 @@
-import { execa, type Result } from 'execa';
+import type { Result } from 'execa';
+
+/** execa costs a tenth of a second to load: loaded with the first scan, not with the daemon. */
+const loadExeca = async () => (await import('execa')).execa;
+
 import type { ScanningConfig } from '../config/config.js';
 import { ScanCancelled, ScanFailure, type Scanner, type ScanReport } from './scanner.js';
 import { excerpt, parseTrivyReport, ReportError } from './trivy-report.js';
@@ -39,6 +43,7 @@ export class TrivyScanner implements Scanner {
 
   async scan(layoutDir: string, options: { timeout: number; signal: AbortSignal }): Promise<ScanReport> {
     const version = await this.version(options.signal);
+    const execa = await loadExeca();
     const result = await execa(this.config.path, trivyArguments(this.config, layoutDir, options.timeout), {
       reject: false,
       stdin: 'ignore',
@@ -67,6 +72,7 @@ export class TrivyScanner implements Scanner {
    * cannot be run at all is reported here; any other trouble leaves the version to the report.
    */
   private async version(signal: AbortSignal): Promise<string | undefined> {
+    const execa = await loadExeca();
     const result = await execa(this.config.path, ['version', '--format', 'json'], {
       reject: false,
       stdin: 'ignore',

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
 export interface ByteRange {
@@ -15,8 +15,11 @@ export interface ByteRange {
 export interface BlobStore {
   /** The size of a stored blob, or undefined when there is none. */
   stat(digest: string): Promise<number | undefined>;
-  /** Streams a blob, or one range of it. */
-  read(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Writes a blob, or one range of it, to `sink` and ends it; resolves once all is written. A
+   * store may reuse its buffers between writes: the sink must be done with a chunk when it calls back.
+   */
+  send(digest: string, sink: Writable, range?: ByteRange): Promise<void>;
   /** Reads a small blob (a manifest) whole. */
   readAll(digest: string): Promise<Buffer>;
   /**

@@ -1,8 +1,9 @@
 import { constants, createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { type BlobStore, type ByteRange, UploadOffsetError } from './blob-store.js';
+import { sendFile } from './send-file.js';
 
 /** Disk calls cost about the same whatever their size here, so blob I/O moves in 1 MiB batches. */
 const ioChunkBytes = 1024 * 1024;
@@ -30,9 +31,14 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async read(digest: string, range?: ByteRange): Promise<Readable> {
+  async send(digest: string, sink: Writable, range?: ByteRange): Promise<void> {
     const handle = await open(this.blobPath(digest), 'r');
-    return handle.createReadStream({ highWaterMark: ioChunkBytes, start: range?.start, end: range?.end });
+    try {
+      const end = range?.end ?? (await handle.stat()).size - 1;
+      await sendFile(handle, range?.start ?? 0, end, sink, ioChunkBytes);
+    } finally {
+      await handle.close();
+    }
   }
 
   readAll(digest: string): Promise<Buffer> {

@@ -1,0 +1,65 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+
+/**
+ * Sends bytes `start`..`end` (inclusive) of an open file to `sink`, and ends it.
+ *
+ * Two buffers take turns: one is being read from disk while the other is written out, and a buffer
+ * is reused only once `sink` has called back for it (libuv has handed it to the kernel). Next to
+ * a read stream, which allocates a fresh buffer per chunk, this halves the CPU a large pull costs:
+ * no allocation, no page faults on new memory, no garbage.
+ */
+export async function sendFile(
+  handle: FileHandle,
+  start: number,
+  end: number,
+  sink: Writable,
+  chunkBytes: number,
+): Promise<void> {
+  const length = end - start + 1;
+  const buffers = [
+    Buffer.allocUnsafe(Math.min(chunkBytes, length)),
+    Buffer.allocUnsafe(Math.min(chunkBytes, length)),
+  ];
+  const written: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  // A client that hangs up may leave a write's callback uncalled: closing ends every wait.
+  let closedEarly: ((error: Error) => void) | undefined;
+  const closed = new Promise<never>((_, reject) => {
+    closedEarly = reject;
+  });
+  closed.catch(() => undefined);
+  const onClose = () => {
+    if (!sink.writableFinished) closedEarly?.(prematureClose());
+  };
+  sink.once('close', onClose);
+  try {
+    let position = start;
+    let turn = 0;
+    while (position <= end) {
+      await Promise.race([written[turn], closed]);
+      const buffer = buffers[turn] as Buffer;
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, end - position + 1),
+        position,
+      );
+      if (bytesRead === 0) throw new Error(`file ended at ${position}, before byte ${end}`);
+      position += bytesRead;
+      const piece = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+      written[turn] = new Promise<void>((resolve, reject) => {
+        sink.write(piece, (error) => (error ? reject(error) : resolve()));
+      });
+      written[turn]?.catch(() => undefined);
+      turn ^= 1;
+    }
+    await Promise.race([Promise.all(written), closed]);
+    await Promise.race([new Promise<void>((resolve) => sink.end(resolve)), closed]);
+  } finally {
+    sink.off('close', onClose);
+  }
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('the client closed the connection'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
