@@ -128,7 +128,9 @@ export function checkTargets(figures: readonly Figure[], ceiling: Ceiling, m: Me
   const headFailures = m.manifestHead.mistrive.failures + m.manifestHead.reference.failures;
   return [
     atLeastReference('bigBlobPush', `${blob} push throughput >= reference`),
-    atLeastReference('bigBlobPull', `${blob} pull throughput >= reference`),
+    // Judged where the server is the limit: a client that hashes what it receives tops out below
+    // what either server sends, so that figure only measures the client (both are printed).
+    atLeastReference('bigBlobPullCurl', `${blob} pull throughput >= reference (curl)`),
     atLeastReference('manifestHead', 'manifest HEAD throughput >= reference', headFailures),
     {
       label: `${blob} push >= 80 % of bare node:http`,

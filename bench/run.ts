@@ -52,8 +52,9 @@ async function main(cleanup: Cleanup): Promise<number> {
     );
     console.log(renderFigures(figures));
     console.log(
-      '\nThe blob pull hashes what it receives, as clients do: near 1 GB/s the client is the limit,\n' +
-        'whichever server it talks to. The curl pull skips the check and shows what each server can send.',
+      '\nThe blob pull hashes what it receives, as clients do: one core hashes SHA-256 at about 1 GB/s, so\n' +
+        'that client is the limit whichever server it talks to. The curl pull skips the check and shows\n' +
+        'what each server can send; the pull target is judged on it.',
     );
     console.log(
       `\nceiling, a bare node:http server receiving the same PUT (SHA-256, 1 MiB writes, fdatasync): ` +
