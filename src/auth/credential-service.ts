@@ -58,14 +58,15 @@ export class CredentialService {
         headers: { 'Retry-After': String(wait) },
       });
     }
+    // Counted as failures before the check and forgiven after a success: parallel guesses each
+    // take a slot at once, so a burst cannot get more tries than the limit while scrypt runs.
+    this.perAccount.recordFailure(login);
+    this.perClient.recordFailure(client);
     const user = await this.deps.users.find(login);
     const valid = await verifyPassword(password, user?.passwordHash);
-    if (!user || !valid || user.disabled) {
-      this.perAccount.recordFailure(login);
-      this.perClient.recordFailure(client);
-      throw badCredentials();
-    }
+    if (!user || !valid || user.disabled) throw badCredentials();
     this.perAccount.reset(login);
+    this.perClient.forgive(client);
     return { kind: 'user', login: user.login, admin: user.admin };
   }
 

@@ -32,6 +32,18 @@ export class FailureRateLimiter {
     if (this.windows.size > 100_000) this.sweep();
   }
 
+  /**
+   * Takes back one failure recorded ahead of a check that then passed. Callers record a failure
+   * before a slow check (scrypt) and forgive it after: counted only afterwards, a burst of parallel
+   * guesses would all pass `retryAfter` before the first of them failed.
+   */
+  forgive(key: string): void {
+    const window = this.current(key);
+    if (!window) return;
+    window.count--;
+    if (window.count <= 0) this.windows.delete(key);
+  }
+
   reset(key: string): void {
     this.windows.delete(key);
   }
