@@ -36,7 +36,10 @@ export interface ChallengeOptions {
  * token), and a registry token can only narrow it to the actions it was issued for.
  */
 export class RegistryGuard {
-  private readonly authenticated = new WeakMap<IncomingMessage, RegistryAuth>();
+  private readonly authenticated = new WeakMap<
+    IncomingMessage,
+    { readonly auth: RegistryAuth; readonly action: Action }
+  >();
 
   constructor(
     private readonly credentials: CredentialService,
@@ -48,7 +51,7 @@ export class RegistryGuard {
   /** Throws UNAUTHORIZED, DENIED or NAME_UNKNOWN as DESIGN §4 says, or returns when the request may go on. */
   async check(req: IncomingMessage, action: Action, name: string | undefined): Promise<void> {
     const auth = await this.authenticate(req, action, name);
-    this.authenticated.set(req, auth);
+    this.authenticated.set(req, { auth, action });
     if (action === 'catalog') return;
     if (action === 'none') {
       if (!auth.authenticated) throw this.unauthorized(req, 'authentication required', undefined);
@@ -71,13 +74,19 @@ export class RegistryGuard {
     throw new RegistryError('DENIED', 'access forbidden');
   }
 
-  /** Whether the request's caller may read an image (mount sources, catalog entries). */
+  /**
+   * Whether the request's caller may read an image (mount sources, catalog entries). A mount source
+   * must also be granted `pull` by the registry token the request came with, as the Docker token
+   * spec has it (clients ask for `repository:FROM:pull` beside the target's scope): a token issued
+   * for one repository must not copy blobs out of the caller's others. The catalog is not narrowed:
+   * it lists what the caller may see, whatever repositories its token names.
+   */
   async canRead(req: IncomingMessage, name: string): Promise<boolean> {
-    const auth = this.authenticated.get(req) ?? {
-      caller: anonymous,
-      authenticated: false,
-      tokenAccess: undefined,
+    const { auth, action } = this.authenticated.get(req) ?? {
+      auth: { caller: anonymous, authenticated: false, tokenAccess: undefined },
+      action: 'none',
     };
+    if (action !== 'catalog' && auth.tokenAccess && !auth.tokenAccess.get(name)?.has('pull')) return false;
     try {
       const parsed = parseImageName(name);
       return allows(

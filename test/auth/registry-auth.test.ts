@@ -282,4 +282,26 @@ describe('what a client sees when access fails', () => {
     const head = await adminFetch(`${registry.url}/v2/team/private/app/blobs/${layer}`, { method: 'HEAD' });
     expect(head.status).toBe(404);
   });
+
+  it('mounts with a registry token only from a source the token grants pull on', async () => {
+    const source = await pushImage(registry.url, 'team/public/mountable', 'v1', [48]);
+    const layer = source.layers[0] ?? '';
+    const editor = basic('editor@example.com', 'editor-password');
+    const mount = (token: string) =>
+      fetch(`${registry.url}/v2/team/private/app/blobs/uploads/?mount=${layer}&from=team/public/mountable`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+    // The caller may read the source, but this token was issued for the target alone.
+    const narrow = await mount(await tokenFor('repository:team/private/app:pull,push', editor));
+    expect(narrow.status).toBe(202);
+    const head = () => adminFetch(`${registry.url}/v2/team/private/app/blobs/${layer}`, { method: 'HEAD' });
+    expect((await head()).status).toBe(404);
+    // Docker and skopeo ask for pull on the source beside the target's scope: then it mounts.
+    const both = await mount(
+      await tokenFor('repository:team/private/app:pull,push repository:team/public/mountable:pull', editor),
+    );
+    expect(both.status).toBe(201);
+    expect((await head()).status).toBe(200);
+  });
 });
