@@ -10,6 +10,23 @@ import type { RegistryTokenService } from './registry-tokens.js';
 
 export const tokenPath = '/auth/token';
 
+/** The challenge a refusal of the token endpoint carries: it takes Basic credentials (RFC 7235 §3.1). */
+const tokenChallenge = 'Basic realm="mistrive"';
+
+/** Runs `check`, giving any 401 it throws the challenge every 401 must carry. */
+async function challenged<T>(check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof RegistryError && error.code === 'UNAUTHORIZED') {
+      throw new RegistryError('UNAUTHORIZED', error.message, {
+        headers: { ...error.headers, 'WWW-Authenticate': tokenChallenge },
+      });
+    }
+    throw error;
+  }
+}
+
 /**
  * The Docker token endpoint: `GET` with Basic credentials (or none, for public repositories) as
  * `docker login` and skopeo use it, and `POST` with the OAuth2 form (`password`, and
@@ -57,7 +74,7 @@ export function tokenRoutes(credentials: CredentialService, tokens: RegistryToke
         GET: {
           action: 'none',
           handler: async ({ req, res, query }) => {
-            const caller = await callerOf(req);
+            const caller = await challenged(() => callerOf(req));
             const token = await tokens.issue(
               caller,
               await tokens.grant(caller, parseScopes(query.getAll('scope'))),
@@ -79,7 +96,7 @@ export function tokenRoutes(credentials: CredentialService, tokens: RegistryToke
           action: 'none',
           handler: async ({ req, res }) => {
             const form = await readForm(req);
-            const caller = await formCaller(req, form);
+            const caller = await challenged(() => formCaller(req, form));
             const scopes = parseScopes(form.getAll('scope'));
             const token = await tokens.issue(caller, await tokens.grant(caller, scopes));
             sendJson(

@@ -195,7 +195,24 @@ describe('the token endpoint', () => {
       headers: { authorization: basic('viewer@example.com', 'wrong') },
     });
     expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Basic realm="mistrive"');
     expect(await errorCode(response)).toBe('UNAUTHORIZED');
+  });
+
+  it('says how to authenticate on every 401 of the token endpoint (RFC 7235 §3.1)', async () => {
+    const malformed = await fetch(`${registry.url}/auth/token`, { headers: { authorization: 'Digest x' } });
+    expect(malformed.status).toBe(401);
+    expect(malformed.headers.get('www-authenticate')).toBe('Basic realm="mistrive"');
+    const badToken = await fetch(`${registry.url}/auth/token`, { headers: { authorization: 'Bearer nope' } });
+    expect(badToken.status).toBe(401);
+    expect(badToken.headers.get('www-authenticate')).toBe('Basic realm="mistrive"');
+    const form = await fetch(`${registry.url}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'nope', client_id: 'docker' }),
+    });
+    expect(form.status).toBe(401);
+    expect(form.headers.get('www-authenticate')).toBe('Basic realm="mistrive"');
   });
 });
 
