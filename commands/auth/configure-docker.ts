@@ -8,22 +8,23 @@ export default class AuthConfigureDocker extends MistriveCommand {
   static override description =
     'Adds "credHelpers": {"HOST": "mistrive"} to the Docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json), keeping everything else in it, so that those tools ask docker-credential-mistrive for a short-lived token on every push and pull. Running it again changes nothing; before a change the previous file is kept as config.json.bak.';
 
-  static override strict = false;
-
   static override examples = [
     '<%= config.bin %> auth configure-docker',
     '<%= config.bin %> auth configure-docker localhost:5000 registry.example.com',
   ];
 
   static override args = {
-    hosts: Args.string({ description: 'registry hosts (HOST[:PORT]) [default: the configured registry]' }),
+    hosts: Args.string({
+      description: 'registry hosts (HOST[:PORT]) [default: the configured registry]',
+      multiple: true,
+    }),
   };
 
   static override flags = { registry: commonFlags.registry };
 
   async run(): Promise<ConfigureDockerResult> {
-    const { argv, flags } = await this.parse(AuthConfigureDocker);
-    const hosts = dockerHosts(this.context, argv as string[], flags.registry);
+    const { args, flags } = await this.parse(AuthConfigureDocker);
+    const hosts = dockerHosts(this.context, args.hosts ?? [], flags.registry);
     const result = await configureDocker(this.context, hosts);
     const target = this.context.io.target;
     if (result.added.length > 0) {

@@ -31,7 +31,7 @@ export default class ImagesList extends MistriveCommand {
       registry: flags.registry,
       untagged: flags.untagged,
     });
-    this.print(imageTable(result, this.context.io.target));
+    this.print(imageTable(result, this.context.io.target, flags.untagged));
     return result;
   }
 }

@@ -17,7 +17,7 @@ export default class ReposList extends MistriveCommand {
       this.context.project(flags.project),
       this.context.registry(flags.registry),
     );
-    this.print(repositoryTable(result.repositories, this.context.io.target));
+    this.print(repositoryTable(result.repositories, this.context.io.target, result.project));
     return result;
   }
 }

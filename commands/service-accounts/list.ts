@@ -17,7 +17,7 @@ export default class ServiceAccountsList extends MistriveCommand {
       this.context.project(flags.project),
       flags.registry,
     );
-    this.print(serviceAccountTable(result.serviceAccounts, this.context.io.target));
+    this.print(serviceAccountTable(result.serviceAccounts, this.context.io.target, result.project));
     return result;
   }
 }

@@ -8,8 +8,6 @@ export default class TagsAdd extends MistriveCommand {
   static override description =
     'The source names a digest directly (@sha256:…) or through a tag. A tag that exists is moved, unless the repository has immutable tags. Needs the editor role on the repository.';
 
-  static override strict = false;
-
   static override examples = [
     '<%= config.bin %> tags add my-project/backend/api:v1.2.3 stable latest',
     '<%= config.bin %> tags add localhost:5000/my-project/backend/api@sha256:4c1f… v1.2.3',
@@ -23,15 +21,15 @@ export default class TagsAdd extends MistriveCommand {
     tags: Args.string({
       description: 'the tags to add (TAG, or IMAGE:TAG of the same image)',
       required: true,
+      multiple: true,
     }),
   };
 
   static override flags = { registry: commonFlags.registry };
 
   async run(): Promise<TagsAdded> {
-    const { args, argv, flags } = await this.parse(TagsAdd);
-    const tags = (argv as string[]).slice(1);
-    const result = await addTags(this.context, args.source, tags, flags.registry);
+    const { args, flags } = await this.parse(TagsAdd);
+    const result = await addTags(this.context, args.source, args.tags, flags.registry);
     this.print(
       renderMessage(
         `Tagged ${result.image}@${result.digest} as ${result.tags.map((tag) => tag.name).join(', ')}.`,

@@ -14,6 +14,17 @@ export abstract class MistriveCommand extends Command {
 
   private contextInstance: CliContext | undefined;
 
+  /**
+   * Arguments come from the command line only. oclif would otherwise read a missing argument from
+   * piped stdin, so that `mistrive auth print-access-token` inside a `while read` loop swallows the
+   * loop's input as an account name, and `echo x | mistrive auth logout` signs out account "x".
+   */
+  override async init(): Promise<void> {
+    for (const arg of Object.values(this.ctor.args ?? {}))
+      (arg as { ignoreStdin?: boolean }).ignoreStdin = true;
+    await super.init();
+  }
+
   protected get context(): CliContext {
     this.contextInstance ??= createContext(process.env);
     return this.contextInstance;

@@ -71,19 +71,52 @@ export const hints = {
   ids: 'check the project and repository IDs (`mistrive projects list`, `mistrive repos list --project P`)',
 } as const;
 
+/**
+ * What to do about a refusal (DENIED) of the management API, for the resource its path names
+ * (`/users/…`, `/projects`, `/projects/P/…`, `/projects/P/repositories/R/…`): who can grant what,
+ * and the command that shows the bindings, with the caller's own IDs filled in.
+ */
+export function roleHint(apiPath: string): string {
+  const parts =
+    apiPath
+      .split('?')[0]
+      ?.split('/')
+      .filter(Boolean)
+      .map((part) => {
+        try {
+          return decodeURIComponent(part);
+        } catch {
+          return part;
+        }
+      }) ?? [];
+  const [collection, project, sub, repository] = parts;
+  if (collection === 'users') return 'only the instance administrator manages users: ask them';
+  if (collection === 'organizations' || (collection === 'projects' && !project)) {
+    return 'creating projects takes the instance administrator or artifactstore.owner on the organization: ask the administrator to create it or grant you that role';
+  }
+  if (collection === 'projects' && project && sub === 'repositories' && repository) {
+    return `check your role on ${project}/${repository}: an owner of the repository or of project ${project} can grant one (\`mistrive repos get-iam-policy ${repository} --project ${project}\` shows the bindings)`;
+  }
+  if (collection === 'projects' && project) {
+    return `check your role on project ${project}: an owner of the project can grant one (\`mistrive projects get-iam-policy ${project}\` shows the bindings)`;
+  }
+  return hints.role;
+}
+
 /** Registry and API error codes (the server's catalogue) turned into CLI errors with their hints. */
 export function fromServerError(
   status: number,
   serverCode: string | undefined,
   message: string,
   registry?: string,
+  deniedHint: string = hints.role,
 ): CliError {
   const text = message.endsWith('.') ? message.slice(0, -1) : message;
   switch (serverCode) {
     case 'UNAUTHORIZED':
       return new CliError('AUTH_REQUIRED', text, { hint: hints.signIn(registry) });
     case 'DENIED':
-      return new CliError('PERMISSION_DENIED', text, { hint: hints.role });
+      return new CliError('PERMISSION_DENIED', text, { hint: deniedHint });
     case 'NAME_UNKNOWN':
       return new CliError('NOT_FOUND', text, { hint: hints.ids });
     case 'ALREADY_EXISTS':
@@ -96,7 +129,7 @@ export function fromServerError(
       return new CliError('NOT_FOUND', text);
   }
   if (status === 401) return new CliError('AUTH_REQUIRED', text, { hint: hints.signIn(registry) });
-  if (status === 403) return new CliError('PERMISSION_DENIED', text, { hint: hints.role });
+  if (status === 403) return new CliError('PERMISSION_DENIED', text, { hint: deniedHint });
   if (status === 404) return new CliError('NOT_FOUND', text);
   if (status === 409) return new CliError('ALREADY_EXISTS', text);
   if (status === 429) return new CliError('SERVER_ERROR', text, { hint: 'wait a moment and try again' });

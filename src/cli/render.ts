@@ -26,10 +26,12 @@ export function renderTable<T>(
   columns: readonly Column<T>[],
   rows: readonly T[],
   target: RenderTarget,
+  /** What a person at a terminal reads instead of an empty table; piped, an empty table prints nothing. */
+  empty = '',
 ): string {
   const cells = rows.map((row) => columns.map((column) => cell(column.value(row))));
   if (!target.tty) return cells.map((line) => `${line.join('\t')}\n`).join('');
-  if (rows.length === 0) return '';
+  if (rows.length === 0) return empty ? `${empty}\n` : '';
   const headers = columns.map((column) => column.header.toUpperCase());
   const widths = headers.map((header, index) =>
     Math.max(header.length, ...cells.map((line) => line[index]?.length ?? 0)),

@@ -39,6 +39,7 @@ export function projectTable(projects: readonly Project[], target: RenderTarget)
     ],
     projects,
     target,
+    'No projects you can see. Create one with `mistrive projects create ID`.',
   );
 }
 
@@ -56,7 +57,11 @@ export function projectDetails(project: Project, target: RenderTarget): string {
   );
 }
 
-export function repositoryTable(repositories: readonly Repository[], target: RenderTarget): string {
+export function repositoryTable(
+  repositories: readonly Repository[],
+  target: RenderTarget,
+  project?: string,
+): string {
   return renderTable(
     [
       { header: 'Repository', value: (row) => row.id },
@@ -68,6 +73,9 @@ export function repositoryTable(repositories: readonly Repository[], target: Ren
     ],
     repositories,
     target,
+    project
+      ? `No repositories you can see in project ${project}. Create one with \`mistrive repos create ID --project ${project}\`.`
+      : 'No repositories.',
   );
 }
 
@@ -101,7 +109,7 @@ export function policyTable(policy: Policy, target: RenderTarget): string {
 }
 
 /** One row per digest: image, digest, tags, created. */
-export function imageTable(list: ImageList, target: RenderTarget): string {
+export function imageTable(list: ImageList, target: RenderTarget, untagged = false): string {
   const rows = list.images.flatMap((image) =>
     image.digests.map((digest) => ({ image: image.fullName, ...digest })),
   );
@@ -114,6 +122,7 @@ export function imageTable(list: ImageList, target: RenderTarget): string {
     ],
     rows,
     target,
+    `No ${untagged ? 'untagged ' : ''}images in ${list.project}/${list.repository}.`,
   );
 }
 
@@ -158,6 +167,7 @@ export function tagTable(list: TagList, target: RenderTarget): string {
     ],
     list.tags,
     target,
+    `No tags on ${list.image}.`,
   );
 }
 
@@ -171,10 +181,15 @@ export function userTable(users: readonly User[], target: RenderTarget): string 
     ],
     users,
     target,
+    'No users.',
   );
 }
 
-export function serviceAccountTable(accounts: readonly ServiceAccount[], target: RenderTarget): string {
+export function serviceAccountTable(
+  accounts: readonly ServiceAccount[],
+  target: RenderTarget,
+  project?: string,
+): string {
   return renderTable(
     [
       { header: 'Email', value: (row) => row.email },
@@ -183,6 +198,7 @@ export function serviceAccountTable(accounts: readonly ServiceAccount[], target:
     ],
     accounts,
     target,
+    project ? `No service accounts in project ${project}.` : 'No service accounts.',
   );
 }
 
@@ -195,6 +211,7 @@ export function keyTable(list: KeyList, target: RenderTarget): string {
     ],
     list.keys,
     target,
+    `No keys for ${list.serviceAccount}.`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { fromServerError } from '../cli/errors.js';
+import { fromServerError, roleHint } from '../cli/errors.js';
 import { httpRequest, parseJson } from './http.js';
 
 /** The management API's base path. */
@@ -62,6 +62,6 @@ export class ApiClient {
     } catch {
       // not JSON: keep the status
     }
-    throw fromServerError(response.status, code, message, this.registry);
+    throw fromServerError(response.status, code, message, this.registry, roleHint(path));
   }
 }

@@ -266,7 +266,7 @@ describe('management commands against mistrive serve', { timeout: 180_000 }, () 
     const denied = await mistrive(bob, ['repos', 'delete', 'shop/backend']);
     expect(denied.exitCode).toBe(4);
     expect(denied.stderr).toBe(
-      'Error: access forbidden: this needs the owner role on repository shop/backend\nHint: check your role: an owner of the repository or its project can grant it (`mistrive repos get-iam-policy ID --project P` shows the bindings)\n',
+      'Error: access forbidden: this needs the owner role on repository shop/backend\nHint: check your role on shop/backend: an owner of the repository or of project shop can grant one (`mistrive repos get-iam-policy backend --project shop` shows the bindings)\n',
     );
 
     const notSignedIn = await mistrive(nobody, ['repos', 'describe', 'shop/backend']);

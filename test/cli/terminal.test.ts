@@ -84,6 +84,23 @@ describe('on a terminal', () => {
     expect((await mistrive(home, ['projects', 'list'])).stdout).not.toContain('scratch');
   });
 
+  it('says so when a list is empty, and prints nothing when piped', async () => {
+    await mistrive(home, ['repos', 'create', 'empty', '--project', 'shop']);
+    const repos = await inTerminal(['repos', 'list', '--project', 'tools'], { NO_COLOR: '1' });
+    expect(repos.exitCode, repos.screen).toBe(0);
+    expect(repos.screen.trimEnd()).toBe(
+      'No repositories you can see in project tools. Create one with `mistrive repos create ID --project tools`.',
+    );
+    const images = await inTerminal(['images', 'list', 'shop/empty'], { NO_COLOR: '1' });
+    expect(images.screen.trimEnd()).toBe('No images in shop/empty.');
+    const untagged = await inTerminal(['images', 'list', 'shop/empty', '--untagged'], { NO_COLOR: '1' });
+    expect(untagged.screen.trimEnd()).toBe('No untagged images in shop/empty.');
+    const accounts = await inTerminal(['service-accounts', 'list', '--project', 'shop'], { NO_COLOR: '1' });
+    expect(accounts.screen.trimEnd()).toBe('No service accounts in project shop.');
+    const piped = await mistrive(home, ['images', 'list', 'shop/empty']);
+    expect(piped).toMatchObject({ exitCode: 0, stdout: '' });
+  });
+
   it('prints the same data as tab-separated lines when piped', async () => {
     const piped = await mistrive(home, ['projects', 'list']);
     expect(piped.stdout.split('\n').map((line) => line.split('\t').slice(0, 3))).toEqual([

@@ -52,14 +52,21 @@ export async function listAccounts(context: CliContext): Promise<AccountList> {
   }
   const key = environmentKey(context.env);
   if (key) {
-    accounts.unshift({
-      registry: keyRegistry(key) ?? context.registry(),
-      account: key.client_email,
-      kind: 'serviceAccount',
-      active: true,
-      tokenExpiresAt: undefined,
-      credentialStore: 'environment',
-    });
+    const registry = keyRegistry(key) ?? context.registry();
+    // The key wins over the stored accounts of its registry: only it is active there.
+    return {
+      accounts: [
+        {
+          registry,
+          account: key.client_email,
+          kind: 'serviceAccount',
+          active: true,
+          tokenExpiresAt: undefined,
+          credentialStore: 'environment',
+        },
+        ...accounts.map((entry) => (entry.registry === registry ? { ...entry, active: false } : entry)),
+      ],
+    };
   }
   return { accounts };
 }
@@ -80,13 +87,14 @@ export async function logout(context: CliContext, registry: string, account?: st
   const name = account ?? entry?.active;
   const record = name ? entry?.accounts[name] : undefined;
   if (!record || !name) {
-    throw new CliError(
-      'NOT_FOUND',
-      account ? `there is no account ${account} for ${registry}` : `you are not signed in to ${registry}`,
-      {
-        hint: '`mistrive auth list` shows the accounts',
-      },
-    );
+    // Not signed in is exit code 3 whichever command finds it; a named account that is not there, 5.
+    throw account
+      ? new CliError('NOT_FOUND', `there is no account ${account} for ${registry}`, {
+          hint: '`mistrive auth list` shows the accounts',
+        })
+      : new CliError('AUTH_REQUIRED', `you are not signed in to ${registry}`, {
+          hint: '`mistrive auth list` shows the accounts',
+        });
   }
   const store = openSecretStore(record.backend, context.configDir);
   const key = secretKeys.account(registry, name);
