@@ -123,6 +123,18 @@ describe('mistrive in scripts', { timeout: 120_000 }, () => {
     }
   });
 
+  it('says what is wrong with a key file that cannot be read, and what to pass instead', async () => {
+    const missing = join(work.path, 'missing.json');
+    const result = await mistrive(admin, ['auth', 'activate-service-account', '--key-file', missing]);
+    expect(result.exitCode).toBe(12);
+    expect(result.stderr).toBe(
+      `Error: cannot read the key file ${missing}: there is no such file\nHint: pass the JSON file \`mistrive service-accounts keys create FILE --service-account EMAIL\` wrote\n`,
+    );
+    const directory = await mistrive(admin, ['auth', 'activate-service-account', '--key-file', work.path]);
+    expect(directory.exitCode).toBe(12);
+    expect(directory.stderr).toContain('it is a directory');
+  });
+
   it('lists MISTRIVE_KEY as the only active account of its registry', async () => {
     await mistriveJson(admin, ['service-accounts', 'create', 'ci', '--project', 'shop']);
     const keyFile = join(work.path, 'ci.json');

@@ -176,10 +176,18 @@ export async function activateServiceAccount(
   try {
     text = await readFile(keyFilePath, 'utf8');
   } catch (error) {
-    throw new CliError(
-      'LOCAL_FILE',
-      `cannot read the key file ${keyFilePath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'there is no such file'
+        : code === 'EACCES'
+          ? 'you may not read it'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (code ?? (error as Error).message);
+    throw new CliError('LOCAL_FILE', `cannot read the key file ${keyFilePath}: ${reason}`, {
+      hint: 'pass the JSON file `mistrive service-accounts keys create FILE --service-account EMAIL` wrote',
+    });
   }
   const key = parseServiceAccountKey(text);
   if (!key) {
