@@ -85,8 +85,11 @@ export interface ContentStore {
     at: Date,
     options?: { keepExistingTag?: boolean },
   ): Promise<boolean>;
-  /** Deletes a manifest and every tag pointing at it. */
-  deleteManifest(imageId: number, digest: string): Promise<boolean>;
+  /**
+   * Deletes a manifest and every tag pointing at it, unless another manifest of the image (an index)
+   * lists it: one step, so a delete can never leave an index pointing at nothing.
+   */
+  deleteManifest(imageId: number, digest: string): Promise<'deleted' | 'unknown' | 'referenced'>;
   deleteTag(imageId: number, tag: string): Promise<boolean>;
   listTags(imageId: number, after: string | undefined, limit: number): Promise<Page<string>>;
   /** Manifests whose subject is `digest`, optionally of one artifact type. */

@@ -150,7 +150,10 @@ export class ManifestService {
     }
   }
 
-  /** By digest, deletes the manifest and its tags; by tag, deletes only the tag. */
+  /**
+   * By digest, deletes the manifest and its tags (refused while an index of the image lists it); by
+   * tag, deletes only the tag.
+   */
   async delete(name: string, referenceText: string): Promise<void> {
     const reference = parseReference(referenceText);
     const image = await imageForPull(this.context, name);
@@ -171,13 +174,24 @@ export class ManifestService {
         }
       }
     }
-    const deleted =
-      'digest' in reference
-        ? await content.deleteManifest(image.id, reference.digest)
-        : await content.deleteTag(image.id, reference.tag);
-    if (!deleted) {
-      const what = 'tag' in reference ? `tag ${reference.tag}` : reference.digest;
-      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${what} is not in ${name}`);
+    if ('tag' in reference) {
+      if (!(await content.deleteTag(image.id, reference.tag))) {
+        throw new RegistryError('MANIFEST_UNKNOWN', `manifest tag ${reference.tag} is not in ${name}`);
+      }
+      return;
+    }
+    const outcome = await content.deleteManifest(image.id, reference.digest);
+    if (outcome === 'unknown') {
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference.digest} is not in ${name}`);
+    }
+    if (outcome === 'referenced') {
+      // As for a blob: deleting what an index still lists would leave that index unpullable.
+      const indexes = await content.manifestsReferencing(image.id, reference.digest, 5);
+      throw new RegistryError(
+        'UNSUPPORTED',
+        `manifest ${reference.digest} is listed by index ${indexes.join(', ')} of ${name}; delete the index first`,
+        { status: 405, detail: { manifests: indexes } },
+      );
     }
   }
 }

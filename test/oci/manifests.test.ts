@@ -329,6 +329,24 @@ describe('manifest DELETE', () => {
     expect(tags.tags).not.toContain('gone-two');
   });
 
+  it('refuses to delete a manifest an index still lists (405 naming the index), then allows it once the index is gone', async () => {
+    const child = await imageManifest('oci');
+    const childDigest = await pushManifest(registry.url, name, sha256(child), child);
+    const index = manifestBytes({
+      schemaVersion: 2,
+      mediaType: types.ociIndex,
+      manifests: [descriptor(types.ociManifest, child)],
+    });
+    const indexDigest = await pushManifest(registry.url, name, 'listing-index', index, types.ociIndex);
+    const refused = await adminFetch(manifestUrl(childDigest), { method: 'DELETE' });
+    await expectError(refused, 405, 'UNSUPPORTED', new RegExp(`listed by index ${indexDigest}`));
+    await expectManifest('listing-index', index, types.ociIndex);
+    await expectManifest(childDigest, child, types.ociManifest);
+    expect((await adminFetch(manifestUrl(indexDigest), { method: 'DELETE' })).status).toBe(202);
+    expect((await adminFetch(manifestUrl(childDigest), { method: 'DELETE' })).status).toBe(202);
+    await expectError(await adminFetch(manifestUrl(childDigest)), 404, 'MANIFEST_UNKNOWN');
+  });
+
   it('lets a deleted manifest be pushed again', async () => {
     const bytes = await imageManifest('oci');
     await pushManifest(registry.url, name, 'again', bytes);
