@@ -221,13 +221,17 @@ export class UploadService {
     // The digest state is only trusted again once the write has completed without error.
     this.running.delete(session.id);
     const hashed = async function* () {
-      for await (const chunk of body) {
+      for await (const chunk of range ? withinRange(body, range) : body) {
         running.hash.update(chunk);
         yield chunk;
       }
     };
     try {
       const size = await this.context.blobs.append(session.id, offset, hashed());
+      if (range && size !== range.end + 1) {
+        // A streamed body (no Content-Length) shorter than its Content-Range: what arrived is kept.
+        throw chunkSizeMismatch(range, `only ${size - offset} arrived`, size);
+      }
       this.running.set(session.id, { offset: size, hash: running.hash });
       return size;
     } catch (error) {
@@ -271,4 +275,29 @@ export class UploadService {
     for await (const chunk of await this.context.blobs.readUpload(session.id)) hash.update(chunk);
     return `${digest.algorithm}:${hash.digest('hex')}`;
   }
+}
+
+/**
+ * Passes a chunk's bytes through up to the end of its Content-Range. A streamed body (no
+ * Content-Length) may run past it: the bytes the range names are kept, the rest refused, so the
+ * upload never holds bytes at offsets the client did not claim.
+ */
+async function* withinRange(body: AsyncIterable<Buffer>, range: ChunkRange): AsyncIterable<Buffer> {
+  let room = range.end - range.start + 1;
+  for await (const chunk of body) {
+    if (chunk.length > room) {
+      if (room > 0) yield chunk.subarray(0, room);
+      throw chunkSizeMismatch(range, 'the body is longer', range.end + 1);
+    }
+    room -= chunk.length;
+    yield chunk;
+  }
+}
+
+function chunkSizeMismatch(range: ChunkRange, what: string, stored: number): RegistryError {
+  return new RegistryError(
+    'SIZE_INVALID',
+    `Content-Range ${range.start}-${range.end} names ${range.end - range.start + 1} bytes but ${what}; the upload now holds ${stored} bytes`,
+    { headers: { Range: `0-${Math.max(stored - 1, 0)}` } },
+  );
 }

@@ -67,6 +67,48 @@ describe('Content-Range on chunks', () => {
   });
 });
 
+describe('streamed chunks that disagree with their Content-Range', () => {
+  /** One chunk in chunked transfer encoding, so no Content-Length can give the mismatch away early. */
+  const streamed = (location: string, method: string, range: string, body: string) =>
+    rawHttp(
+      registry.url,
+      `${method} ${new URL(location).pathname}${new URL(location).search} HTTP/1.1\nContent-Range: ${range}\nTransfer-Encoding: chunked`,
+      `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+    );
+
+  it('keeps only the bytes the range names of a longer body, says so, and reports the Range stored', async () => {
+    const location = await startUpload(registry.url, name);
+    const response = await streamed(location, 'PATCH', '0-2', 'abcdef');
+    expect(response.status, response.body).toBe(400);
+    expect(response.headers.range).toBe('0-2');
+    expect(rawError(response)).toEqual({
+      code: 'SIZE_INVALID',
+      message: expect.stringMatching(/Content-Range 0-2 names 3 bytes but the body is longer/),
+    });
+    expect((await adminFetch(location)).headers.get('range')).toBe('0-2');
+    const finish = await adminFetch(withDigest(location, sha256('abc')), { method: 'PUT' });
+    expect(finish.status).toBe(201);
+  });
+
+  it('refuses a body shorter than its range, keeping what arrived', async () => {
+    const location = await startUpload(registry.url, name);
+    const response = await streamed(location, 'PATCH', '0-9', 'abcd');
+    expect(response.status, response.body).toBe(400);
+    expect(response.headers.range).toBe('0-3');
+    expect(rawError(response)?.message).toMatch(/names 10 bytes but only 4 arrived/);
+    expect((await adminFetch(location)).headers.get('range')).toBe('0-3');
+  });
+
+  it('refuses a finishing PUT whose last chunk runs past its range, storing no blob', async () => {
+    const location = await startUpload(registry.url, name);
+    const digest = sha256('abcdef');
+    const response = await streamed(withDigest(location, digest), 'PUT', '0-2', 'abcdef');
+    expect(response.status, response.body).toBe(400);
+    expect(rawError(response)?.code).toBe('SIZE_INVALID');
+    await expectError(await adminFetch(`${registry.url}/v2/${name}/blobs/${digest}`), 404, 'BLOB_UNKNOWN');
+  });
+});
+
 describe('Content-Length', () => {
   it.each([
     ['letters', 'Content-Length: abc'],
