@@ -11,6 +11,9 @@ import {
 
 export const maxManifestBytes = 4 * 1024 * 1024;
 
+/** Strict: invalid sequences throw. A byte order mark is kept, so JSON.parse refuses it as before. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 const mediaTypeShape = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
 const descriptorSchema = z.object({
@@ -86,9 +89,16 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
       },
     );
   }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    // JSON is UTF-8 (RFC 8259 §8.1); decoding leniently would store bytes that say something else.
+    throw new RegistryError('MANIFEST_INVALID', 'manifest is not valid JSON: it is not UTF-8 text');
+  }
   let document: unknown;
   try {
-    document = JSON.parse(bytes.toString('utf8'));
+    document = JSON.parse(text);
   } catch (error) {
     throw new RegistryError('MANIFEST_INVALID', `manifest is not valid JSON: ${(error as Error).message}`);
   }

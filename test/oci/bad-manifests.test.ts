@@ -54,6 +54,16 @@ const invalid: Case[] = [
   ['truncated JSON', () => text('{"schemaVersion":2,'), types.ociManifest, /not valid JSON/],
   ['an empty body', () => text(''), types.ociManifest, /not valid JSON/],
   ['binary garbage', () => randomBlob(64), types.ociManifest, /not valid JSON/],
+  [
+    // Valid in every other way: decoded leniently, it would be stored.
+    'an otherwise valid manifest with bytes that are not UTF-8',
+    () => {
+      const [before = '', after = ''] = JSON.stringify(manifest({ annotations: { k: '@@' } })).split('@@');
+      return Buffer.concat([text(before), Buffer.from([0xff, 0xfe]), text(after)]);
+    },
+    types.ociManifest,
+    /not UTF-8/,
+  ],
   ['JSON with a trailing comma', () => text('{"schemaVersion":2,}'), types.ociManifest, /not valid JSON/],
   ['a JSON array', () => [], types.ociManifest, /must be a JSON object/],
   ['JSON null', () => null, types.ociManifest, /must be a JSON object/],
