@@ -7,7 +7,7 @@ import { maxManifestBytes } from './manifest.js';
 import { type ManifestListener, ManifestService } from './manifest-service.js';
 import { parseImageName } from './names.js';
 import type { RegistryContext } from './registry-context.js';
-import { parseContentRange, UploadService, type UploadState } from './upload-service.js';
+import { UploadService, type UploadState } from './upload-service.js';
 
 /** Names may contain `/`, so routes are anchored on the fixed segments after them. */
 const name = '(?<name>[^?#]+?)';
@@ -115,8 +115,7 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
   const appendChunk: Handler = async (context) => {
     const { req, res, params } = context;
     const image = imageName(context);
-    const header = req.headers['content-range'];
-    const range = header === undefined ? undefined : parseContentRange(header);
+    const range = req.headers['content-range'];
     const upload = await uploads.append(image, params.id ?? '', range, contentLength(req), req);
     send(res, 202, uploadLocation(image, upload));
   };
@@ -128,8 +127,7 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
     if (digest === null) {
       throw new RegistryError('DIGEST_INVALID', 'finishing an upload needs ?digest=ALGORITHM:HEX');
     }
-    const header = req.headers['content-range'];
-    const range = header === undefined ? undefined : parseContentRange(header);
+    const range = req.headers['content-range'];
     const body = hasBody(req) ? req : undefined;
     const stored = await uploads.finish(image, params.id ?? '', digest, range, body, contentLength(req));
     send(res, 201, blobCreated(image, stored));

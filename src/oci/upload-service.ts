@@ -15,20 +15,24 @@ export interface ChunkRange {
   readonly end: number;
 }
 
-export function parseContentRange(header: string): ChunkRange {
+/** `stored` is the upload's size: a refusal reports it in `Range`, as every 416 of an upload must. */
+function parseContentRange(header: string, stored: number): ChunkRange {
   const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
   const start = Number(match?.[1]);
   const end = Number(match?.[2]);
   if (!match || !Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) {
     throw new RegistryError(
       'BLOB_UPLOAD_INVALID',
-      `invalid Content-Range "${header}": expected START-END, e.g. 0-1023`,
-      {
-        status: 416,
-      },
+      `invalid Content-Range "${header.slice(0, 80)}": expected START-END, e.g. 0-1023`,
+      { status: 416, headers: storedRange(stored) },
     );
   }
   return { start, end };
+}
+
+/** The `Range` an upload reports: the inclusive byte range it holds, `0-0` when empty. */
+function storedRange(stored: number): Record<string, string> {
+  return { Range: `0-${Math.max(stored - 1, 0)}` };
 }
 
 export interface UploadState {
@@ -107,7 +111,7 @@ export class UploadService {
   async append(
     name: string,
     id: string,
-    range: ChunkRange | undefined,
+    range: string | undefined,
     contentLength: number | undefined,
     body: AsyncIterable<Buffer>,
   ): Promise<UploadState> {
@@ -123,7 +127,7 @@ export class UploadService {
     name: string,
     id: string,
     digestText: string,
-    range: ChunkRange | undefined,
+    range: string | undefined,
     body: AsyncIterable<Buffer> | undefined,
     contentLength?: number,
   ): Promise<string> {
@@ -132,6 +136,8 @@ export class UploadService {
     return this.lock.run(id, async () => {
       if (body) await this.write(session, range, contentLength, body);
       const size = await this.storedSize(session);
+      // A range beside an empty body adds nothing, but a malformed one is still the client's mistake.
+      if (!body && range !== undefined) parseContentRange(range, size);
       const actual = await this.digestOf(session, digest);
       if (actual !== digest.value) {
         throw new RegistryError(
@@ -197,17 +203,18 @@ export class UploadService {
 
   private async write(
     session: UploadSession,
-    range: ChunkRange | undefined,
+    rangeHeader: string | undefined,
     contentLength: number | undefined,
     body: AsyncIterable<Buffer>,
   ): Promise<number> {
     const offset = await this.storedSize(session);
+    const range = rangeHeader === undefined ? undefined : parseContentRange(rangeHeader, offset);
     if (range) {
       if (range.start !== offset) {
         throw new RegistryError(
           'BLOB_UPLOAD_INVALID',
           `chunk starts at byte ${range.start} but the upload holds ${offset} bytes: send the chunk starting at ${offset}`,
-          { status: 416, headers: { Range: `0-${Math.max(offset - 1, 0)}` } },
+          { status: 416, headers: storedRange(offset) },
         );
       }
       if (contentLength !== undefined && contentLength !== range.end - range.start + 1) {
@@ -241,7 +248,7 @@ export class UploadService {
           `upload was written concurrently; it now holds ${error.expected} bytes`,
           {
             status: 416,
-            headers: { Range: `0-${Math.max(error.expected - 1, 0)}` },
+            headers: storedRange(error.expected),
           },
         );
       }
@@ -298,6 +305,6 @@ function chunkSizeMismatch(range: ChunkRange, what: string, stored: number): Reg
   return new RegistryError(
     'SIZE_INVALID',
     `Content-Range ${range.start}-${range.end} names ${range.end - range.start + 1} bytes but ${what}; the upload now holds ${stored} bytes`,
-    { headers: { Range: `0-${Math.max(stored - 1, 0)}` } },
+    { headers: storedRange(stored) },
   );
 }
