@@ -35,6 +35,11 @@ export interface NewManifest extends Omit<ManifestRecord, 'createdAt'> {
   readonly references: readonly string[];
 }
 
+export type PutManifestOutcome =
+  | { readonly outcome: 'stored' }
+  | { readonly outcome: 'tag-kept' }
+  | { readonly outcome: 'missing'; readonly digests: string[] };
+
 /** Projects, repositories and the images inside them. */
 export interface CatalogStore {
   /** The organization a project belongs to, or undefined when there is no such project. */
@@ -73,10 +78,11 @@ export interface ContentStore {
   ): Promise<ManifestRecord | undefined>;
   /** The subset of `digests` that are not manifests of the image. */
   missingManifests(imageId: number, digests: readonly string[]): Promise<string[]>;
-  /** Stores a manifest and, in the same transaction, points `tag` at it. */
   /**
-   * With `keepExistingTag` (immutable tags), a tag that already points at another manifest is left
-   * alone and nothing is stored: returns false. The check and the write are one transaction.
+   * Stores a manifest and, in the same transaction, points `tag` at it. Nothing is stored when a
+   * reference is no longer a blob or manifest of the image (deleted since the caller checked):
+   * `missing` names them. With `keepExistingTag` (immutable tags), a tag that already points at
+   * another manifest is left alone and nothing is stored: `tag-kept`. Checks and write are one step.
    */
   putManifest(
     imageId: number,
@@ -84,7 +90,7 @@ export interface ContentStore {
     tag: string | undefined,
     at: Date,
     options?: { keepExistingTag?: boolean },
-  ): Promise<boolean>;
+  ): Promise<PutManifestOutcome>;
   /**
    * Deletes a manifest and every tag pointing at it, unless another manifest of the image (an index)
    * lists it: one step, so a delete can never leave an index pointing at nothing.

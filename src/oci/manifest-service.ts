@@ -87,13 +87,7 @@ export class ManifestService {
         parsed.manifests.map((d) => d.digest),
       )),
     ];
-    if (missing.length > 0) {
-      throw new RegistryError(
-        'MANIFEST_BLOB_UNKNOWN',
-        `manifest references ${missing.length === 1 ? 'a blob or manifest' : `${missing.length} blobs or manifests`} not pushed to ${name}: ${missing.join(', ')}`,
-        { detail: { digests: missing } },
-      );
-    }
+    if (missing.length > 0) throw missingReferences(name, missing);
     await this.refuseWrongSizes(name, parsed);
     // Bytes first, then metadata: a crash in between leaves an unreferenced blob, never a dangling manifest.
     await this.context.blobs.put(digest, body);
@@ -116,7 +110,10 @@ export class ManifestService {
       this.context.clock.now(),
       { keepExistingTag },
     );
-    if (!stored && tag !== undefined) throw immutableTagRefusal(parseImageName(name), { kind: 'move', tag });
+    if (stored.outcome === 'missing') throw missingReferences(name, stored.digests);
+    if (stored.outcome === 'tag-kept' && tag !== undefined) {
+      throw immutableTagRefusal(parseImageName(name), { kind: 'move', tag });
+    }
     await this.onStored?.({ name, digest, manifest: parsed });
     return { digest, mediaType: parsed.mediaType, subjectDigest: parsed.subject?.digest };
   }
@@ -194,4 +191,12 @@ export class ManifestService {
       );
     }
   }
+}
+
+function missingReferences(name: string, missing: readonly string[]): RegistryError {
+  return new RegistryError(
+    'MANIFEST_BLOB_UNKNOWN',
+    `manifest references ${missing.length === 1 ? 'a blob or manifest' : `${missing.length} blobs or manifests`} not pushed to ${name}: ${missing.join(', ')}`,
+    { detail: { digests: missing } },
+  );
 }

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
-import { expectError, pushBlob, pushImage, randomBlob, sha256, sha512 } from '../support/oci-client.js';
+import {
+  expectError,
+  imageManifest,
+  pushBlob,
+  pushImage,
+  putManifest,
+  randomBlob,
+  sha256,
+  sha512,
+} from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 
 let registry: TestRegistry;
@@ -161,6 +170,28 @@ describe('blob DELETE', () => {
     const manifestUrl = `${registry.url}/v2/blobs/store/in-use/manifests/${image.digest}`;
     expect((await adminFetch(manifestUrl, { method: 'DELETE' })).status).toBe(202);
     expect((await adminFetch(blobUrl('blobs/store/in-use', layer), { method: 'DELETE' })).status).toBe(202);
+  });
+
+  it('never lets a manifest PUT and a DELETE of its layer racing each other both succeed', async () => {
+    const image = 'blobs/store/racing';
+    const config = await pushBlob(registry.url, image, Buffer.from('{"os":"linux"}'));
+    for (let round = 0; round < 25; round++) {
+      const layer = randomBlob(16);
+      const layerDigest = await pushBlob(registry.url, image, layer);
+      const manifest = imageManifest({ digest: config, size: 14 }, [{ digest: layerDigest, size: 16 }]);
+      const [put, deleted] = await Promise.all([
+        putManifest(registry.url, image, `round-${round}`, manifest),
+        adminFetch(blobUrl(image, layerDigest), { method: 'DELETE' }),
+      ]);
+      // Either order is fine; a stored manifest whose layer is gone is not.
+      if (put.status === 201) {
+        expect(deleted.status, `round ${round}`).toBe(405);
+        expect((await adminFetch(blobUrl(image, layerDigest))).status).toBe(200);
+      } else {
+        await expectError(put, 404, 'MANIFEST_BLOB_UNKNOWN');
+        expect(deleted.status).toBe(202);
+      }
+    }
   });
 
   it('lets a deleted blob be pushed again', async () => {

@@ -7,6 +7,7 @@ import type {
   MetadataStore,
   NewManifest,
   Page,
+  PutManifestOutcome,
   UploadSession,
   UploadStore,
 } from '../metadata.js';
@@ -188,11 +189,19 @@ class SqliteContentStore implements ContentStore {
     tag: string | undefined,
     at: Date,
     options: { keepExistingTag?: boolean } = {},
-  ): Promise<boolean> {
-    return this.db.transaction(() => {
+  ): Promise<PutManifestOutcome> {
+    return this.db.transaction((): PutManifestOutcome => {
+      const references = [...new Set(manifest.references)];
+      // Checked again here: a blob or manifest deleted since the caller's check must not be referenced.
+      const missing = references.filter(
+        (digest) =>
+          this.statements.isBlobLinked.get(imageId, digest) === undefined &&
+          this.statements.isManifest.get(imageId, digest) === undefined,
+      );
+      if (missing.length > 0) return { outcome: 'missing', digests: missing };
       if (tag !== undefined && options.keepExistingTag) {
         const current = this.statements.tagDigest.get(imageId, tag) as string | undefined;
-        if (current !== undefined && current !== manifest.digest) return false;
+        if (current !== undefined && current !== manifest.digest) return { outcome: 'tag-kept' };
       }
       this.statements.insertManifest.run(
         imageId,
@@ -204,11 +213,11 @@ class SqliteContentStore implements ContentStore {
         manifest.subjectDigest ?? null,
         at.getTime(),
       );
-      for (const digest of new Set(manifest.references)) {
+      for (const digest of references) {
         this.statements.insertReference.run(imageId, manifest.digest, digest);
       }
       if (tag !== undefined) this.statements.upsertTag.run(imageId, tag, manifest.digest, at.getTime());
-      return true;
+      return { outcome: 'stored' };
     })();
   }
 
