@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { ConfigError, loadServeConfig } from '../src/config/config.js';
 import { startRegistry } from '../src/server/app.js';
+import { describeStartupError } from '../src/server/startup-errors.js';
 
 export default class Serve extends Command {
   static override summary = 'Run the registry daemon.';
@@ -47,7 +48,14 @@ export default class Serve extends Command {
       if (error instanceof ConfigError) this.error(error.message, { exit: 2 });
       throw error;
     }
-    const registry = await startRegistry(config);
+    let registry: Awaited<ReturnType<typeof startRegistry>>;
+    try {
+      registry = await startRegistry(config);
+    } catch (error) {
+      const message = describeStartupError(error, config);
+      if (message) this.error(message, { exit: 1 });
+      throw error;
+    }
     if (registry.admin.outcome === 'created' && registry.admin.generated) {
       // Shown once, on stdout and never in the log: it is stored only as a hash.
       this.log(`Created the administrator account: login "admin", password ${registry.admin.password}`);

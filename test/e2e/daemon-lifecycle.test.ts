@@ -207,6 +207,43 @@ describe('the registry daemon', { timeout: 120_000 }, () => {
     expect(result.stdout).not.toContain('listening');
   });
 
+  it.each([
+    [
+      'a port already in use',
+      'busy-port',
+      /cannot listen on 127\.0\.0\.1:\d+: the port is already in use; .*--port/,
+    ],
+    [
+      'a data directory that is a file',
+      'file-dir',
+      /cannot use .* as the data directory: .* is a file, not a directory; .*--data-dir/,
+    ],
+  ] as const)(
+    'refuses %s with one sentence that says what to change, and no stack',
+    async (_, kind, message) => {
+      const file = join(data.path, 'plain-file');
+      await writeFile(file, '');
+      const busy = kind === 'busy-port' ? await startDaemon(join(data.path, 'first')) : undefined;
+      daemon = busy;
+      const port = busy ? new URL(busy.url).port : '0';
+      const dataDir = kind === 'file-dir' ? file : join(data.path, 'second');
+      const result = await execa(
+        process.execPath,
+        [mistriveBin, 'serve', '--port', port, '--data-dir', dataDir],
+        {
+          reject: false,
+          timeout: 15_000,
+          env: { MISTRIVE_ADMIN_PASSWORD: 'unused-password-123' },
+        },
+      );
+      expect(result.exitCode).toBe(1);
+      expect(unwrapped(result.stderr)).toMatch(message);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(result.stderr).not.toMatch(/EADDRINUSE|EEXIST/);
+      expect(result.stdout).not.toContain('listening');
+    },
+  );
+
   it('purges an abandoned upload session after the configured age, but not one still being written', async () => {
     const config = join(data.path, 'serve.yaml');
     await writeFile(config, 'uploads:\n  purgeAfter: 1s\n  purgeEvery: 1s\n');

@@ -1,0 +1,37 @@
+/**
+ * Failures that stop the daemon before it serves anything, told as one sentence with what to do.
+ * The causes are the operator's to fix (a port in use, a data directory that cannot be one), so a
+ * stack trace would only hide them. Undefined for anything else, which is a bug and keeps its stack.
+ */
+export function describeStartupError(
+  error: unknown,
+  where: { readonly host: string; readonly port: number; readonly dataDir: string },
+): string | undefined {
+  const failure = error as NodeJS.ErrnoException & { syscall?: string };
+  const address = `${where.host}:${where.port}`;
+  switch (failure?.syscall === 'listen' || failure?.syscall === 'getaddrinfo' ? failure.code : undefined) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${address}: the port is already in use; stop what uses it or choose another with --port`;
+    case 'EACCES':
+      return `cannot listen on ${address}: not allowed to use this port; choose one above 1023 with --port`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on ${address}: ${where.host} is not an address of this machine; check --host`;
+  }
+  const path = failure?.path;
+  if (typeof path === 'string' && path.startsWith(where.dataDir) && failure.code !== undefined) {
+    const why = dataDirProblems[failure.code] ?? failure.code;
+    return `cannot use ${where.dataDir} as the data directory: ${path} ${why}; choose a writable directory with --data-dir`;
+  }
+  return undefined;
+}
+
+const dataDirProblems: Readonly<Record<string, string>> = {
+  EEXIST: 'is a file, not a directory',
+  ENOTDIR: 'has a file where a directory should be',
+  EACCES: 'is not writable by this user',
+  EPERM: 'is not writable by this user',
+  EROFS: 'is on a read-only filesystem',
+  ENOSPC: 'is on a full disk',
+};
