@@ -98,7 +98,8 @@ export interface TagRecord {
 export type TagOutcome = 'created' | 'moved' | 'unchanged' | 'kept' | 'no-manifest';
 
 /** What a deletion did. `tagged`: tags point at it and the caller asked to keep tagged content. */
-export type DeleteOutcome = 'deleted' | 'tagged' | 'missing';
+/** `referenced`: an index of the image lists the manifest, so deleting it would break the index. */
+export type DeleteOutcome = 'deleted' | 'tagged' | 'missing' | 'referenced';
 
 /** The images of a repository, as people browse and tidy them. */
 export interface ImageStore {
@@ -130,7 +131,10 @@ export interface ImageStore {
     at: Date,
     options: { keepExisting: boolean },
   ): Promise<TagOutcome>;
-  /** Deletes a manifest and its tags; with `keepTagged`, only when no tag points at it. */
+  /**
+   * Deletes a manifest and its tags, unless an index of the image lists it; with `keepTagged`, only
+   * when no tag points at it. The checks and the delete are one transaction.
+   */
   deleteManifest(imageId: number, digest: string, options: { keepTagged: boolean }): Promise<DeleteOutcome>;
   /** Deletes an image with all its manifests and tags; with `keepTagged`, only when it has no tags. */
   delete(imageId: number, options: { keepTagged: boolean }): Promise<DeleteOutcome>;

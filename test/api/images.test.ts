@@ -174,6 +174,13 @@ describe('digests', () => {
     expect((await pull('media/video/backend/api', 'doomed')).status).toBe(404);
     expectApiError(await admin.delete(`${api}/digests/${extra.digest}`), 404, 'NOT_FOUND');
   });
+
+  it('refuses to delete a manifest an index lists, naming the index, and keeps both pullable', async () => {
+    const refused = await admin.delete(`${api}/digests/${arm64.digest}`);
+    expectApiError(refused, 409, 'FAILED_PRECONDITION', new RegExp(`listed by index ${index.digest}`));
+    expect((await pull('media/video/backend/api', arm64.digest)).status).toBe(200);
+    expect((await pull('media/video/backend/api', index.digest)).status).toBe(200);
+  });
 });
 
 describe('tags', () => {

@@ -180,6 +180,15 @@ export class ImageService {
       keepTagged: immutableTags,
     });
     if (outcome === 'missing') throw digestNotFound(name, digest);
+    if (outcome === 'referenced') {
+      // As on /v2/: deleting what an index still lists would leave that index unpullable.
+      const indexes = await this.metadata.content.manifestsReferencing(record.id, digest, 5);
+      throw new RegistryError(
+        'FAILED_PRECONDITION',
+        `${digest} is listed by index ${indexes.join(', ')} of ${name.full}; delete the index first`,
+        { detail: { manifests: indexes } },
+      );
+    }
     if (outcome === 'tagged') {
       const tags = await this.metadata.images.tagsOf(record.id, digest);
       throw immutableTagRefusal(name, { kind: 'delete-tagged', digest, tags });

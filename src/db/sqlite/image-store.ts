@@ -77,6 +77,9 @@ export class SqliteImageStore implements ImageStore {
       tagsOf: db.prepare('SELECT name FROM tags WHERE image_id = ? AND digest = ? ORDER BY name').pluck(),
       tagDigest: db.prepare('SELECT digest FROM tags WHERE image_id = ? AND name = ?').pluck(),
       isManifest: db.prepare('SELECT 1 FROM manifests WHERE image_id = ? AND digest = ?').pluck(),
+      isReferenced: db
+        .prepare('SELECT 1 FROM manifest_references WHERE image_id = ? AND digest = ? LIMIT 1')
+        .pluck(),
       upsertTag: db.prepare(
         `INSERT INTO tags (image_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (image_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
@@ -157,6 +160,7 @@ export class SqliteImageStore implements ImageStore {
   ): Promise<DeleteOutcome> {
     return this.db.transaction((): DeleteOutcome => {
       if (this.statements.isManifest.get(imageId, digest) === undefined) return 'missing';
+      if (this.statements.isReferenced.get(imageId, digest) !== undefined) return 'referenced';
       if (options.keepTagged && this.statements.tagsOf.all(imageId, digest).length > 0) return 'tagged';
       this.statements.deleteManifest.run(imageId, digest);
       return 'deleted';
