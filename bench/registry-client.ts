@@ -183,3 +183,22 @@ export class RegistryClient {
 export function sha256(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
+
+/**
+ * Runs `use` with a client of `server` for `name`, its token fetched before (a client holds one from
+ * its earlier requests, so it is not part of any timing), and its connections closed after.
+ */
+export async function withClient<T>(
+  server: { readonly url: string; readonly auth: RegistryAuth },
+  name: string,
+  use: (client: RegistryClient) => Promise<T>,
+  concurrency = 1,
+): Promise<T> {
+  await server.auth.headers(name);
+  const client = new RegistryClient(server.url, server.auth, concurrency);
+  try {
+    return await use(client);
+  } finally {
+    client.close();
+  }
+}

@@ -42,6 +42,18 @@ export function figuresOf(m: Measurements, options: BenchOptions): Figure[] {
   const p99 = (l: LoadResult) => l.p99Ms;
   const cpuPerRequest = (l: LoadResult) => l.cpuMicrosPerRequest;
   const connections = `${options.connections} connections`;
+  // The three figures of one manifest load test: rate, p99 latency, server CPU per request.
+  const loadFigures = (key: string, method: string, result: PerRegistry<LoadResult>) => [
+    figure(key, `manifest ${method}, ${connections}`, 'req/s', 0, once(result, rate)),
+    figure(`${key}P99`, `manifest ${method} p99 latency`, 'ms', 1, once(result, p99)),
+    figure(
+      `${key}Cpu`,
+      `manifest ${method}, server CPU per request`,
+      'CPU us',
+      0,
+      once(result, cpuPerRequest),
+    ),
+  ];
   return [
     figure('bigBlobPush', `${blob} blob push`, 'MB/s', 0, field(m.bigPush, mbps)),
     figure('bigBlobPull', `${blob} blob pull`, 'MB/s', 0, field(m.bigPull, mbps)),
@@ -52,24 +64,8 @@ export function figuresOf(m: Measurements, options: BenchOptions): Figure[] {
     figure('imagePushLayers', 'image push, layers per second', 'layers/s', 0, field(m.imagePush, layers)),
     figure('imagePullSeconds', `image pull, ${image}`, 's', 2, field(m.imagePull, seconds)),
     figure('imagePullLayers', 'image pull, layers per second', 'layers/s', 0, field(m.imagePull, layers)),
-    figure('manifestHead', `manifest HEAD, ${connections}`, 'req/s', 0, once(m.manifestHead, rate)),
-    figure('manifestHeadP99', 'manifest HEAD p99 latency', 'ms', 1, once(m.manifestHead, p99)),
-    figure(
-      'manifestHeadCpu',
-      'manifest HEAD, server CPU per request',
-      'CPU us',
-      0,
-      once(m.manifestHead, cpuPerRequest),
-    ),
-    figure('manifestGet', `manifest GET, ${connections}`, 'req/s', 0, once(m.manifestGet, rate)),
-    figure('manifestGetP99', 'manifest GET p99 latency', 'ms', 1, once(m.manifestGet, p99)),
-    figure(
-      'manifestGetCpu',
-      'manifest GET, server CPU per request',
-      'CPU us',
-      0,
-      once(m.manifestGet, cpuPerRequest),
-    ),
+    ...loadFigures('manifestHead', 'HEAD', m.manifestHead),
+    ...loadFigures('manifestGet', 'GET', m.manifestGet),
     figure(
       'pushPeakRss',
       `peak RSS during ${blob} push`,

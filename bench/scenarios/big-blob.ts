@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { RunningServer } from '../daemons.js';
-import { keepAliveAgent, putWhole, RegistryClient } from '../registry-client.js';
+import { keepAliveAgent, putWhole, withClient } from '../registry-client.js';
 import { mbPerSecond, since } from '../stats.js';
 import type { BlobFile } from '../test-data.js';
 
@@ -46,14 +46,9 @@ export async function pushBigBlob(
   blob: BlobFile,
 ): Promise<TransferResult> {
   settleDisk();
-  // The token is fetched before the clock starts: a client holds it from its earlier requests.
-  await server.auth.headers(name);
-  const client = new RegistryClient(server.url, server.auth);
-  try {
-    return await measured(server, blob.size, () => client.pushBlob(name, blob.digest, blob));
-  } finally {
-    client.close();
-  }
+  return withClient(server, name, (client) =>
+    measured(server, blob.size, () => client.pushBlob(name, blob.digest, blob)),
+  );
 }
 
 /** The bare server takes the body on any path; it answers with the digest it computed. */
@@ -78,16 +73,12 @@ export async function pullBigBlob(
   // The reference does not fsync its pushes: its write-back would otherwise land in whichever pull
   // comes next.
   settleDisk();
-  await server.auth.headers(name);
-  const client = new RegistryClient(server.url, server.auth);
-  try {
-    return await measured(server, blob.size, async () => {
+  return withClient(server, name, (client) =>
+    measured(server, blob.size, async () => {
       const size = await client.pullBlob(name, blob.digest);
       if (size !== blob.size) throw new Error(`pulled ${size} bytes, expected ${blob.size}`);
-    });
-  } finally {
-    client.close();
-  }
+    }),
+  );
 }
 
 const run = promisify(execFile);

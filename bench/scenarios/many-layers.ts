@@ -1,5 +1,5 @@
 import type { RunningServer } from '../daemons.js';
-import { RegistryClient, sha256 } from '../registry-client.js';
+import { sha256, withClient } from '../registry-client.js';
 import { since } from '../stats.js';
 import { imageManifestType, type TestImage } from '../test-data.js';
 
@@ -36,18 +36,19 @@ export async function pushImage(
   image: TestImage,
   concurrency: number,
 ): Promise<ImageTiming> {
-  await server.auth.headers(name);
-  const client = new RegistryClient(server.url, server.auth, concurrency);
-  try {
-    const started = performance.now();
-    await inPool([image.config, ...image.layers], concurrency, (blob) =>
-      client.pushBlob(name, blob.digest, blob.bytes),
-    );
-    await client.putManifest(name, tag, imageManifestType, image.manifest);
-    return timing(image, since(started));
-  } finally {
-    client.close();
-  }
+  return withClient(
+    server,
+    name,
+    async (client) => {
+      const started = performance.now();
+      await inPool([image.config, ...image.layers], concurrency, (blob) =>
+        client.pushBlob(name, blob.digest, blob.bytes),
+      );
+      await client.putManifest(name, tag, imageManifestType, image.manifest);
+      return timing(image, since(started));
+    },
+    concurrency,
+  );
 }
 
 /** The manifest by tag, then config and layers `concurrency` at a time, every digest checked. */
@@ -58,22 +59,24 @@ export async function pullImage(
   image: TestImage,
   concurrency: number,
 ): Promise<ImageTiming> {
-  await server.auth.headers(name);
-  const client = new RegistryClient(server.url, server.auth, concurrency);
-  try {
-    const started = performance.now();
-    const manifestBytes = await client.getManifest(name, tag, imageManifestType);
-    if (sha256(manifestBytes) !== image.manifestDigest) throw new Error(`manifest of ${name}:${tag} differs`);
-    const manifest = JSON.parse(manifestBytes.toString()) as {
-      config: { digest: string };
-      layers: { digest: string }[];
-    };
-    const digests = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
-    await inPool(digests, concurrency, async (digest) => {
-      await client.pullBlob(name, digest);
-    });
-    return timing(image, since(started));
-  } finally {
-    client.close();
-  }
+  return withClient(
+    server,
+    name,
+    async (client) => {
+      const started = performance.now();
+      const manifestBytes = await client.getManifest(name, tag, imageManifestType);
+      if (sha256(manifestBytes) !== image.manifestDigest)
+        throw new Error(`manifest of ${name}:${tag} differs`);
+      const manifest = JSON.parse(manifestBytes.toString()) as {
+        config: { digest: string };
+        layers: { digest: string }[];
+      };
+      const digests = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+      await inPool(digests, concurrency, async (digest) => {
+        await client.pullBlob(name, digest);
+      });
+      return timing(image, since(started));
+    },
+    concurrency,
+  );
 }

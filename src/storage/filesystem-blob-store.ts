@@ -168,14 +168,16 @@ export class FilesystemBlobStore implements BlobStore {
 
   private async moveIntoPlace(source: string, target: string): Promise<void> {
     const directory = dirname(target);
-    await mkdir(directory, { recursive: true });
+    const firstCreated = await mkdir(directory, { recursive: true });
     await rename(source, target);
-    // The rename itself must survive a crash before the blob is referenced by any metadata.
-    const handle = await open(directory, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+    // The rename must survive a power cut before any metadata names the blob: its directory is
+    // synced, and so is the parent of each directory just created, or the new entries could vanish.
+    await syncDirectory(directory);
+    if (firstCreated !== undefined) {
+      for (let created = dirname(directory); ; created = dirname(created)) {
+        await syncDirectory(created);
+        if (created === dirname(firstCreated) || created === dirname(created)) break;
+      }
     }
   }
 
@@ -193,4 +195,13 @@ const linkImpossible = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSU
 
 function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
