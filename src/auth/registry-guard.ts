@@ -147,7 +147,7 @@ export class RegistryGuard {
     const registryToken = await this.tokens.verify(presented.token);
     if (registryToken) {
       const caller = registryToken.subject
-        ? await this.credentials.principal(registryToken.subject)
+        ? await this.credentials.principal(registryToken.subject, registryToken.issuedAt)
         : anonymous;
       if (!caller)
         throw this.unauthorized(

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApiClient,
   adminClient,
+  authorization,
   basic,
   createProject,
   createRepository,
@@ -169,5 +170,29 @@ describe('service account keys', () => {
     await admin.ok('POST', accounts, { accountId: 'temp' });
     const { keyFile: fresh } = await admin.ok('POST', `${accounts}/temp/keys`);
     expectApiError(await admin.as(keyCredentials(fresh)).get('/api/v1/projects/ci'), 404, 'NAME_UNKNOWN');
+  });
+
+  it('a registry token of a deleted account does not come back to life with an account of the same name', async () => {
+    const member = 'serviceAccount:phoenix@ci.iam.mistrive';
+    await admin.ok('POST', accounts, { accountId: 'phoenix' });
+    await grant(admin, '/api/v1/projects/ci/repositories/builds', member, 'viewer');
+    const { keyFile } = await admin.ok('POST', `${accounts}/phoenix/keys`);
+    const scope = encodeURIComponent('repository:ci/builds/app:pull');
+    const issued = await fetch(`${registry.url}/auth/token?service=mistrive&scope=${scope}`, {
+      headers: authorization(keyCredentials(keyFile)),
+    });
+    const { token } = (await issued.json()) as { token: string };
+    const tagList = () =>
+      fetch(`${registry.url}/v2/ci/builds/app/tags/list`, { headers: { Authorization: `Bearer ${token}` } });
+    expect((await tagList()).status).toBe(404); // allowed in, and no such image yet
+
+    await admin.ok('DELETE', `${accounts}/phoenix`);
+    // Token times are in whole seconds: the new account must be created in a later one.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await admin.ok('POST', accounts, { accountId: 'phoenix' });
+    await grant(admin, '/api/v1/projects/ci/repositories/builds', member, 'viewer');
+    const refused = await tagList();
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('UNAUTHORIZED');
   });
 });
