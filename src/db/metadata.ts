@@ -91,11 +91,6 @@ export interface ContentStore {
     at: Date,
     options?: { keepExistingTag?: boolean },
   ): Promise<PutManifestOutcome>;
-  /**
-   * Deletes a manifest and every tag pointing at it, unless another manifest of the image (an index)
-   * lists it: one step, so a delete can never leave an index pointing at nothing.
-   */
-  deleteManifest(imageId: number, digest: string): Promise<'deleted' | 'unknown' | 'referenced'>;
   deleteTag(imageId: number, tag: string): Promise<boolean>;
   listTags(imageId: number, after: string | undefined, limit: number): Promise<Page<string>>;
   /** Manifests whose subject is `digest`, optionally of one artifact type. */

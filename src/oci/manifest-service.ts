@@ -123,19 +123,22 @@ export class ManifestService {
    * wrong size fails every pull later. Refused at push time, when the pusher can still fix it.
    */
   private async refuseWrongSizes(name: string, parsed: ParsedManifest): Promise<void> {
-    const wrong: string[] = [];
-    for (const descriptor of parsed.blobs) {
-      const stored = await this.context.blobs.stat(descriptor.digest);
-      if (stored !== undefined && stored !== descriptor.size) {
-        wrong.push(`${descriptor.digest} is declared as ${descriptor.size} bytes but holds ${stored}`);
-      }
-    }
-    for (const descriptor of parsed.manifests) {
-      const stored = await this.context.metadata.content.findManifest(name, { digest: descriptor.digest });
-      if (stored !== undefined && stored.size !== descriptor.size) {
-        wrong.push(`${descriptor.digest} is declared as ${descriptor.size} bytes but holds ${stored.size}`);
-      }
-    }
+    const { blobs, metadata } = this.context;
+    const declared = [...parsed.blobs, ...parsed.manifests];
+    // All looked up at once: a 200-layer image should not wait on 200 stats in a row.
+    const stored = await Promise.all([
+      ...parsed.blobs.map((descriptor) => blobs.stat(descriptor.digest)),
+      ...parsed.manifests.map(
+        async (descriptor) =>
+          (await metadata.content.findManifest(name, { digest: descriptor.digest }))?.size,
+      ),
+    ]);
+    const wrong = declared.flatMap((descriptor, i) => {
+      const size = stored[i];
+      return size === undefined || size === descriptor.size
+        ? []
+        : [`${descriptor.digest} is declared as ${descriptor.size} bytes but holds ${size}`];
+    });
     if (wrong.length > 0) {
       throw new RegistryError(
         'MANIFEST_INVALID',
@@ -148,45 +151,43 @@ export class ManifestService {
   }
 
   /**
-   * By digest, deletes the manifest and its tags (refused while an index of the image lists it); by
-   * tag, deletes only the tag.
+   * By digest, deletes the manifest and its tags (refused while an index of the image lists it, or
+   * while tags point at it when tags are immutable); by tag, deletes only the tag.
    */
   async delete(name: string, referenceText: string): Promise<void> {
     const reference = parseReference(referenceText);
     const image = await imageForPull(this.context, name);
-    const { content } = this.context.metadata;
-    if (await tagsAreImmutable(this.context.metadata, parseImageName(name))) {
-      if ('tag' in reference) {
-        if (await content.findManifest(name, reference)) {
-          throw immutableTagRefusal(parseImageName(name), { kind: 'delete', tag: reference.tag });
-        }
-      } else {
-        const tags = await this.context.metadata.images.tagsOf(image.id, reference.digest);
-        if (tags.length > 0) {
-          throw immutableTagRefusal(parseImageName(name), {
-            kind: 'delete-tagged',
-            digest: reference.digest,
-            tags,
-          });
-        }
-      }
-    }
+    const imageName = parseImageName(name);
+    const { content, images } = this.context.metadata;
+    const immutable = await tagsAreImmutable(this.context.metadata, imageName);
     if ('tag' in reference) {
+      if (immutable && (await content.findManifest(name, reference))) {
+        throw immutableTagRefusal(imageName, { kind: 'delete', tag: reference.tag });
+      }
       if (!(await content.deleteTag(image.id, reference.tag))) {
         throw new RegistryError('MANIFEST_UNKNOWN', `manifest tag ${reference.tag} is not in ${name}`);
       }
       return;
     }
-    const outcome = await content.deleteManifest(image.id, reference.digest);
-    if (outcome === 'unknown') {
-      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference.digest} is not in ${name}`);
+    const { digest } = reference;
+    // The same delete as the management API's: its checks and the delete are one transaction.
+    const outcome = await images.deleteManifest(image.id, digest, { keepTagged: immutable });
+    if (outcome === 'missing') {
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${digest} is not in ${name}`);
+    }
+    if (outcome === 'tagged') {
+      throw immutableTagRefusal(imageName, {
+        kind: 'delete-tagged',
+        digest,
+        tags: await images.tagsOf(image.id, digest),
+      });
     }
     if (outcome === 'referenced') {
       // As for a blob: deleting what an index still lists would leave that index unpullable.
-      const indexes = await content.manifestsReferencing(image.id, reference.digest, 5);
+      const indexes = await content.manifestsReferencing(image.id, digest, 5);
       throw new RegistryError(
         'UNSUPPORTED',
-        `manifest ${reference.digest} is listed by index ${indexes.join(', ')} of ${name}; delete the index first`,
+        `manifest ${digest} is listed by index ${indexes.join(', ')} of ${name}; delete the index first`,
         { status: 405, detail: { manifests: indexes } },
       );
     }

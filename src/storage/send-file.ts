@@ -23,14 +23,13 @@ export async function sendFile(
   ];
   const written: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
   // A client that hangs up may leave a write's callback uncalled: closing ends every wait.
-  let closedEarly: ((error: Error) => void) | undefined;
+  let onClose = () => {};
   const closed = new Promise<never>((_, reject) => {
-    closedEarly = reject;
+    onClose = () => {
+      if (!sink.writableFinished) reject(prematureClose());
+    };
   });
   closed.catch(() => undefined);
-  const onClose = () => {
-    if (!sink.writableFinished) closedEarly?.(prematureClose());
-  };
   sink.once('close', onClose);
   try {
     let position = start;
@@ -38,19 +37,16 @@ export async function sendFile(
     while (position <= end) {
       await Promise.race([written[turn], closed]);
       const buffer = buffers[turn] as Buffer;
-      const { bytesRead } = await handle.read(
-        buffer,
-        0,
-        Math.min(buffer.length, end - position + 1),
-        position,
-      );
+      const wanted = Math.min(buffer.length, end - position + 1);
+      const { bytesRead } = await handle.read(buffer, 0, wanted, position);
       if (bytesRead === 0) throw new Error(`file ended at ${position}, before byte ${end}`);
       position += bytesRead;
       const piece = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-      written[turn] = new Promise<void>((resolve, reject) => {
+      const write = new Promise<void>((resolve, reject) => {
         sink.write(piece, (error) => (error ? reject(error) : resolve()));
       });
-      written[turn]?.catch(() => undefined);
+      write.catch(() => undefined);
+      written[turn] = write;
       turn ^= 1;
     }
     await Promise.race([Promise.all(written), closed]);

@@ -128,10 +128,6 @@ class SqliteContentStore implements ContentStore {
         `INSERT INTO tags (image_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (image_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
       ),
-      deleteManifest: db.prepare(
-        `DELETE FROM manifests WHERE image_id = @imageId AND digest = @digest AND NOT EXISTS
-           (SELECT 1 FROM manifest_references WHERE image_id = @imageId AND digest = @digest)`,
-      ),
       deleteTag: db.prepare('DELETE FROM tags WHERE image_id = ? AND name = ?'),
       listTags: db
         .prepare('SELECT name FROM tags WHERE image_id = ? AND name > ? ORDER BY name LIMIT ?')
@@ -219,11 +215,6 @@ class SqliteContentStore implements ContentStore {
       if (tag !== undefined) this.statements.upsertTag.run(imageId, tag, manifest.digest, at.getTime());
       return { outcome: 'stored' };
     })();
-  }
-
-  async deleteManifest(imageId: number, digest: string): Promise<'deleted' | 'unknown' | 'referenced'> {
-    if (this.statements.deleteManifest.run({ imageId, digest }).changes > 0) return 'deleted';
-    return this.statements.isManifest.get(imageId, digest) === undefined ? 'unknown' : 'referenced';
   }
 
   async deleteTag(imageId: number, tag: string): Promise<boolean> {
