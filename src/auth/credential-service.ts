@@ -74,7 +74,7 @@ export class CredentialService {
   async accessToken(token: string): Promise<Caller | undefined> {
     const claims = await this.deps.signer.verify(token, accessTokenAudience, accessTokenType);
     if (!claims || (await this.deps.revocations.isRevoked(claims.jti))) return undefined;
-    return this.principal(claims.sub, new Date((claims.iat ?? 0) * 1000));
+    return this.principal(claims.sub, claims.iat ?? 0);
   }
 
   /** A service-account key file (JSON or base64), whose private key matches a live key of the account. */
@@ -103,13 +103,12 @@ export class CredentialService {
 
   /**
    * Resolves a principal string to a live caller: disabled users and deleted accounts resolve to
-   * nothing. With `issuedAt` (a token's), an account created after the token resolves to nothing
-   * too: the token was issued to an earlier account of the same name, deleted since.
+   * nothing. With `issuedAt` (a token's `iat`, in seconds), an account created after the token
+   * resolves to nothing too: the token was issued to an earlier account of the same name, deleted since.
    */
-  async principal(subject: string, issuedAt?: Date): Promise<Caller | undefined> {
+  async principal(subject: string, issuedAt?: number): Promise<Caller | undefined> {
     const predates = (createdAt: Date) =>
-      issuedAt !== undefined &&
-      Math.floor(issuedAt.getTime() / 1000) < Math.floor(createdAt.getTime() / 1000);
+      issuedAt !== undefined && issuedAt < Math.floor(createdAt.getTime() / 1000);
     if (subject.startsWith('user:')) {
       const user = await this.deps.users.find(subject.slice('user:'.length));
       if (!user || user.disabled || predates(user.createdAt)) return undefined;

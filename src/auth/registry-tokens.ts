@@ -20,8 +20,8 @@ export interface RegistryToken {
 
 export interface VerifiedRegistryToken {
   readonly subject: string;
-  /** When the token was signed: a token older than its account was issued to an earlier one. */
-  readonly issuedAt: Date;
+  /** When the token was signed (`iat`, seconds): a token older than its account was issued to an earlier one. */
+  readonly issuedAt: number;
   /** Granted actions per repository name, and `catalog` when the catalog scope was granted. */
   readonly access: ReadonlyMap<string, ReadonlySet<string>>;
 }
@@ -101,6 +101,6 @@ export class RegistryTokenService {
       const key = claim.type === 'registry' ? 'catalog' : claim.name;
       access.set(key, new Set([...(access.get(key) ?? []), ...claim.actions]));
     }
-    return { subject: claims.sub, issuedAt: new Date((claims.iat ?? 0) * 1000), access };
+    return { subject: claims.sub, issuedAt: claims.iat ?? 0, access };
   }
 }

@@ -1,11 +1,10 @@
 import type { Result } from 'execa';
-
-/** execa costs a tenth of a second to load: loaded with the first scan, not with the daemon. */
-const loadExeca = async () => (await import('execa')).execa;
-
 import type { ScanningConfig } from '../config/config.js';
 import { ScanCancelled, ScanFailure, type Scanner, type ScanReport } from './scanner.js';
 import { excerpt, parseTrivyReport, ReportError } from './trivy-report.js';
+
+/** execa costs a tenth of a second to load: loaded with the first scan, not with the daemon. */
+const loadExeca = async () => (await import('execa')).execa;
 
 type TrivyConfig = ScanningConfig['trivy'];
 
