@@ -77,19 +77,11 @@ export const hints = {
  * and the command that shows the bindings, with the caller's own IDs filled in.
  */
 export function roleHint(apiPath: string): string {
-  const parts =
-    apiPath
-      .split('?')[0]
-      ?.split('/')
-      .filter(Boolean)
-      .map((part) => {
-        try {
-          return decodeURIComponent(part);
-        } catch {
-          return part;
-        }
-      }) ?? [];
-  const [collection, project, sub, repository] = parts;
+  // The client built the path with each ID percent-encoded, so each segment decodes.
+  const [collection, project, sub, repository] = (apiPath.split('?')[0] ?? '')
+    .split('/')
+    .filter(Boolean)
+    .map(decodeURIComponent);
   if (collection === 'users') return 'only the instance administrator manages users: ask them';
   if (collection === 'organizations' || (collection === 'projects' && !project)) {
     return 'creating projects takes the instance administrator or artifactstore.owner on the organization: ask the administrator to create it or grant you that role';

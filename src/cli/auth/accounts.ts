@@ -88,13 +88,10 @@ export async function logout(context: CliContext, registry: string, account?: st
   const record = name ? entry?.accounts[name] : undefined;
   if (!record || !name) {
     // Not signed in is exit code 3 whichever command finds it; a named account that is not there, 5.
+    const hint = '`mistrive auth list` shows the accounts';
     throw account
-      ? new CliError('NOT_FOUND', `there is no account ${account} for ${registry}`, {
-          hint: '`mistrive auth list` shows the accounts',
-        })
-      : new CliError('AUTH_REQUIRED', `you are not signed in to ${registry}`, {
-          hint: '`mistrive auth list` shows the accounts',
-        });
+      ? new CliError('NOT_FOUND', `there is no account ${account} for ${registry}`, { hint })
+      : new CliError('AUTH_REQUIRED', `you are not signed in to ${registry}`, { hint });
   }
   const store = openSecretStore(record.backend, context.configDir);
   const key = secretKeys.account(registry, name);
@@ -176,15 +173,8 @@ export async function activateServiceAccount(
   try {
     text = await readFile(keyFilePath, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'there is no such file'
-        : code === 'EACCES'
-          ? 'you may not read it'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (code ?? (error as Error).message);
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const reason = unreadableKeyFile[code] ?? (code || (error as Error).message);
     throw new CliError('LOCAL_FILE', `cannot read the key file ${keyFilePath}: ${reason}`, {
       hint: 'pass the JSON file `mistrive service-accounts keys create FILE --service-account EMAIL` wrote',
     });
@@ -216,3 +206,10 @@ export async function activateServiceAccount(
     { keyFile: JSON.stringify(key) },
   );
 }
+
+/** Why a key file could not be read, in words. */
+const unreadableKeyFile: Readonly<Record<string, string>> = {
+  ENOENT: 'there is no such file',
+  EACCES: 'you may not read it',
+  EISDIR: 'it is a directory',
+};
