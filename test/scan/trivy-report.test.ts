@@ -1,12 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseTrivyReport, ReportError } from '../../src/scan/trivy-report.js';
+import { repositoryRoot } from '../support/cli.js';
 import { fixtureCounts, fullCounts, trivyFixtures } from '../support/trivy-standin.js';
 
 const fixture = (name: string) => readFile(join(trivyFixtures, name), 'utf8');
 
 describe("parsing Trivy's JSON report", () => {
+  it('reads its fixtures from inside the repository, so a clone with nothing beside it passes', () => {
+    expect(relative(repositoryRoot, trivyFixtures).startsWith('..')).toBe(false);
+  });
+
   it.each(Object.keys(fixtureCounts))(
     'counts the findings of %s by severity as the fixture lists them',
     async (name) => {

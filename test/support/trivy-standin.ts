@@ -12,8 +12,8 @@ import { tempDir } from './temp.js';
 
 const standinScript = fileURLToPath(new URL('../fixtures/trivy-standin.mjs', import.meta.url));
 
-/** Real Trivy reports, kept beside the repository (its parent directory holds `shared/`). */
-export const trivyFixtures = fileURLToPath(new URL('../../../shared/fixtures/trivy/', import.meta.url));
+/** Real Trivy reports from Trivy's own test suite, kept in the repository so a clone tests on its own. */
+export const trivyFixtures = fileURLToPath(new URL('../fixtures/trivy/', import.meta.url));
 
 /** What each fixture holds, by severity: the table of the fixtures' README. */
 export const fixtureCounts: Record<string, Partial<Record<Severity, number>>> = {
@@ -32,7 +32,7 @@ export function fullCounts(fixture: string): Record<Severity, number> {
 export type StandinMode = 'ok' | 'fail' | 'garbage' | 'hang' | 'slow' | 'crash';
 
 export interface StandinOptions {
-  /** A file of `../shared/fixtures/trivy/`, printed as the report. */
+  /** A file of `test/fixtures/trivy/`, printed as the report. */
   readonly report?: string;
   readonly mode?: StandinMode;
   readonly delayMs?: number;
