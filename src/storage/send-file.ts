@@ -43,7 +43,12 @@ export async function sendFile(
       position += bytesRead;
       const piece = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
       const write = new Promise<void>((resolve, reject) => {
-        sink.write(piece, (error) => (error ? reject(error) : resolve()));
+        // A write after the client hung up fails with ERR_STREAM_DESTROYED: that is the client gone too.
+        sink.write(piece, (error) => {
+          if (!error) resolve();
+          else
+            reject((error as { code?: string }).code === 'ERR_STREAM_DESTROYED' ? prematureClose() : error);
+        });
       });
       write.catch(() => undefined);
       written[turn] = write;
