@@ -1,6 +1,7 @@
 import type { Hash } from 'node:crypto';
 import type { UploadSession } from '../db/metadata.js';
 import { RegistryError } from '../errors/registry-error.js';
+import { isStorageFull, storageFull } from '../errors/storage-full.js';
 import { KeyedLock } from '../lib/keyed-lock.js';
 import { UploadOffsetError } from '../storage/blob-store.js';
 import { createDigester, type Digest, parseDigest } from './digest.js';
@@ -263,6 +264,14 @@ export class UploadService {
       this.running.set(session.id, { offset: size, hash: running.hash });
       return size;
     } catch (error) {
+      if (isStorageFull(error)) {
+        // What was written before the disk filled stays stored: the client resumes from there.
+        const stored = await this.storedSize(session);
+        throw storageFull(
+          `the upload holds ${stored} bytes; resume from byte ${stored} once space has been freed`,
+          storedRange(stored),
+        );
+      }
       if (error instanceof UploadOffsetError) {
         throw new RegistryError(
           'BLOB_UPLOAD_INVALID',

@@ -2,6 +2,7 @@ import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorBody, RegistryError } from '../errors/registry-error.js';
+import { clientFacingError } from '../errors/storage-full.js';
 import type { Logger } from '../lib/logger.js';
 import { sendError } from './http.js';
 import { matchRoute, type Route } from './router.js';
@@ -49,21 +50,12 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
       handled = Promise.reject(new RegistryError('UNSUPPORTED', `no endpoint at ${path}`, { status: 404 }));
     }
     handled.catch((error: unknown) => {
-      if (error instanceof RegistryError) {
-        sendError(req, res, error);
+      const known = clientFacingError(error);
+      if (known) {
+        if (known.status === 507) logger.error({ err: error, method: req.method, path }, 'storage full');
+        sendError(req, res, known);
       } else if (isClientGone(error, req)) {
         res.destroy();
-      } else if (isStorageFull(error)) {
-        logger.error({ err: error, method: req.method, path }, 'storage full');
-        // 507 tells the client the fault is the registry's space, not its request; an upload keeps the
-        // bytes stored so far and can resume once space is freed.
-        sendError(
-          req,
-          res,
-          new RegistryError('UNKNOWN', "the registry's storage is full; retry once space has been freed", {
-            status: 507,
-          }),
-        );
       } else {
         logger.error({ err: error, method: req.method, path }, 'request failed');
         sendError(
@@ -80,14 +72,14 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
 function isClientGone(error: unknown, req: IncomingMessage): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   // The socket, not the request: a request stream is destroyed as soon as its body has been read whole.
+  // A destroyed request has no socket left at all.
   return (
-    req.socket.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE'
+    !req.socket ||
+    req.socket.destroyed ||
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'EPIPE'
   );
-}
-
-function isStorageFull(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /**
