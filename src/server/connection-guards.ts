@@ -23,18 +23,20 @@ export function headersCheckInterval(headersTimeout: number): number {
 /**
  * Every connection gets a socket inactivity timer of `bodyTimeout` (Node restarts it with each
  * request, and replaces it with the keep-alive timeout between requests). When it fires, the
- * connection is cut if the client is the one holding things up: between requests, while its body
+ * connection is cut if the client is the one holding things up: idle after a response, while its body
  * is incomplete, or while a response waits for it to read. A request the server is still working
  * on (rehashing a large upload, say) is left alone. No limit applies to a whole request, so a slow
  * push that keeps moving is never cut.
  */
 function cutStalledConnections(server: Server, bodyTimeout: number, logger: Logger): void {
   const current = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+  const served = new WeakSet<Socket>();
   server.timeout = bodyTimeout;
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     current.set(socket, { req, res });
     res.once('close', () => {
+      served.add(socket);
       if (current.get(socket)?.res === res) current.delete(socket);
     });
   });
@@ -42,7 +44,9 @@ function cutStalledConnections(server: Server, bodyTimeout: number, logger: Logg
   server.on('timeout', (socket: Socket) => {
     const exchange = current.get(socket);
     if (!exchange) {
-      socket.destroy();
+      // Idle after a response: the keep-alive timeout. A connection still to send its first request
+      // is left to the headers timeout, which answers 408.
+      if (served.has(socket)) socket.destroy();
       return;
     }
     const { req, res } = exchange;

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
-import { randomBlob, sha256, startUpload, withDigest } from '../support/oci-client.js';
+import { pushBlob, randomBlob, sha256, startUpload, withDigest } from '../support/oci-client.js';
 import { openRawConnection, parseReply, type RawConnection, replyError } from '../support/raw-connection.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { openStreamingRequest, responseOf } from '../support/streaming-request.js';
@@ -28,7 +28,9 @@ describe('slow and stalled clients', () => {
   beforeAll(async () => {
     registry = await startTestRegistry({
       autoCreateRepositories: true,
-      http: { headersTimeout: '300ms', keepAliveTimeout: '300ms', bodyTimeout: '500ms' },
+      // Short enough to watch them act; the client shares this process, so not so short that a busy
+      // event loop looks like a slow client.
+      http: { headersTimeout: '1s', keepAliveTimeout: '1s', bodyTimeout: '500ms' },
     });
   });
   afterAll(() => registry.close());
@@ -95,6 +97,21 @@ describe('slow and stalled clients', () => {
     const response = responseOf(await slow.outcome);
     expect(response.status, response.body).toBe(201);
     expect(response.headers['docker-content-digest']).toBe(sha256(bytes));
+  });
+  it('cuts a response its client stops reading', async () => {
+    // Larger than what the kernel buffers on both ends of a loopback connection.
+    const bytes = randomBlob(32 * 1024 * 1024);
+    const digest = await pushBlob(registry.url, name, bytes);
+    const connection = await openRawConnection(registry.url);
+    connection.write(
+      `GET /v2/${name}/blobs/${digest} HTTP/1.1\r\nHost: registry\r\nAuthorization: Bearer ${registry.adminToken}\r\n\r\n`,
+    );
+    connection.socket.pause();
+    // Well past the 500 ms body timeout; then read what the server sent before it cut the connection.
+    await pause(2500);
+    connection.socket.resume();
+    await connection.closed;
+    expect(connection.received().length).toBeLessThan(bytes.length);
   });
 });
 
