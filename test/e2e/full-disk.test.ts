@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { adminFetch } from '../support/admin-session.js';
+import { adminFetch, adminPasswordGrant } from '../support/admin-session.js';
 import { ApiClient, bearer, expectApiError } from '../support/api-client.js';
 import { uploadFiles } from '../support/data-dir.js';
 import { expectError, randomBlob, sha256, startUpload, withDigest } from '../support/oci-client.js';
-import { type Daemon, startDaemon, testAdminPassword } from '../support/registry.js';
+import { type Daemon, startDaemon } from '../support/registry.js';
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk.js';
 
 /**
@@ -162,18 +162,6 @@ describe('a disk that fills during a blob upload', () => {
 });
 
 describe('a disk too full for the metadata database', () => {
-  const passwordGrant = (path: string) =>
-    fetch(`${daemon.url}${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'mistrive-cli',
-        username: 'admin',
-        password: testAdminPassword,
-      }),
-    });
-
   it('answers 507 in each surface shape, leaves no upload file behind, and works again once space is freed', async () => {
     const admin = new ApiClient(daemon.url, bearer(daemon.adminToken));
     await disk.fill(0);
@@ -185,7 +173,7 @@ describe('a disk too full for the metadata database', () => {
     const created = await admin.post('/api/v1/projects', { projectId: 'full-disk' });
     expectApiError(created, 507, 'UNKNOWN', /storage is full/);
     // The OAuth token endpoint: RFC 6749's shape.
-    const grant = await passwordGrant('/oauth/token');
+    const grant = await adminPasswordGrant(daemon.url);
     expect(grant.status).toBe(507);
     expect(await grant.json()).toMatchObject({
       error: 'temporarily_unavailable',
@@ -198,6 +186,6 @@ describe('a disk too full for the metadata database', () => {
       202,
     );
     expect((await admin.post('/api/v1/projects', { projectId: 'full-disk' })).status).toBe(201);
-    expect((await passwordGrant('/oauth/token')).status).toBe(200);
+    expect((await adminPasswordGrant(daemon.url)).status).toBe(200);
   });
 });
