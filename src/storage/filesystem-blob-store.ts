@@ -78,14 +78,20 @@ export class FilesystemBlobStore implements BlobStore {
       'uploads',
       `put-${process.pid}-${digest.replace(':', '-')}-${Math.random()}`,
     );
-    const handle = await open(staging, 'w');
     try {
-      await handle.writeFile(bytes);
-      await handle.datasync();
-    } finally {
-      await handle.close();
+      const handle = await open(staging, 'w');
+      try {
+        await handle.writeFile(bytes);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await this.moveIntoPlace(staging, target);
+    } catch (error) {
+      // A write that failed half-way (a full disk) leaves no partial file holding the space.
+      await rm(staging, { force: true });
+      throw error;
     }
-    await this.moveIntoPlace(staging, target);
   }
 
   async delete(digest: string): Promise<void> {

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adminFetch, adminPasswordGrant } from '../support/admin-session.js';
 import { ApiClient, bearer, expectApiError } from '../support/api-client.js';
 import { uploadFiles } from '../support/data-dir.js';
-import { expectError, randomBlob, sha256, startUpload, withDigest } from '../support/oci-client.js';
+import {
+  expectError,
+  imageManifest,
+  randomBlob,
+  sha256,
+  startUpload,
+  types,
+  withDigest,
+} from '../support/oci-client.js';
 import { type Daemon, startDaemon } from '../support/registry.js';
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk.js';
 
@@ -158,6 +166,38 @@ describe('a disk that fills during a blob upload', () => {
     await disk.release();
     await resume(location, bytes);
     await expectBlob(sha256(bytes), bytes);
+  });
+});
+
+describe('a disk that fills during a manifest push', () => {
+  it('answers 507, leaves no staged file behind, and the same push works once space is freed', async () => {
+    const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+    const layer = randomBlob(1024);
+    for (const bytes of [config, layer]) {
+      const pushed = await adminFetch(`${daemon.url}/v2/${name}/blobs/uploads/?digest=${sha256(bytes)}`, {
+        method: 'POST',
+        body: bytes,
+      });
+      expect(pushed.status).toBe(201);
+    }
+    // Annotations make the manifest larger than what the full disk still has room for.
+    const manifest = imageManifest(
+      { digest: sha256(config), size: config.length },
+      [{ digest: sha256(layer), size: layer.length }],
+      { annotations: { padding: 'x'.repeat(64 * 1024) } },
+    );
+    const put = () =>
+      adminFetch(`${daemon.url}/v2/${name}/manifests/v1`, {
+        method: 'PUT',
+        headers: { 'Content-Type': types.ociManifest },
+        body: manifest,
+      });
+    await disk.fill(16 * 1024);
+    await expectFull(await put());
+    expect(await uploadFiles(dataDir)).toEqual(new Map());
+    await expectServing();
+    await disk.release();
+    expect((await put()).status).toBe(201);
   });
 });
 
