@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { inputValue, WebClient } from '../oauth/support/http.js';
 import { adminFetch, adminPasswordGrant } from '../support/admin-session.js';
 import { ApiClient, bearer, expectApiError } from '../support/api-client.js';
 import { uploadFiles } from '../support/data-dir.js';
@@ -11,7 +12,7 @@ import {
   types,
   withDigest,
 } from '../support/oci-client.js';
-import { type Daemon, startDaemon } from '../support/registry.js';
+import { type Daemon, startDaemon, testAdminPassword } from '../support/registry.js';
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk.js';
 
 /**
@@ -204,13 +205,15 @@ describe('a disk that fills during a manifest push', () => {
 describe('a disk too full for the metadata database', () => {
   it('answers 507 in each surface shape, leaves no upload file behind, and works again once space is freed', async () => {
     const admin = new ApiClient(daemon.url, bearer(daemon.adminToken));
+    expect((await admin.post('/api/v1/projects', { projectId: 'full-disk' })).status).toBe(201);
+    const repositories = '/api/v1/projects/full-disk/repositories';
     await disk.fill(0);
 
     // The registry: an upload start records its session in SQLite.
     await expectFull(await adminFetch(`${daemon.url}/v2/${name}/blobs/uploads/`, { method: 'POST' }));
     expect(await uploadFiles(dataDir)).toEqual(new Map());
     // The management API: its error shape is the registry's.
-    const created = await admin.post('/api/v1/projects', { projectId: 'full-disk' });
+    const created = await admin.post(repositories, { repositoryId: 'backend' });
     expectApiError(created, 507, 'UNKNOWN', /storage is full/);
     // The OAuth token endpoint: RFC 6749's shape.
     const grant = await adminPasswordGrant(daemon.url);
@@ -219,13 +222,28 @@ describe('a disk too full for the metadata database', () => {
       error: 'temporarily_unavailable',
       error_description: expect.stringMatching(/storage is full/),
     });
+    // The sign-in page: a page, not JSON.
+    const browser = new WebClient(daemon.url);
+    const signIn = async () => {
+      const form = await browser.get('/login');
+      return browser.post('/login', {
+        csrf_token: inputValue(form.text, 'csrf_token'),
+        login: 'admin',
+        password: testAdminPassword,
+      });
+    };
+    const page = await signIn();
+    expect(page.status).toBe(507);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.text).toMatch(/storage is full/);
     await expectServing();
 
     await disk.release();
+    expect((await signIn()).status).toBe(303);
     expect((await adminFetch(`${daemon.url}/v2/${name}/blobs/uploads/`, { method: 'POST' })).status).toBe(
       202,
     );
-    expect((await admin.post('/api/v1/projects', { projectId: 'full-disk' })).status).toBe(201);
+    expect((await admin.post(repositories, { repositoryId: 'backend' })).status).toBe(201);
     expect((await adminPasswordGrant(daemon.url)).status).toBe(200);
   });
 });
