@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { ConfigError, loadServeConfig } from '../src/config/config.js';
 import { startRegistry } from '../src/server/app.js';
+import { guardProcess } from '../src/server/process-guard.js';
 import { describeStartupError } from '../src/server/startup-errors.js';
 
 export default class Serve extends Command {
@@ -61,6 +62,7 @@ export default class Serve extends Command {
       this.log(`Created the administrator account: login "admin", password ${registry.admin.password}`);
       this.log('Keep it safe: it is not shown again (set MISTRIVE_ADMIN_PASSWORD to choose it instead).');
     }
+    guardProcess(registry.context.logger);
     this.log(`Mistrive registry listening on ${registry.url} (data in ${config.dataDir})`);
     await new Promise<void>((resolve) => {
       const stop = (signal: NodeJS.Signals) => {

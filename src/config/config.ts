@@ -64,6 +64,25 @@ const scanningSchema = z
 
 export type ScanningConfig = z.infer<typeof scanningSchema>;
 
+/** Limits on client connections, so slow or stalled clients cannot hold the daemon's sockets. */
+const httpSchema = z
+  .object({
+    /** A request's headers must have arrived whole this long after it started (a connection's first byte). */
+    headersTimeout: duration.default(30_000),
+    /** An idle connection between requests is closed after this long. */
+    keepAliveTimeout: duration.default(65_000),
+    /**
+     * A request body that moves no byte for this long is cut off, as is a response its client stops
+     * reading. A slow body that keeps moving is never cut: there is no limit on a whole request.
+     */
+    bodyTimeout: duration.default(60_000),
+    /** Connections open at once from one client address (one /64 for IPv6); 0 for no limit. */
+    maxConnectionsPerClient: z.number().int().min(0).default(64),
+  })
+  .strict();
+
+export type HttpConfig = z.infer<typeof httpSchema>;
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -80,6 +99,7 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    http: httpSchema.prefault({}),
     /** How long shutdown waits for requests in flight before closing their connections. */
     shutdownGrace: duration.default(10_000),
     /** The URL clients reach this registry at, when a proxy sits in front; else taken from each request's Host. */
@@ -111,6 +131,7 @@ export type ServeConfig = z.infer<typeof configSchema> & {
 export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDir' | 'logLevel'>> & {
   autoCreateRepositories?: boolean;
   scanning?: z.input<typeof scanningSchema>;
+  http?: z.input<typeof httpSchema>;
 };
 
 export class ConfigError extends Error {

@@ -38,6 +38,8 @@ export interface NewManifest extends Omit<ManifestRecord, 'createdAt'> {
 export type PutManifestOutcome =
   | { readonly outcome: 'stored' }
   | { readonly outcome: 'tag-kept' }
+  /** The image was deleted since the caller looked it up. */
+  | { readonly outcome: 'no-image' }
   | { readonly outcome: 'missing'; readonly digests: string[] };
 
 /** Projects, repositories and the images inside them. */
@@ -62,7 +64,8 @@ export interface ContentStore {
   isBlobLinked(imageId: number, digest: string): Promise<boolean>;
   /** The subset of `digests` not linked into the image. */
   missingBlobs(imageId: number, digests: readonly string[]): Promise<string[]>;
-  linkBlob(imageId: number, digest: string, at: Date): Promise<void>;
+  /** Links a blob into the image; false when the image no longer exists (deleted meanwhile). */
+  linkBlob(imageId: number, digest: string, at: Date): Promise<boolean>;
   /**
    * Unlinks a blob from the image unless one of its manifests references it: one step, so a delete
    * can never leave a stored manifest pointing at nothing.
@@ -106,7 +109,8 @@ export interface UploadSession {
 
 /** Blob upload sessions, so that any instance (or a restarted one) can resume them. */
 export interface UploadStore {
-  create(session: UploadSession): Promise<void>;
+  /** Records a session; false when its image no longer exists (deleted meanwhile). */
+  create(session: UploadSession): Promise<boolean>;
   find(id: string): Promise<UploadSession | undefined>;
   delete(id: string): Promise<void>;
   createdBefore(before: Date): Promise<string[]>;

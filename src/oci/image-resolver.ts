@@ -30,3 +30,19 @@ export async function imageForPush(context: RegistryContext, name: string): Prom
   }
   return catalog.ensureImage(parsed.project, parsed.repository, name, now);
 }
+
+/**
+ * Writes into the image a push names. A delete of the image can land between its lookup and the
+ * write (`write` then answers false): the push wins by finding or creating the image once more, and
+ * only a second loss (the repository itself deleted, or deletes in a tight loop) refuses it.
+ */
+export async function pushInto(
+  context: RegistryContext,
+  name: string,
+  image: ImageRecord,
+  write: (image: ImageRecord) => Promise<boolean>,
+): Promise<void> {
+  if (await write(image)) return;
+  if (await write(await imageForPush(context, name))) return;
+  throw new RegistryError('NAME_UNKNOWN', `${name} was deleted while this push was under way`);
+}

@@ -110,6 +110,9 @@ export class ManifestService {
       this.context.clock.now(),
       { keepExistingTag },
     );
+    if (stored.outcome === 'no-image') {
+      throw new RegistryError('NAME_UNKNOWN', `${name} was deleted while this manifest was pushed`);
+    }
     if (stored.outcome === 'missing') throw missingReferences(name, stored.digests);
     if (stored.outcome === 'tag-kept' && tag !== undefined) {
       throw immutableTagRefusal(parseImageName(name), { kind: 'move', tag });

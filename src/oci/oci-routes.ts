@@ -1,5 +1,13 @@
 import { RegistryError } from '../errors/registry-error.js';
-import { contentLength, type Headers, hasBody, readLimited, send, sendJson } from '../server/http.js';
+import {
+  bodyChunks,
+  contentLength,
+  type Headers,
+  hasBody,
+  readLimited,
+  send,
+  sendJson,
+} from '../server/http.js';
 import type { Handler, RequestContext, Route } from '../server/router.js';
 import { BlobService, parseByteRange } from './blob-service.js';
 import { ListingService, parsePageRequest } from './listing-service.js';
@@ -99,7 +107,7 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
         return;
       }
     } else if (digest !== null) {
-      const stored = await uploads.uploadWhole(image, digest, req);
+      const stored = await uploads.uploadWhole(image, digest, bodyChunks(req));
       send(res, 201, blobCreated(image, stored));
       return;
     }
@@ -116,7 +124,7 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
     const { req, res, params } = context;
     const image = imageName(context);
     const range = req.headers['content-range'];
-    const upload = await uploads.append(image, params.id ?? '', range, contentLength(req), req);
+    const upload = await uploads.append(image, params.id ?? '', range, contentLength(req), bodyChunks(req));
     send(res, 202, uploadLocation(image, upload));
   };
 
@@ -128,7 +136,7 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
       throw new RegistryError('DIGEST_INVALID', 'finishing an upload needs ?digest=ALGORITHM:HEX');
     }
     const range = req.headers['content-range'];
-    const body = hasBody(req) ? req : undefined;
+    const body = hasBody(req) ? bodyChunks(req) : undefined;
     const stored = await uploads.finish(image, params.id ?? '', digest, range, body, contentLength(req));
     send(res, 201, blobCreated(image, stored));
   };

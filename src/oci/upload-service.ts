@@ -1,10 +1,11 @@
 import type { Hash } from 'node:crypto';
 import type { UploadSession } from '../db/metadata.js';
 import { RegistryError } from '../errors/registry-error.js';
+import { isStorageFull, storageFull } from '../errors/storage-full.js';
 import { KeyedLock } from '../lib/keyed-lock.js';
 import { UploadOffsetError } from '../storage/blob-store.js';
 import { createDigester, type Digest, parseDigest } from './digest.js';
-import { imageForPush } from './image-resolver.js';
+import { imageForPush, pushInto } from './image-resolver.js';
 import type { RegistryContext } from './registry-context.js';
 
 const uploadIdShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -62,12 +63,20 @@ export class UploadService {
     const image = await imageForPush(this.context, name);
     const id = this.context.ids.next();
     await this.context.blobs.createUpload(id);
-    await this.context.metadata.uploads.create({
-      id,
-      imageId: image.id,
-      imageName: name,
-      createdAt: this.context.clock.now(),
-    });
+    try {
+      await pushInto(this.context, name, image, (target) =>
+        this.context.metadata.uploads.create({
+          id,
+          imageId: target.id,
+          imageName: name,
+          createdAt: this.context.clock.now(),
+        }),
+      );
+    } catch (error) {
+      // A session that could not be recorded (a full disk, a deleted repository) leaves no file behind.
+      await this.context.blobs.deleteUpload(id);
+      throw error;
+    }
     return { id, size: 0 };
   }
 
@@ -86,7 +95,9 @@ export class UploadService {
       return false;
     if ((await this.context.blobs.stat(digest.value)) === undefined) return false;
     const target = await imageForPush(this.context, name);
-    await content.linkBlob(target.id, digest.value, this.context.clock.now());
+    await pushInto(this.context, name, target, (image) =>
+      content.linkBlob(image.id, digest.value, this.context.clock.now()),
+    );
     return true;
   }
 
@@ -149,9 +160,20 @@ export class UploadService {
         );
       }
       await this.context.blobs.commit(id, digest.value);
-      await this.context.metadata.content.linkBlob(session.imageId, digest.value, this.context.clock.now());
+      const linked = await this.context.metadata.content.linkBlob(
+        session.imageId,
+        digest.value,
+        this.context.clock.now(),
+      );
       await this.context.metadata.uploads.delete(id);
       this.running.delete(id);
+      if (!linked) {
+        // The image was deleted while the blob was uploaded, and its sessions with it.
+        throw new RegistryError(
+          'BLOB_UPLOAD_UNKNOWN',
+          `upload ${id} ended because ${name} was deleted meanwhile; push the blob again`,
+        );
+      }
       return digest.value;
     });
   }
@@ -242,6 +264,14 @@ export class UploadService {
       this.running.set(session.id, { offset: size, hash: running.hash });
       return size;
     } catch (error) {
+      if (isStorageFull(error)) {
+        // What was written before the disk filled stays stored: the client resumes from there.
+        const stored = await this.storedSize(session);
+        throw storageFull(
+          `the upload holds ${stored} bytes; resume from byte ${stored} once space has been freed`,
+          storedRange(stored),
+        );
+      }
       if (error instanceof UploadOffsetError) {
         throw new RegistryError(
           'BLOB_UPLOAD_INVALID',

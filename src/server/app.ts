@@ -18,7 +18,13 @@ import type { RegistryContext } from '../oci/registry-context.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
-import { answerMalformedRequest, createRequestListener } from './request-listener.js';
+import { guardConnections, headersCheckInterval } from './connection-guards.js';
+import {
+  answerMalformedRequest,
+  createRequestListener,
+  refuseConnect,
+  refuseExpectation,
+} from './request-listener.js';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -74,10 +80,21 @@ export async function startRegistry(
   ];
 
   const server = createServer(
-    { keepAliveTimeout: 65_000, requestTimeout: 0 },
+    {
+      headersTimeout: config.http.headersTimeout,
+      connectionsCheckingInterval: headersCheckInterval(config.http.headersTimeout),
+      keepAliveTimeout: config.http.keepAliveTimeout,
+      // No limit on a whole request: a 10 GB push may take an hour. Stalls are cut by the body timeout.
+      requestTimeout: 0,
+      // A missing Host is answered by the route listener, with an error body Node's bare 400 lacks.
+      requireHostHeader: false,
+    },
     createRequestListener(routes, logger),
   );
   server.on('clientError', answerMalformedRequest);
+  server.on('connect', refuseConnect);
+  server.on('checkExpectation', refuseExpectation);
+  guardConnections(server, config.http, logger);
   // Responses not yet finished, so shutdown can end each keep-alive connection after its last
   // response instead of waiting for the client to drop it (Go clients keep idle ones for 90 s).
   const unfinished = new Set<ServerResponse>();

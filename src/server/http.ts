@@ -51,6 +51,14 @@ export function hasBody(req: IncomingMessage): boolean {
   return length === undefined ? req.headers['transfer-encoding'] !== undefined : length > 0;
 }
 
+/**
+ * The request body as chunks. Leaving the loop early (a refusal, a full disk) must not destroy the
+ * request, as a plain `for await` over it would: that closes the connection before the answer is sent.
+ */
+export function bodyChunks(req: IncomingMessage): AsyncIterable<Buffer> {
+  return req.iterator({ destroyOnReturn: false });
+}
+
 /** Reads a small body whole, refusing it as soon as it grows past `limit` bytes. */
 export async function readLimited(req: IncomingMessage, limit: number, what: string): Promise<Buffer> {
   const tooLarge = (size: number) =>
@@ -61,7 +69,7 @@ export async function readLimited(req: IncomingMessage, limit: number, what: str
   if (declared !== undefined && declared > limit) throw tooLarge(declared);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of bodyChunks(req)) {
     size += chunk.length;
     if (size > limit) throw tooLarge(size);
     chunks.push(chunk);

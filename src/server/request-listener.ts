@@ -2,6 +2,7 @@ import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorBody, RegistryError } from '../errors/registry-error.js';
+import { clientFacingError } from '../errors/storage-full.js';
 import type { Logger } from '../lib/logger.js';
 import { sendError } from './http.js';
 import { matchRoute, type Route } from './router.js';
@@ -38,7 +39,14 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
 
     const match = matchRoute(routes, req.method ?? 'GET', path);
     let handled: Promise<void>;
-    if (match.kind === 'found') {
+    if (req.headers.host === undefined && req.httpVersion !== '1.0') {
+      handled = Promise.reject(
+        new RegistryError('UNSUPPORTED', 'the request has no Host header, which HTTP/1.1 requires', {
+          status: 400,
+          headers: { Connection: 'close' },
+        }),
+      );
+    } else if (match.kind === 'found') {
       handled = match.operation.handler({ req, res, params: match.params, query });
     } else if (match.kind === 'method-not-allowed') {
       res.setHeader('Allow', Object.keys(match.route.methods).join(', '));
@@ -49,21 +57,12 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
       handled = Promise.reject(new RegistryError('UNSUPPORTED', `no endpoint at ${path}`, { status: 404 }));
     }
     handled.catch((error: unknown) => {
-      if (error instanceof RegistryError) {
-        sendError(req, res, error);
+      const known = clientFacingError(error);
+      if (known) {
+        if (known.status === 507) logger.error({ err: error, method: req.method, path }, 'storage full');
+        sendError(req, res, known);
       } else if (isClientGone(error, req)) {
         res.destroy();
-      } else if (isStorageFull(error)) {
-        logger.error({ err: error, method: req.method, path }, 'storage full');
-        // 507 tells the client the fault is the registry's space, not its request; an upload keeps the
-        // bytes stored so far and can resume once space is freed.
-        sendError(
-          req,
-          res,
-          new RegistryError('UNKNOWN', "the registry's storage is full; retry once space has been freed", {
-            status: 507,
-          }),
-        );
       } else {
         logger.error({ err: error, method: req.method, path }, 'request failed');
         sendError(
@@ -80,36 +79,70 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
 function isClientGone(error: unknown, req: IncomingMessage): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   // The socket, not the request: a request stream is destroyed as soon as its body has been read whole.
+  // A destroyed request has no socket left at all.
   return (
-    req.socket.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE'
+    !req.socket ||
+    req.socket.destroyed ||
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'EPIPE'
   );
-}
-
-function isStorageFull(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /**
  * Answers requests Node's HTTP parser refuses before any route sees them (a malformed
- * Content-Length, a broken header line) with the OCI error body rather than a bare 400.
+ * Content-Length, a broken header line, headers that did not arrive in time) with the OCI error
+ * body rather than a bare 400.
  */
 export function answerMalformedRequest(error: NodeJS.ErrnoException, stream: Duplex): void {
-  const socket = stream as Socket;
-  // Bytes already written mean a response is under way: appending another would corrupt it.
+  refuseConnection(stream as Socket, refusalFor(error));
+}
+
+/**
+ * Writes an OCI error straight to a connection that has no request object to answer through, and
+ * closes it. Bytes already written mean a response is under way: appending another would corrupt it.
+ */
+export function refuseConnection(socket: Socket, refusal: RegistryError): void {
   if (socket.writable && socket.bytesWritten === 0) {
-    const refusal = refusalFor(error);
     const body = errorBody(refusal);
     const headers = {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(body),
       ...commonHeaders,
+      ...refusal.headers,
       Connection: 'close',
     };
     const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-    socket.write(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${head.join('')}\r\n${body}`);
+    socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${head.join('')}\r\n${body}`);
   }
-  socket.destroy();
+  socket.destroySoon();
+}
+
+/** `CONNECT` asks for a tunnel: a registry is not a proxy. */
+export function refuseConnect(req: IncomingMessage, socket: Duplex): void {
+  refuseConnection(
+    socket as Socket,
+    new RegistryError(
+      'UNSUPPORTED',
+      `CONNECT ${req.url ?? ''} is not supported: this is a registry, not a proxy`,
+      {
+        status: 405,
+      },
+    ),
+  );
+}
+
+/** An `Expect` other than `100-continue` (RFC 9110 §10.1.1) cannot be met: 417 says which one. */
+export function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
+  for (const [header, value] of Object.entries(commonHeaders)) res.setHeader(header, value);
+  const expectation = String(req.headers.expect).slice(0, 100);
+  sendError(
+    req,
+    res,
+    new RegistryError('UNSUPPORTED', `Expect: ${expectation} is not supported; only 100-continue is`, {
+      status: 417,
+    }),
+  );
 }
 
 function refusalFor(error: NodeJS.ErrnoException & { reason?: string }): RegistryError {

@@ -1,5 +1,17 @@
 import { constants, createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import {
+  copyFile,
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { type BlobStore, type ByteRange, UploadOffsetError } from './blob-store.js';
@@ -66,14 +78,20 @@ export class FilesystemBlobStore implements BlobStore {
       'uploads',
       `put-${process.pid}-${digest.replace(':', '-')}-${Math.random()}`,
     );
-    const handle = await open(staging, 'w');
     try {
-      await handle.writeFile(bytes);
-      await handle.datasync();
-    } finally {
-      await handle.close();
+      const handle = await open(staging, 'w');
+      try {
+        await handle.writeFile(bytes);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await this.moveIntoPlace(staging, target);
+    } catch (error) {
+      // A write that failed half-way (a full disk) leaves no partial file holding the space.
+      await rm(staging, { force: true });
+      throw error;
     }
-    await this.moveIntoPlace(staging, target);
   }
 
   async delete(digest: string): Promise<void> {
@@ -112,7 +130,7 @@ export class FilesystemBlobStore implements BlobStore {
         position += batchBytes;
         batch = [];
         batchBytes = 0;
-        inFlight = handle.writev(buffers, at);
+        inFlight = writeFully(handle, buffers, at);
         // A write can fail (disk full) while the next batch is still arriving, before anything awaits
         // it; unhandled, that rejection would stop the whole daemon. The next flush rethrows it.
         inFlight.catch(() => undefined);
@@ -195,6 +213,38 @@ const linkImpossible = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSU
 
 function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/**
+ * Writes every byte of `buffers` at `position`. A write to a nearly full disk can store only part of
+ * what it was given without failing; the rest is written again, which then fails with ENOSPC, so the
+ * file never holds a gap and its size is exactly what was stored.
+ */
+async function writeFully(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let pending = buffers;
+  let at = position;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending, at);
+    if (bytesWritten === 0) {
+      throw Object.assign(new Error('no space left on device: nothing could be written'), { code: 'ENOSPC' });
+    }
+    at += bytesWritten;
+    pending = after(pending, bytesWritten);
+  }
+}
+
+/** What remains of `buffers` once their first `count` bytes are gone. */
+function after(buffers: Buffer[], count: number): Buffer[] {
+  let skip = count;
+  const rest: Buffer[] = [];
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) skip -= buffer.length;
+    else {
+      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+  }
+  return rest;
 }
 
 async function syncDirectory(path: string): Promise<void> {

@@ -7,8 +7,9 @@ import { testAdminPassword } from './admin-password.js';
  */
 const tokensByOrigin = new Map<string, string>();
 
-export async function signInAdmin(url: string): Promise<string> {
-  const response = await fetch(`${url}/oauth/token`, {
+/** The administrator's OAuth password grant, as the CLI sends it; `path` may name the Docker token endpoint. */
+export function adminPasswordGrant(url: string, path = '/oauth/token'): Promise<Response> {
+  return fetch(`${url}${path}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
@@ -18,6 +19,10 @@ export async function signInAdmin(url: string): Promise<string> {
       password: testAdminPassword,
     }),
   });
+}
+
+export async function signInAdmin(url: string): Promise<string> {
+  const response = await adminPasswordGrant(url);
   if (response.status !== 200)
     throw new Error(`admin sign-in failed: ${response.status} ${await response.text()}`);
   const { access_token: token } = (await response.json()) as { access_token: string };

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { expect } from 'vitest';
 import { adminFetch, adminTokenFor } from './admin-session.js';
+import { type ParsedReply, parseReply, replyError } from './raw-connection.js';
 
 /** Minimal raw-HTTP helpers for driving the registry in tests: the real protocol, no client library. */
 
@@ -183,12 +184,8 @@ export async function expectError(
   if (message) expect(body.errors[0]?.message).toMatch(message);
 }
 
-export interface RawResponse {
-  readonly status: number;
-  /** Header names lowercased. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
+/** A response read off a raw socket. */
+export type RawResponse = ParsedReply;
 
 /**
  * Sends a request exactly as written, over a plain socket: no URL normalisation, no header
@@ -201,17 +198,7 @@ export function rawHttp(url: string, head: string, body: Buffer | string = ''): 
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
-    socket.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const split = text.indexOf('\r\n\r\n');
-      const [statusLine = '', ...lines] = text.slice(0, split).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: text.slice(split + 4) });
-    });
+    socket.on('end', () => resolve(parseReply(Buffer.concat(chunks).toString('utf8'))));
     const token = adminTokenFor(url);
     const authorization =
       token && !/^authorization:/im.test(head) ? `Authorization: Bearer ${token}\r\n` : '';
@@ -224,9 +211,7 @@ export function rawHttp(url: string, head: string, body: Buffer | string = ''): 
 }
 
 /** The first OCI error of a raw response. */
-export function rawError(response: RawResponse): { code: string; message: string } | undefined {
-  return (JSON.parse(response.body) as { errors?: { code: string; message: string }[] }).errors?.[0];
-}
+export const rawError = replyError;
 
 /** Follows `Link: <…>; rel="next"` from `path` to the last page; returns each page's items. */
 export async function followPages(url: string, path: string, field: 'tags' | 'repositories') {

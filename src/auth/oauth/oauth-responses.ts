@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ErrorCode, RegistryError } from '../../errors/registry-error.js';
+import type { ErrorCode, RegistryError } from '../../errors/registry-error.js';
+import { clientFacingError } from '../../errors/storage-full.js';
 import { sendJson } from '../../server/http.js';
 import type { Handler } from '../../server/router.js';
 
@@ -28,6 +29,9 @@ export function oauthErrorName(error: RegistryError): string {
       return 'invalid_request';
     case 'TOOMANYREQUESTS':
       return 'temporarily_unavailable';
+    case 'UNKNOWN':
+      // A full disk (507) passes once space is freed; anything else is the server's fault.
+      return error.status === 507 ? 'temporarily_unavailable' : 'server_error';
     case 'UNAUTHORIZED':
       return 'invalid_grant';
     default:
@@ -56,8 +60,9 @@ export function oauthEndpoint(handler: Handler): Handler {
     try {
       await handler(context);
     } catch (error) {
-      if (!(error instanceof RegistryError)) throw error;
-      sendOAuthError(context.req, context.res, error);
+      const known = clientFacingError(error);
+      if (!known) throw error;
+      sendOAuthError(context.req, context.res, known);
     }
   };
 }

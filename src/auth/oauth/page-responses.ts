@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { RegistryError } from '../../errors/registry-error.js';
+import { clientFacingError } from '../../errors/storage-full.js';
 import type { Handler } from '../../server/router.js';
 import type { SafeHtml } from './html.js';
 import { messagePage, stylesheetHash } from './pages.js';
@@ -59,20 +59,21 @@ export function pageEndpoint(handler: Handler): Handler {
     try {
       await handler(context);
     } catch (error) {
-      if (!(error instanceof RegistryError)) throw error;
+      const known = clientFacingError(error);
+      if (!known) throw error;
       if (context.res.headersSent) {
         context.res.destroy();
         return;
       }
       const title =
-        error.status === 429
+        known.status === 429
           ? 'Too many attempts'
-          : error.status === 403
+          : known.status === 403
             ? 'Request refused'
             : 'Something went wrong';
-      const headers: OutgoingHttpHeaders = { ...error.headers };
+      const headers: OutgoingHttpHeaders = { ...known.headers };
       if (!context.req.complete) headers.Connection = 'close';
-      sendPage(context.res, messagePage(title, error.message), { status: error.status, headers });
+      sendPage(context.res, messagePage(title, known.message), { status: known.status, headers });
     }
   };
 }

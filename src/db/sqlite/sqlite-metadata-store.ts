@@ -96,9 +96,12 @@ class SqliteContentStore implements ContentStore {
   constructor(private readonly db: SqliteDatabase) {
     this.statements = {
       isBlobLinked: db.prepare('SELECT 1 FROM image_blobs WHERE image_id = ? AND digest = ?').pluck(),
+      // Conditional on the image: a delete may have removed it since the caller looked it up.
       linkBlob: db.prepare(
-        'INSERT OR IGNORE INTO image_blobs (image_id, digest, created_at) VALUES (?, ?, ?)',
+        `INSERT OR IGNORE INTO image_blobs (image_id, digest, created_at)
+         SELECT @imageId, @digest, @at WHERE EXISTS (SELECT 1 FROM images WHERE id = @imageId)`,
       ),
+      imageExists: db.prepare('SELECT 1 FROM images WHERE id = ?').pluck(),
       unlinkBlob: db.prepare(
         `DELETE FROM image_blobs WHERE image_id = @imageId AND digest = @digest AND NOT EXISTS
            (SELECT 1 FROM manifest_references WHERE image_id = @imageId AND digest = @digest)`,
@@ -148,8 +151,9 @@ class SqliteContentStore implements ContentStore {
     );
   }
 
-  async linkBlob(imageId: number, digest: string, at: Date): Promise<void> {
-    this.statements.linkBlob.run(imageId, digest, at.getTime());
+  async linkBlob(imageId: number, digest: string, at: Date): Promise<boolean> {
+    this.statements.linkBlob.run({ imageId, digest, at: at.getTime() });
+    return this.statements.isBlobLinked.get(imageId, digest) !== undefined;
   }
 
   async unlinkBlob(imageId: number, digest: string): Promise<'unlinked' | 'unknown' | 'referenced'> {
@@ -187,6 +191,7 @@ class SqliteContentStore implements ContentStore {
     options: { keepExistingTag?: boolean } = {},
   ): Promise<PutManifestOutcome> {
     return this.db.transaction((): PutManifestOutcome => {
+      if (this.statements.imageExists.get(imageId) === undefined) return { outcome: 'no-image' };
       const references = [...new Set(manifest.references)];
       // Checked again here: a blob or manifest deleted since the caller's check must not be referenced.
       const missing = references.filter(
@@ -240,7 +245,11 @@ class SqliteUploadStore implements UploadStore {
 
   constructor(db: SqliteDatabase) {
     this.statements = {
-      insert: db.prepare('INSERT INTO upload_sessions (id, image_id, created_at) VALUES (?, ?, ?)'),
+      // Conditional on the image: a delete may have removed it since the caller looked it up.
+      insert: db.prepare(
+        `INSERT INTO upload_sessions (id, image_id, created_at)
+         SELECT @id, @imageId, @createdAt WHERE EXISTS (SELECT 1 FROM images WHERE id = @imageId)`,
+      ),
       find: db.prepare(
         `SELECT u.id, u.image_id AS imageId, i.name AS imageName, u.created_at AS createdAt
          FROM upload_sessions u JOIN images i ON i.id = u.image_id WHERE u.id = ?`,
@@ -250,8 +259,9 @@ class SqliteUploadStore implements UploadStore {
     };
   }
 
-  async create(session: UploadSession): Promise<void> {
-    this.statements.insert.run(session.id, session.imageId, session.createdAt.getTime());
+  async create(session: UploadSession): Promise<boolean> {
+    const { id, imageId, createdAt } = session;
+    return this.statements.insert.run({ id, imageId, createdAt: createdAt.getTime() }).changes > 0;
   }
 
   async find(id: string): Promise<UploadSession | undefined> {
