@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { UserStore } from '../db/identity.js';
 import type { Clock } from '../lib/clock.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
 export const adminLogin = 'admin';
 
@@ -27,7 +26,7 @@ export async function bootstrapAdmin(
     await users.setPasswordHash(adminLogin, await hashPassword(configured));
     return { outcome: 'updated' };
   }
-  const password = configured ?? randomBytes(18).toString('base64url');
+  const password = configured ?? generatePassword();
   const created = await users.create({
     login: adminLogin,
     passwordHash: await hashPassword(password),
