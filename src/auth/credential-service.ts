@@ -128,7 +128,9 @@ export class CredentialService {
   async principal(subject: string, issuedAt?: number): Promise<Caller | undefined> {
     const predates = (validSince: Date) => issuedAt !== undefined && issuedAt < tokenSeconds(validSince);
     if (subject.startsWith('user:')) {
-      const user = await this.deps.users.find(foldLogin(subject.slice('user:'.length)));
+      // Not folded: a subject is what this server signed, folded since logins are; a token signed
+      // for another spelling was issued before they were, perhaps to an account deleted since.
+      const user = await this.deps.users.find(subject.slice('user:'.length));
       if (!user || user.disabled || predates(user.validSince)) return undefined;
       return { kind: 'user', login: user.login, admin: user.admin };
     }

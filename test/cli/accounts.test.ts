@@ -262,10 +262,11 @@ describe('user accounts with the CLI', { timeout: 180_000 }, () => {
 describe('a data directory from before logins were folded', { timeout: 120_000 }, () => {
   const folding = migrations.findIndex((migration) => migration.includes('fold_logins_check'));
 
-  /** A metadata database at the schema version before the folding, with these users in it. */
-  async function olderDataDir(
-    logins: string[],
-  ): Promise<{ dir: Awaited<ReturnType<typeof tempDir>>; data: string }> {
+  /**
+   * A metadata database at the schema version before the folding, with these users in it, a project
+   * `old`, and a viewer binding on it for each of `members`.
+   */
+  async function olderDataDir(logins: string[], members: string[] = []) {
     const dir = await tempDir('mistrive-fold-');
     const data = join(dir.path, 'data');
     await mkdir(data, { mode: 0o700 });
@@ -279,25 +280,38 @@ describe('a data directory from before logins were folded', { timeout: 120_000 }
     db.prepare(
       "INSERT INTO projects (id, organization_id, created_at, updated_at) VALUES ('old', 'default', 0, 0)",
     ).run();
-    db.prepare(
+    const bind = db.prepare(
       "INSERT INTO iam_bindings (resource_kind, resource_id, member, role) VALUES ('project', 'old', ?, 'artifactstore.viewer')",
-    ).run(`user:${logins[0]}`);
+    );
+    for (const member of members) bind.run(member);
     db.close();
     return { dir, data };
   }
 
-  it('folds the logins and the members naming them', async () => {
-    expect(folding).toBeGreaterThan(0);
-    const { dir, data } = await olderDataDir(['Dana@Example.COM']);
-    const daemon = await startDaemon(data);
+  async function projectsOf(daemon: Daemon, login: string): Promise<string[]> {
     const home = await cliHome();
     try {
-      expect((await signIn(home, daemon, 'dana@example.com', password)).exitCode).toBe(0);
-      const projects = await mistriveJson<{ projects: { id: string }[] }>(home, ['projects', 'list']);
-      expect(projects.projects.map((project) => project.id)).toEqual(['old']);
+      expect((await signIn(home, daemon, login, password)).exitCode).toBe(0);
+      const list = await mistriveJson<{ projects: { id: string }[] }>(home, ['projects', 'list']);
+      return list.projects.map((project) => project.id);
+    } finally {
+      await home.remove();
+    }
+  }
+
+  it('folds the logins and the members naming them, and drops bindings no user holds', async () => {
+    expect(folding).toBeGreaterThan(0);
+    // Fay@Example.com was deleted by hand, leaving her binding: fay@example.com must not inherit it.
+    const { dir, data } = await olderDataDir(
+      ['Dana@Example.COM', 'fay@example.com'],
+      ['user:Dana@Example.COM', 'user:Fay@Example.com'],
+    );
+    const daemon = await startDaemon(data);
+    try {
+      expect(await projectsOf(daemon, 'dana@example.com')).toEqual(['old']);
+      expect(await projectsOf(daemon, 'fay@example.com')).toEqual([]);
     } finally {
       await daemon.stop();
-      await home.remove();
       await dir.remove();
     }
   });
