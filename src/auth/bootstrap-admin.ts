@@ -1,5 +1,6 @@
 import type { UserStore } from '../db/identity.js';
 import type { Clock } from '../lib/clock.js';
+import { tokensRevokedAt } from './credential-service.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
 export const adminLogin = 'admin';
@@ -24,6 +25,8 @@ export async function bootstrapAdmin(
       return { outcome: 'unchanged' };
     }
     await users.setPasswordHash(adminLogin, await hashPassword(configured));
+    // A reset like any other: nothing issued under the old password survives it.
+    await users.invalidateTokens(adminLogin, tokensRevokedAt(clock.now()));
     return { outcome: 'updated' };
   }
   const password = configured ?? generatePassword();

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadServeConfig } from '../../src/config/config.js';
+import { startRegistry } from '../../src/server/app.js';
 import { passwordTokens, type TokenSet, tokenRequest } from '../oauth/support/flows.js';
 import { WebClient } from '../oauth/support/http.js';
 import { type ClockedRegistry, cliClientId, startClockedRegistry } from '../oauth/support/oauth-registry.js';
@@ -14,6 +16,8 @@ import {
   grant,
   noCredentials,
 } from '../support/api-client.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { tempDir } from '../support/temp.js';
 
 /**
  * User accounts over the real HTTP stack: changing and resetting passwords, deleting users, what
@@ -333,5 +337,45 @@ describe('logins are one account whatever their case', () => {
       statuses.push(response.status);
     }
     expect(statuses).toContain(429);
+  });
+});
+
+describe('the administrator’s password set by MISTRIVE_ADMIN_PASSWORD', () => {
+  it('revokes what was issued under the old one when it changes', async () => {
+    const dir = await tempDir();
+    const clock = new FakeClock();
+    const start = (adminPassword: string) =>
+      startRegistry(
+        loadServeConfig(
+          undefined,
+          { port: 0, logLevel: 'silent', dataDir: dir.path },
+          { MISTRIVE_ADMIN_PASSWORD: adminPassword },
+        ),
+        { clock },
+      );
+    try {
+      const first = await start('first-admin-password');
+      const tokens = await passwordTokens(first.url, 'first-admin-password');
+      await first.close();
+
+      const second = await start('second-admin-password');
+      try {
+        const api = new ApiClient(second.url);
+        expectApiError(await api.as(bearer(tokens.access_token)).get('/api/v1/users'), 401, 'UNAUTHORIZED');
+        const refreshed = await tokenRequest(second.url, {
+          grant_type: 'refresh_token',
+          client_id: cliClientId,
+          refresh_token: tokens.refresh_token,
+        });
+        expect(refreshed.status).toBe(400);
+        clock.advance(1000);
+        const fresh = await passwordTokens(second.url, 'second-admin-password');
+        expect((await api.as(bearer(fresh.access_token)).get('/api/v1/users')).status).toBe(200);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await dir.remove();
+    }
   });
 });
