@@ -81,6 +81,11 @@ export class ApiAccess {
     );
   }
 
+  /** Whether the caller may administer the project (see its settings and service accounts), without refusing. */
+  async administers(caller: Caller, project: string): Promise<boolean> {
+    return allows(await this.access.roleOnProject(caller, project), 'administer');
+  }
+
   /** The resources the caller holds a binding on, directly or through a special principal. */
   async bound(caller: Caller): Promise<BoundResources> {
     const organizations = new Set<string>();

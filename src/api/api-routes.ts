@@ -50,7 +50,7 @@ export function managementOperations(
     ...imageOperations(images),
     ...vulnerabilityOperations(new VulnerabilityService(images, scans, scanViews)),
     ...iamOperations(new IamPolicyService(access, metadata)),
-    ...userOperations(new UserService(access, metadata, clock)),
+    ...userOperations(new UserService(access, metadata, auth.credentials, clock)),
     ...serviceAccountOperations(new ServiceAccountService(access, metadata, clock)),
   ];
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
+import { clientAddress } from '../auth/authorization-header.js';
 import type { CredentialService } from '../auth/credential-service.js';
 import type { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { ErrorCode } from '../errors/registry-error.js';
@@ -18,6 +19,8 @@ export interface OperationInput<P, Q, B> {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
+  /** The client's address, as password checks are rate limited by. */
+  readonly client: string;
   /** An absolute URL of one of the server's paths, as clients reach it (the public URL, or the request's Host). */
   urlOf(path: string): string;
 }
@@ -162,6 +165,7 @@ export function toRoutes(operations: readonly ApiOperation[], deps: OperationDep
               params: op.params ? parseInput(op.params, decodeParams(params), 'path') : undefined,
               query: op.query ? parseInput(op.query, Object.fromEntries(query), 'query') : undefined,
               body: op.body ? await readJsonBody(req, op.body) : undefined,
+              client: clientAddress(req),
               urlOf: (path: string) => deps.urls.url(req, path),
             };
             respond(res, op, await op.handle(input));

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { UserStore } from '../db/identity.js';
 import type { Clock } from '../lib/clock.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { tokensRevokedAt } from './credential-service.js';
+import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
 export const adminLogin = 'admin';
 
@@ -25,9 +25,11 @@ export async function bootstrapAdmin(
       return { outcome: 'unchanged' };
     }
     await users.setPasswordHash(adminLogin, await hashPassword(configured));
+    // A reset like any other: nothing issued under the old password survives it.
+    await users.invalidateTokens(adminLogin, tokensRevokedAt(clock.now()));
     return { outcome: 'updated' };
   }
-  const password = configured ?? randomBytes(18).toString('base64url');
+  const password = configured ?? generatePassword();
   const created = await users.create({
     login: adminLogin,
     passwordHash: await hashPassword(password),

@@ -1,6 +1,6 @@
 import type { RevocationStore, ServiceAccountStore, UserStore } from '../db/identity.js';
 import { RegistryError } from '../errors/registry-error.js';
-import type { Caller } from '../iam/principals.js';
+import { type Caller, foldLogin } from '../iam/principals.js';
 import type { Clock } from '../lib/clock.js';
 import { verifyPassword } from './passwords.js';
 import { FailureRateLimiter, type RateLimit } from './rate-limiter.js';
@@ -29,6 +29,21 @@ export interface CredentialDeps {
 
 const badCredentials = () => new RegistryError('UNAUTHORIZED', 'invalid username or password');
 
+/**
+ * The `validSince` a disable, a password reset or a deletion sets: the start of the next second.
+ * Token times are whole seconds (JWT `iat`), so a token signed earlier in the same second could not
+ * be told apart from one signed after; all of them are refused, and a sign-in in the same second
+ * as the change has to be repeated a second later.
+ */
+export function tokensRevokedAt(now: Date): Date {
+  return new Date((Math.floor(now.getTime() / 1000) + 1) * 1000);
+}
+
+/** A token time (`iat`, whole seconds) or a record's creation, in the seconds tokens count in. */
+export function tokenSeconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
+
 /** Turns whatever a client presents (password, access token, service-account key) into a caller. */
 export class CredentialService {
   private readonly perAccount: FailureRateLimiter;
@@ -51,7 +66,9 @@ export class CredentialService {
   }
 
   /** A local user's login and password, rate limited per account and per client, checked in constant time. */
-  async password(login: string, password: string, client: string): Promise<Caller> {
+  async password(given: string, password: string, client: string): Promise<Caller> {
+    // Folded first: `Bob@x` and `bob@x` are one account, and one rate-limit bucket.
+    const login = foldLogin(given);
     const wait = Math.max(this.perAccount.retryAfter(login), this.perClient.retryAfter(client));
     if (wait > 0) {
       throw new RegistryError('TOOMANYREQUESTS', `too many failed sign-in attempts; try again in ${wait} s`, {
@@ -74,7 +91,8 @@ export class CredentialService {
   async accessToken(token: string): Promise<Caller | undefined> {
     const claims = await this.deps.signer.verify(token, accessTokenAudience, accessTokenType);
     if (!claims || (await this.deps.revocations.isRevoked(claims.jti))) return undefined;
-    return this.principal(claims.sub, claims.iat ?? 0);
+    const caller = await this.principal(claims.sub, claims.iat ?? 0);
+    return caller?.kind === 'user' ? { ...caller, tokenId: claims.jti } : caller;
   }
 
   /** A service-account key file (JSON or base64), whose private key matches a live key of the account. */
@@ -103,15 +121,17 @@ export class CredentialService {
 
   /**
    * Resolves a principal string to a live caller: disabled users and deleted accounts resolve to
-   * nothing. With `issuedAt` (a token's `iat`, in seconds), an account created after the token
-   * resolves to nothing too: the token was issued to an earlier account of the same name, deleted since.
+   * nothing. With `issuedAt` (a token's `iat`, in seconds), an account whose tokens are valid only
+   * since a later time resolves to nothing too: the token was issued to an earlier account of the
+   * same name, deleted since, or before the user was disabled or had the password reset.
    */
   async principal(subject: string, issuedAt?: number): Promise<Caller | undefined> {
-    const predates = (createdAt: Date) =>
-      issuedAt !== undefined && issuedAt < Math.floor(createdAt.getTime() / 1000);
+    const predates = (validSince: Date) => issuedAt !== undefined && issuedAt < tokenSeconds(validSince);
     if (subject.startsWith('user:')) {
+      // Not folded: a subject is what this server signed, folded since logins are; a token signed
+      // for another spelling was issued before they were, perhaps to an account deleted since.
       const user = await this.deps.users.find(subject.slice('user:'.length));
-      if (!user || user.disabled || predates(user.createdAt)) return undefined;
+      if (!user || user.disabled || predates(user.validSince)) return undefined;
       return { kind: 'user', login: user.login, admin: user.admin };
     }
     if (subject.startsWith('serviceAccount:')) {

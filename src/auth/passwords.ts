@@ -20,6 +20,11 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
+/** A password for someone to be told once: 144 random bits, 24 URL-safe characters. */
+export function generatePassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
 /** A hash of nothing in particular, checked when the login is unknown so that timing reveals nothing. */
 let decoy: Promise<string> | undefined;
 

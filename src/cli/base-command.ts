@@ -1,7 +1,7 @@
 import { Command, Errors, Flags } from '@oclif/core';
 import { type CliContext, createContext } from './context.js';
 import { CliError, exitCodes } from './errors.js';
-import { confirm } from './io.js';
+import { canPrompt, confirm } from './io.js';
 
 /**
  * What every mistrive command shares: `--json` (the typed result a command returns is printed as
@@ -51,7 +51,7 @@ export abstract class MistriveCommand extends Command {
    */
   protected async confirmDeletion(what: string, yes: boolean): Promise<void> {
     const { io } = this.context;
-    if (yes || this.jsonEnabled() || !io.stderrTty || io.stdin.isTTY !== true) return;
+    if (yes || this.jsonEnabled() || !canPrompt(io)) return;
     if (!(await confirm(io, `Delete ${what}?`))) throw new CliError('CANCELLED', `${what} was not deleted`);
   }
 

@@ -1,5 +1,7 @@
 import { createInterface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
 import ora, { type Ora } from 'ora';
+import { CliError } from './errors.js';
 import type { RenderTarget } from './render.js';
 
 /** The streams a command talks through, and what they are connected to. */
@@ -86,6 +88,44 @@ export async function confirm(io: CliIo, question: string): Promise<boolean> {
   const prompt = createInterface({ input: io.stdin, output: io.stderr });
   try {
     return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+/** Whether a person can be asked something: stdin and stderr are both a terminal. */
+export function canPrompt(io: CliIo): boolean {
+  return io.stderrTty && io.stdin.isTTY === true;
+}
+
+/**
+ * Asks for secrets on the terminal, one question after another, without echoing what is typed. One
+ * reader for every answer, so that lines typed ahead are not lost between questions. Ctrl-C or
+ * Ctrl-D cancels with `cancelled`.
+ */
+export async function promptSecrets(
+  io: CliIo,
+  questions: readonly string[],
+  cancelled: string,
+): Promise<string[]> {
+  // Raw mode (readline's `terminal`) stops the terminal's echo; the muted output stops readline's.
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const prompt = createInterface({ input: io.stdin, output: muted, terminal: true });
+  const lines = prompt[Symbol.asyncIterator]();
+  const interrupted = new Promise<never>((_, reject) =>
+    prompt.once('SIGINT', () => reject(new CliError('CANCELLED', cancelled))),
+  );
+  interrupted.catch(() => {});
+  try {
+    const answers: string[] = [];
+    for (const question of questions) {
+      io.stderr.write(question);
+      const next = await Promise.race([lines.next(), interrupted]);
+      io.stderr.write('\n');
+      if (next.done) throw new CliError('CANCELLED', cancelled);
+      answers.push(next.value);
+    }
+    return answers;
   } finally {
     prompt.close();
   }

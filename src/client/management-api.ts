@@ -164,6 +164,12 @@ export interface User {
   readonly createdAt: string;
 }
 
+/** A password reset: `password` only when the server generated it (shown this once). */
+export interface PasswordReset {
+  readonly user: User;
+  readonly password?: string;
+}
+
 export interface ServiceAccount {
   readonly email: string;
   readonly accountId: string;
@@ -368,6 +374,22 @@ export class ManagementApi {
 
   updateUser(login: string, changes: { disabled: boolean }): Promise<User> {
     return this.client.call('PATCH', `/users/${segment(login)}`, { body: changes });
+  }
+
+  deleteUser(login: string): Promise<void> {
+    return this.client.call('DELETE', `/users/${segment(login)}`);
+  }
+
+  /** Without `password`, the server generates one and returns it. */
+  resetUserPassword(login: string, password?: string): Promise<PasswordReset> {
+    return this.client.call('PUT', `/users/${segment(login)}/password`, {
+      body: password === undefined ? {} : { password },
+    });
+  }
+
+  /** The signed-in user's own password; the sign-in this client uses stays valid. */
+  changeOwnPassword(currentPassword: string, newPassword: string): Promise<void> {
+    return this.client.call('PUT', '/account/password', { body: { currentPassword, newPassword } });
   }
 
   // Service accounts and keys

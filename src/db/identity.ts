@@ -10,15 +10,28 @@ export interface UserRecord {
   readonly admin: boolean;
   readonly disabled: boolean;
   readonly createdAt: Date;
+  /**
+   * No token issued before this time is honoured: the account's creation (a token older than that
+   * was issued to an earlier, deleted account of the same login), moved forward when the account is
+   * disabled or its password reset, so that re-enabling it does not revive what was issued before.
+   */
+  readonly validSince: Date;
 }
 
+/** A user as created: its tokens are valid since its creation. */
+export type NewUserRecord = Omit<UserRecord, 'validSince'>;
+
+/** Logins are stored folded (`foldLogin`); every method takes a folded one. */
 export interface UserStore {
   /** False when the login is taken. */
-  create(user: UserRecord): Promise<boolean>;
+  create(user: NewUserRecord): Promise<boolean>;
   find(login: string): Promise<UserRecord | undefined>;
   list(): Promise<UserRecord[]>;
   setDisabled(login: string, disabled: boolean): Promise<boolean>;
   setPasswordHash(login: string, passwordHash: string): Promise<boolean>;
+  /** Moves `validSince` forward to `at` (never back); false when there is no such user. */
+  invalidateTokens(login: string, at: Date): Promise<boolean>;
+  delete(login: string): Promise<boolean>;
 }
 
 export interface ServiceAccountRecord {

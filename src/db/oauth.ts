@@ -87,11 +87,17 @@ export interface OAuthStore {
   rotateRefreshToken(previousHash: string, next: RefreshTokenRecord): Promise<boolean>;
   /** Revokes every refresh token of the family and every unexpired access token issued with them. */
   revokeFamily(familyId: string, at: Date): Promise<void>;
+  /** The family whose refresh token was issued with the access token `jti`, if any. */
+  familyOfAccessToken(jti: string): Promise<string | undefined>;
+  /** Revokes every family of the subject (`user:LOGIN`) as `revokeFamily` does, but `except`. */
+  revokeFamiliesOf(subject: string, at: Date, except?: string): Promise<void>;
 
   createSession(session: WebSessionRecord): Promise<void>;
   /** The session, unless it has expired. */
   findSession(idHash: string, now: Date): Promise<WebSessionRecord | undefined>;
   deleteSession(idHash: string): Promise<void>;
+  /** Signs the user out of every browser. */
+  deleteSessionsOf(login: string): Promise<void>;
 
   /** Forgets grants, refresh tokens and sessions that expired before `before`. */
   purgeExpired(before: Date): Promise<void>;

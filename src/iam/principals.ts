@@ -6,7 +6,13 @@ export const allAuthenticatedUsers = 'allAuthenticatedUsers';
 /** Who is calling, once their credentials have been checked. */
 export type Caller =
   | { readonly kind: 'anonymous' }
-  | { readonly kind: 'user'; readonly login: string; readonly admin: boolean }
+  | {
+      readonly kind: 'user';
+      readonly login: string;
+      readonly admin: boolean;
+      /** The `jti` of the OAuth access token the caller presented, if that is how it signed in. */
+      readonly tokenId?: string;
+    }
   | { readonly kind: 'serviceAccount'; readonly email: string; readonly project: string };
 
 export const anonymous: Caller = { kind: 'anonymous' };
@@ -37,9 +43,23 @@ export function subjectOf(caller: Caller): string {
 
 const memberShape = /^(user|serviceAccount):([^\s:]{1,254})$/;
 
-/** Checks a member string: `user:EMAIL`, `serviceAccount:EMAIL`, `allUsers` or `allAuthenticatedUsers`. */
+/**
+ * Logins and emails are one account whatever their case (`Bob@x` is `bob@x`): folded to lower case
+ * wherever one comes in. Only A–Z fold, exactly as SQLite's `lower()` does in the migration that
+ * folded the stored ones, so that both agree on every string.
+ */
+export function foldLogin(login: string): string {
+  return login.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
+/**
+ * Checks a member string: `user:EMAIL`, `serviceAccount:EMAIL`, `allUsers` or `allAuthenticatedUsers`;
+ * returns it with the email folded, as bindings store it.
+ */
 export function parseMember(member: string): string {
-  if (member === allUsers || member === allAuthenticatedUsers || memberShape.test(member)) return member;
+  if (member === allUsers || member === allAuthenticatedUsers) return member;
+  const match = memberShape.exec(member);
+  if (match) return `${match[1]}:${foldLogin(match[2] as string)}`;
   throw new RegistryError(
     'INVALID_ARGUMENT',
     `invalid member "${member.slice(0, 100)}": use user:EMAIL, serviceAccount:EMAIL, allUsers or allAuthenticatedUsers`,

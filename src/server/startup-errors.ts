@@ -1,3 +1,5 @@
+import { MigrationRefused } from '../db/sqlite/database.js';
+
 /**
  * Failures that stop the daemon before it serves anything, told as one sentence with what to do.
  * The causes are the operator's to fix (a port in use, a data directory that cannot be one), so a
@@ -7,6 +9,7 @@ export function describeStartupError(
   error: unknown,
   where: { readonly host: string; readonly port: number; readonly dataDir: string },
 ): string | undefined {
+  if (error instanceof MigrationRefused) return `cannot upgrade the metadata database: ${error.message}`;
   const failure = error as NodeJS.ErrnoException & { syscall?: string };
   const address = `${where.host}:${where.port}`;
   switch (failure?.syscall === 'listen' || failure?.syscall === 'getaddrinfo' ? failure.code : undefined) {

@@ -213,3 +213,69 @@ describe('inherited roles', () => {
     await frank.ok('PATCH', '/api/v1/projects/inherit/repositories/one', { scanning: true });
   });
 });
+
+describe('members a caller cannot see', () => {
+  /**
+   * The answer to adding a binding, with the member's name taken out: all that could tell one case
+   * from another. The binding is removed again, so that each answer starts from the same policy.
+   */
+  async function answer(owner: ApiClient, path: string, member: string) {
+    const response = await owner.post(`${path}/iamPolicy/bindings`, { member, role: 'viewer' });
+    if (response.status === 200) await revoke(owner, path, member, 'viewer');
+    return { status: response.status, text: response.text.replaceAll(member, 'MEMBER') };
+  }
+
+  it('answers the same whether or not they exist, and checks existence where the caller can see it', async () => {
+    await createProject(admin, 'secret');
+    await admin.ok('POST', '/api/v1/projects/secret/serviceAccounts', { accountId: 'bot' });
+    await createProject(admin, 'gwens');
+    await createRepository(admin, 'gwens', 'one');
+    await createUser(admin, 'gwen@example.com');
+    await grant(admin, '/api/v1/projects/gwens', 'user:gwen@example.com', 'artifactstore.owner');
+    const gwen = admin.as(basic('gwen@example.com', 'user-password-1'));
+    const repository = '/api/v1/projects/gwens/repositories/one';
+
+    // A service account of a project Gwen cannot see, and one that does not exist there.
+    const existing = await answer(gwen, repository, 'serviceAccount:bot@secret.iam.mistrive');
+    const missing = await answer(gwen, repository, 'serviceAccount:ghost@secret.iam.mistrive');
+    expect(existing.status).toBe(200);
+    expect(missing).toEqual(existing);
+    // Users are for the administrator to see: an existing login and an unknown one answer alike.
+    const user = await answer(gwen, repository, 'user:frank@example.com');
+    const nobody = await answer(gwen, repository, 'user:nobody@example.com');
+    expect(user.status).toBe(200);
+    expect(nobody).toEqual(user);
+
+    // Where Gwen could list the accounts anyway (her own project), a missing one is told.
+    expectApiError(
+      await gwen.post(`${repository}/iamPolicy/bindings`, {
+        member: 'serviceAccount:ghost@gwens.iam.mistrive',
+        role: 'viewer',
+      }),
+      400,
+      'INVALID_ARGUMENT',
+      /does not exist/,
+    );
+    // An email that no service account of this registry can have is malformed, whoever asks.
+    expectApiError(
+      await gwen.post(`${repository}/iamPolicy/bindings`, {
+        member: 'serviceAccount:bot@example.com',
+        role: 'viewer',
+      }),
+      400,
+      'INVALID_ARGUMENT',
+      /ID@PROJECT\.iam\.mistrive/,
+    );
+  });
+
+  it('lets a binding made before its account exists take effect once it does', async () => {
+    await createProject(admin, 'early');
+    await createRepository(admin, 'early', 'one');
+    await createUser(admin, 'hank@example.com');
+    await grant(admin, '/api/v1/projects/early', 'user:hank@example.com', 'artifactstore.owner');
+    const hank = admin.as(basic('hank@example.com', 'user-password-1'));
+    await grant(hank, '/api/v1/projects/early/repositories/one', 'user:Later@Example.com', 'viewer');
+    const later = await createUser(admin, 'later@example.com');
+    expect((await later.ok('GET', '/api/v1/projects/early/repositories/one')).id).toBe('one');
+  });
+});

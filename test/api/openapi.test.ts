@@ -61,6 +61,9 @@ const endpoints = [
   'POST /api/v1/users',
   'GET /api/v1/users/{login}',
   'PATCH /api/v1/users/{login}',
+  'DELETE /api/v1/users/{login}',
+  'PUT /api/v1/users/{login}/password',
+  'PUT /api/v1/account/password',
 ];
 
 function documented(): { method: string; path: string; operation: Json }[] {

@@ -17,6 +17,7 @@ interface ManifestCommand {
 
 const expectedCommands = [
   'auth activate-service-account',
+  'auth change-password',
   'auth configure-docker',
   'auth docker-login',
   'auth list',
@@ -58,9 +59,11 @@ const expectedCommands = [
   'tags delete',
   'tags list',
   'users create',
+  'users delete',
   'users disable',
   'users enable',
   'users list',
+  'users set-password',
 ];
 
 async function manifest(): Promise<Record<string, ManifestCommand>> {

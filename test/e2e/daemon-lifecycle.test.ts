@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
+import { unwrapped } from '../support/cli.js';
 import { uploadFiles } from '../support/data-dir.js';
 import { errorCode, pushBlob, sha256 } from '../support/oci-client.js';
 import { type Daemon, mistriveBin, startDaemon } from '../support/registry.js';
@@ -21,10 +22,6 @@ async function startUpload(url: string): Promise<string> {
 }
 
 /** The CLI's error text with the terminal line wrapping and `›` margins taken out. */
-function unwrapped(stderr: string): string {
-  return stderr.replace(/\s*›\s*/g, ' ').replace(/\s+/g, ' ');
-}
-
 /** The exit code, or 'still running' when the process has not exited within 20 s. */
 async function exitOrTimeout(exited: Promise<number | null>): Promise<number | null | 'still running'> {
   let timer: NodeJS.Timeout | undefined;

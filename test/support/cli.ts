@@ -172,3 +172,8 @@ export function startMistrive(
     done,
   };
 }
+
+/** An oclif error message as one line: without the `›` its wrapped lines start with. */
+export function unwrapped(stderr: string): string {
+  return stderr.replace(/\s*›\s*/g, ' ').replace(/\s+/g, ' ');
+}

@@ -7,6 +7,7 @@ import { type Caller, isSpecialPrincipal, parseMember } from '../../iam/principa
 import { roleLevel, rolesFor } from '../../iam/roles.js';
 import { type ApiAccess, projectNotFound, repositoryNotFound } from '../access-checks.js';
 import { requestSchema, responseSchema } from '../schemas.js';
+import { serviceAccountDomain, serviceAccountProject } from '../service-accounts/service-account-service.js';
 
 export type PolicyTarget =
   | { readonly kind: 'organization'; readonly organization: string }
@@ -84,17 +85,18 @@ export class IamPolicyService {
   /** Adds a binding (adding one that exists changes nothing) and returns the policy. */
   async addBinding(caller: Caller, target: PolicyTarget, binding: Binding): Promise<PolicyView> {
     await this.authorize(caller, target);
-    await this.validate(target, binding);
-    await this.metadata.iam.add(refOf(target), binding);
+    const member = await this.validate(caller, target, binding);
+    await this.metadata.iam.add(refOf(target), { member, role: binding.role });
     return this.view(target);
   }
 
   async removeBinding(caller: Caller, target: PolicyTarget, binding: Binding): Promise<PolicyView> {
     await this.authorize(caller, target);
-    if (!(await this.metadata.iam.remove(refOf(target), binding))) {
+    const member = parseMember(binding.member);
+    if (!(await this.metadata.iam.remove(refOf(target), { member, role: binding.role }))) {
       throw new RegistryError(
         'NOT_FOUND',
-        `${resourceName(target)} has no binding of role ${binding.role} for ${binding.member}`,
+        `${resourceName(target)} has no binding of role ${binding.role} for ${member}`,
       );
     }
     return this.view(target);
@@ -121,8 +123,17 @@ export class IamPolicyService {
     }
   }
 
-  /** Members and roles exactly as DESIGN §3 has them; the special principals may only view. */
-  private async validate(target: PolicyTarget, binding: Binding): Promise<void> {
+  /**
+   * Members and roles exactly as DESIGN §3 has them; the special principals may only view. Returns
+   * the member as bindings store it (folded).
+   *
+   * Whether the account a member names exists is checked only where the caller could see it anyway:
+   * users by the administrator (who lists them), service accounts by an owner of their project (who
+   * lists its accounts). Anyone else may name any well-formed member, exists or not, and gets the same
+   * answer either way, so that adding a binding tells nobody which accounts exist; the binding takes
+   * effect once such an account exists, and goes when it is deleted.
+   */
+  private async validate(caller: Caller, target: PolicyTarget, binding: Binding): Promise<string> {
     const member = parseMember(binding.member);
     const level = roleLevel(target.kind, binding.role);
     if (isSpecialPrincipal(member)) {
@@ -133,17 +144,25 @@ export class IamPolicyService {
           `${member} can only be granted the viewer role (${viewer} on a ${target.kind}), not ${binding.role}: public access stays read-only`,
         );
       }
-      return;
+      return member;
     }
-    const [kind, id = ''] = [member.slice(0, member.indexOf(':')), member.slice(member.indexOf(':') + 1)];
-    const exists =
-      kind === 'user'
-        ? (await this.metadata.users.find(id)) !== undefined
-        : (await this.metadata.serviceAccounts.find(id)) !== undefined;
-    if (!exists) {
-      const hint = kind === 'user' ? 'the administrator creates users' : 'create the service account first';
-      throw new RegistryError('INVALID_ARGUMENT', `${member} does not exist: ${hint}`);
+    const separator = member.indexOf(':');
+    const [kind, id] = [member.slice(0, separator), member.slice(separator + 1)];
+    if (kind === 'user') {
+      if (this.access.isAdmin(caller) && !(await this.metadata.users.find(id)))
+        throw memberMissing(member, 'the administrator creates users');
+      return member;
     }
+    const project = serviceAccountProject(id);
+    if (project === undefined) {
+      throw new RegistryError(
+        'INVALID_ARGUMENT',
+        `invalid member "${member}": service accounts are named serviceAccount:ID@PROJECT.${serviceAccountDomain}`,
+      );
+    }
+    if ((await this.access.administers(caller, project)) && !(await this.metadata.serviceAccounts.find(id)))
+      throw memberMissing(member, 'create the service account first');
+    return member;
   }
 
   private async view(target: PolicyTarget): Promise<PolicyView> {
@@ -156,4 +175,8 @@ export class IamPolicyService {
       bindings: [...byRole].map(([role, members]) => ({ role, members: members.sort() })),
     };
   }
+}
+
+function memberMissing(member: string, hint: string): RegistryError {
+  return new RegistryError('INVALID_ARGUMENT', `${member} does not exist: ${hint}`);
 }

@@ -12,6 +12,14 @@ import { displayName, iso, requestSchema, resourceId, responseSchema, timestamp 
 /** Service accounts are named `ID@PROJECT.iam.mistrive`. */
 export const serviceAccountDomain = 'iam.mistrive';
 
+/** The project a service-account email names (`ID@PROJECT.iam.mistrive`); undefined for any other email. */
+export function serviceAccountProject(email: string): string | undefined {
+  const suffix = `.${serviceAccountDomain}`;
+  const domain = email.slice(email.indexOf('@') + 1);
+  if (!email.includes('@') || !domain.endsWith(suffix)) return undefined;
+  return domain.slice(0, -suffix.length) || undefined;
+}
+
 export const serviceAccountView = responseSchema(
   'ServiceAccount',
   z.object({

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { type ApiOperation, operation } from '../operation.js';
 import { pageQuery } from '../pagination.js';
 import { responseSchema } from '../schemas.js';
-import { newUser, type UserService, userChanges, userView } from './user-service.js';
+import {
+  newUser,
+  passwordChange,
+  passwordReset,
+  passwordResetView,
+  type UserService,
+  userChanges,
+  userView,
+} from './user-service.js';
 
 const userParams = z.object({ login: z.string().min(1).max(254).describe('The user’s login') });
 
@@ -59,6 +67,42 @@ export function userOperations(users: UserService): ApiOperation[] {
       response: userView,
       errors: ['FAILED_PRECONDITION'],
       handle: ({ caller, params, body }) => users.update(caller, params.login, body),
+    }),
+    operation({
+      id: 'deleteUser',
+      method: 'DELETE',
+      path: '/api/v1/users/{login}',
+      tag: 'Users',
+      summary: 'Delete a user, its IAM bindings, tokens and sessions (instance administrator only)',
+      params: userParams,
+      errors: ['FAILED_PRECONDITION'],
+      handle: ({ caller, params }) => users.delete(caller, params.login),
+    }),
+    operation({
+      id: 'resetUserPassword',
+      method: 'PUT',
+      path: '/api/v1/users/{login}/password',
+      tag: 'Users',
+      summary: 'Set a user’s password, or generate one (instance administrator only)',
+      description:
+        'Revokes every token, refresh token and browser session the user holds. Without `password` in the body, one is generated and returned this once.',
+      params: userParams,
+      body: passwordReset,
+      response: passwordResetView,
+      errors: ['FAILED_PRECONDITION'],
+      handle: ({ caller, params, body }) => users.resetPassword(caller, params.login, body),
+    }),
+    operation({
+      id: 'changeOwnPassword',
+      method: 'PUT',
+      path: '/api/v1/account/password',
+      tag: 'Users',
+      summary: 'Change your own password, giving the current one',
+      description:
+        'Revokes the refresh tokens and browser sessions of every other sign-in; the sign-in the request comes with stays valid.',
+      body: passwordChange,
+      errors: ['FAILED_PRECONDITION'],
+      handle: ({ caller, body, client }) => users.changeOwnPassword(caller, body, client),
     }),
   ];
 }

@@ -3,7 +3,12 @@ import type { OAuthStore } from '../../db/oauth.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { type Caller, subjectOf } from '../../iam/principals.js';
 import type { Clock } from '../../lib/clock.js';
-import { accessTokenAudience, accessTokenType, type CredentialService } from '../credential-service.js';
+import {
+  accessTokenAudience,
+  accessTokenType,
+  type CredentialService,
+  tokenSeconds,
+} from '../credential-service.js';
 import type { TokenSigner } from '../token-signer.js';
 import { requestedScope, scopeWithin } from './scopes.js';
 import { randomSecret, secretHash } from './secrets.js';
@@ -76,10 +81,13 @@ export class TokenIssuer {
     if (!scopeWithin(granted, record.scope)) {
       throw new RegistryError('INVALID_SCOPE', `the refresh token was granted "${record.scope}" only`);
     }
-    const caller = await this.deps.credentials.principal(record.subject);
+    // A refresh token issued before the account was disabled or had its password reset stays dead.
+    const caller = await this.deps.credentials.principal(record.subject, tokenSeconds(record.createdAt));
     if (!caller) {
       await this.revokeFamily(record.familyId);
-      throw invalidGrant('the account no longer exists or is disabled');
+      throw invalidGrant(
+        `the account no longer exists, is disabled or had its tokens revoked: ${signInAgain}`,
+      );
     }
     const access = await this.accessToken(caller, clientId, granted);
     const next = randomSecret();

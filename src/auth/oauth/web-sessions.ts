@@ -3,7 +3,7 @@ import type { OAuthStore } from '../../db/oauth.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Caller } from '../../iam/principals.js';
 import type { Clock } from '../../lib/clock.js';
-import type { CredentialService } from '../credential-service.js';
+import { type CredentialService, tokenSeconds } from '../credential-service.js';
 import { expiredCookie, readCookies, serializeCookie } from './cookies.js';
 import { randomSecret, secretHash, secretsEqual } from './secrets.js';
 
@@ -57,7 +57,7 @@ export class WebSessions {
     if (!id || !secretShape.test(id)) return undefined;
     const record = await this.store.findSession(secretHash(id), this.clock.now());
     if (!record) return undefined;
-    const caller = await this.credentials.principal(`user:${record.login}`);
+    const caller = await this.credentials.principal(`user:${record.login}`, tokenSeconds(record.createdAt));
     if (!caller) return undefined;
     return { login: record.login, caller, csrfToken: record.csrfToken, idHash: record.idHash };
   }

@@ -3,6 +3,12 @@ import { migrations } from './migrations.js';
 
 export type SqliteDatabase = Database.Database;
 
+/**
+ * A migration that found data it cannot carry over safely and refused, changing nothing; its
+ * message names the data and what the operator does about it.
+ */
+export class MigrationRefused extends Error {}
+
 /** Opens (creating if needed) the metadata database in WAL mode and brings its schema up to date. */
 export function openSqlite(path: string): SqliteDatabase {
   const db = new Database(path);
@@ -11,11 +17,16 @@ export function openSqlite(path: string): SqliteDatabase {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 }
 
-function migrate(db: SqliteDatabase): void {
+function migrate(db: SqliteDatabase, path: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
     throw new Error(
@@ -23,9 +34,16 @@ function migrate(db: SqliteDatabase): void {
     );
   }
   for (let version = current; version < migrations.length; version++) {
-    db.transaction(() => {
-      db.exec(migrations[version] ?? '');
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+    try {
+      db.transaction(() => {
+        db.exec(migrations[version] ?? '');
+        db.pragma(`user_version = ${version + 1}`);
+      })();
+    } catch (error) {
+      // A migration refuses with RAISE(ABORT, …) in a trigger; DATA_DIR/metadata.db stands for this file.
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_TRIGGER')
+        throw new MigrationRefused(error.message.replaceAll('DATA_DIR/metadata.db', path));
+      throw error;
+    }
   }
 }

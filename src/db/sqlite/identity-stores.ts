@@ -1,6 +1,7 @@
 import type { Binding } from '../../iam/policy.js';
 import type {
   IamStore,
+  NewUserRecord,
   ResourceRef,
   RevocationStore,
   ServiceAccountKeyRecord,
@@ -18,6 +19,7 @@ interface UserRow {
   admin: number;
   disabled: number;
   created_at: number;
+  valid_since: number;
 }
 
 const toUser = (row: UserRow): UserRecord => ({
@@ -26,6 +28,7 @@ const toUser = (row: UserRow): UserRecord => ({
   admin: row.admin === 1,
   disabled: row.disabled === 1,
   createdAt: new Date(row.created_at),
+  validSince: new Date(row.valid_since),
 });
 
 export class SqliteUserStore implements UserStore {
@@ -34,21 +37,25 @@ export class SqliteUserStore implements UserStore {
   constructor(db: SqliteDatabase) {
     this.statements = {
       insert: db.prepare(
-        'INSERT OR IGNORE INTO users (login, password_hash, admin, disabled, created_at) VALUES (?, ?, ?, ?, ?)',
+        `INSERT OR IGNORE INTO users (login, password_hash, admin, disabled, created_at, valid_since)
+         VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       find: db.prepare('SELECT * FROM users WHERE login = ?'),
       list: db.prepare('SELECT * FROM users ORDER BY login'),
       setDisabled: db.prepare('UPDATE users SET disabled = ? WHERE login = ?'),
       setPasswordHash: db.prepare('UPDATE users SET password_hash = ? WHERE login = ?'),
+      invalidateTokens: db.prepare('UPDATE users SET valid_since = max(valid_since, ?) WHERE login = ?'),
+      delete: db.prepare('DELETE FROM users WHERE login = ?'),
     };
   }
 
-  async create(user: UserRecord): Promise<boolean> {
+  async create(user: NewUserRecord): Promise<boolean> {
     const { changes } = this.statements.insert.run(
       user.login,
       user.passwordHash,
       user.admin ? 1 : 0,
       user.disabled ? 1 : 0,
+      user.createdAt.getTime(),
       user.createdAt.getTime(),
     );
     return changes > 0;
@@ -69,6 +76,14 @@ export class SqliteUserStore implements UserStore {
 
   async setPasswordHash(login: string, passwordHash: string): Promise<boolean> {
     return this.statements.setPasswordHash.run(passwordHash, login).changes > 0;
+  }
+
+  async invalidateTokens(login: string, at: Date): Promise<boolean> {
+    return this.statements.invalidateTokens.run(at.getTime(), login).changes > 0;
+  }
+
+  async delete(login: string): Promise<boolean> {
+    return this.statements.delete.run(login).changes > 0;
   }
 }
 

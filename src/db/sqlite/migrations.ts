@@ -198,4 +198,43 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (digest, position)
   ) WITHOUT ROWID;
   `,
+  // Accounts: logins fold to lower case (`Bob@x` and `bob@x` are one user); users get `valid_since`,
+  // before which no token of theirs is honoured (moved by a disable, a password reset, a deletion).
+  // Two logins that differ only in case cannot be folded safely (whose password, whose bindings?):
+  // the migration refuses, naming them, and changes nothing. Bindings naming no user (left by one
+  // deleted by hand) go first, so that folding cannot hand them to another. Refresh tokens, grants
+  // and sessions of a login that is not folded already are deleted rather than folded: they may be
+  // a deleted account's, and their holders sign in again.
+  `
+  CREATE TEMP TABLE fold_logins_check (x);
+  CREATE TEMP TRIGGER fold_logins_refuse BEFORE INSERT ON fold_logins_check
+  WHEN EXISTS (SELECT 1 FROM users GROUP BY lower(login) HAVING count(*) > 1)
+  BEGIN
+    SELECT RAISE(ABORT, 'logins are now one account whatever their case, and these users differ only in case: '
+      || (SELECT group_concat(logins, '; ') FROM
+           (SELECT group_concat(login, ' and ') AS logins FROM users GROUP BY lower(login) HAVING count(*) > 1))
+      || '. Keep one of each: with mistrive stopped, delete the others'
+      || ' (sqlite3 DATA_DIR/metadata.db "DELETE FROM users WHERE login = ''LOGIN''"), then start it again');
+  END;
+  INSERT INTO fold_logins_check VALUES (1);
+  DROP TRIGGER fold_logins_refuse;
+  DROP TABLE fold_logins_check;
+  DELETE FROM iam_bindings WHERE substr(member, 1, 5) = 'user:' AND substr(member, 6) NOT IN (SELECT login FROM users);
+  UPDATE users SET login = lower(login) WHERE login <> lower(login);
+  ALTER TABLE users ADD COLUMN valid_since INTEGER NOT NULL DEFAULT 0;
+  UPDATE users SET valid_since = created_at;
+  UPDATE OR IGNORE iam_bindings SET member = substr(member, 1, instr(member, ':')) || lower(substr(member, instr(member, ':') + 1))
+    WHERE (substr(member, 1, 5) = 'user:' OR substr(member, 1, 15) = 'serviceAccount:')
+      AND substr(member, instr(member, ':') + 1) <> lower(substr(member, instr(member, ':') + 1));
+  DELETE FROM iam_bindings
+    WHERE (substr(member, 1, 5) = 'user:' OR substr(member, 1, 15) = 'serviceAccount:')
+      AND substr(member, instr(member, ':') + 1) <> lower(substr(member, instr(member, ':') + 1));
+  DELETE FROM refresh_tokens WHERE substr(subject, 1, 5) = 'user:' AND subject <> 'user:' || lower(substr(subject, 6));
+  DELETE FROM oauth_grants WHERE substr(subject, 1, 5) = 'user:' AND subject <> 'user:' || lower(substr(subject, 6));
+  DELETE FROM web_sessions WHERE login <> lower(login);
+  -- What a disable, a password change or a deletion revokes, found by account.
+  CREATE INDEX refresh_tokens_by_subject ON refresh_tokens(subject);
+  CREATE INDEX refresh_tokens_by_access_token ON refresh_tokens(access_token_id);
+  CREATE INDEX web_sessions_by_login ON web_sessions(login);
+  `,
 ];

@@ -127,11 +127,20 @@ export class SqliteOAuthStore implements OAuthStore {
       revokeFamily: db.prepare(
         'UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL',
       ),
+      familyOfAccessToken: db
+        .prepare('SELECT family_id FROM refresh_tokens WHERE access_token_id = ?')
+        .pluck(),
+      familiesOf: db
+        .prepare(
+          'SELECT DISTINCT family_id FROM refresh_tokens WHERE subject = ? AND family_id IS NOT ? AND revoked_at IS NULL',
+        )
+        .pluck(),
       insertSession: db.prepare(
         'INSERT INTO web_sessions (id_hash, login, csrf_token, expires_at, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
       findSession: db.prepare('SELECT * FROM web_sessions WHERE id_hash = ? AND expires_at > ?'),
       deleteSession: db.prepare('DELETE FROM web_sessions WHERE id_hash = ?'),
+      deleteSessionsOf: db.prepare('DELETE FROM web_sessions WHERE login = ?'),
       purgeGrants: db.prepare('DELETE FROM oauth_grants WHERE expires_at < ?'),
       purgeRefreshTokens: db.prepare('DELETE FROM refresh_tokens WHERE expires_at < ?'),
       purgeSessions: db.prepare('DELETE FROM web_sessions WHERE expires_at < ?'),
@@ -204,9 +213,17 @@ export class SqliteOAuthStore implements OAuthStore {
   }
 
   async revokeFamily(familyId: string, at: Date): Promise<void> {
+    this.db.transaction(() => this.revokeOneFamily(familyId, at))();
+  }
+
+  async familyOfAccessToken(jti: string): Promise<string | undefined> {
+    return this.statements.familyOfAccessToken.get(jti) as string | undefined;
+  }
+
+  async revokeFamiliesOf(subject: string, at: Date, except?: string): Promise<void> {
     this.db.transaction(() => {
-      this.statements.revokeAccessTokensOfFamily.run(familyId, at.getTime());
-      this.statements.revokeFamily.run(at.getTime(), familyId);
+      for (const familyId of this.statements.familiesOf.all(subject, except ?? null) as string[])
+        this.revokeOneFamily(familyId, at);
     })();
   }
 
@@ -229,12 +246,21 @@ export class SqliteOAuthStore implements OAuthStore {
     this.statements.deleteSession.run(idHash);
   }
 
+  async deleteSessionsOf(login: string): Promise<void> {
+    this.statements.deleteSessionsOf.run(login);
+  }
+
   async purgeExpired(before: Date): Promise<void> {
     this.db.transaction(() => {
       this.statements.purgeGrants.run(before.getTime());
       this.statements.purgeRefreshTokens.run(before.getTime());
       this.statements.purgeSessions.run(before.getTime());
     })();
+  }
+
+  private revokeOneFamily(familyId: string, at: Date): void {
+    this.statements.revokeAccessTokensOfFamily.run(familyId, at.getTime());
+    this.statements.revokeFamily.run(at.getTime(), familyId);
   }
 
   private insertRefreshToken(token: RefreshTokenRecord): void {

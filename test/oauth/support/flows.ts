@@ -20,11 +20,15 @@ export interface TokenSet {
   readonly scope: string;
 }
 
-export async function passwordTokens(base: string, password = testAdminPassword): Promise<TokenSet> {
+export async function passwordTokens(
+  base: string,
+  password = testAdminPassword,
+  username = 'admin',
+): Promise<TokenSet> {
   const reply = await tokenRequest(base, {
     grant_type: 'password',
     client_id: cliClientId,
-    username: 'admin',
+    username,
     password,
   });
   expect(reply.status, reply.text).toBe(200);
