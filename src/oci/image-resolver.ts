@@ -21,8 +21,12 @@ export async function imageForPush(context: RegistryContext, name: string): Prom
   const parsed = parseImageName(name);
   const { catalog } = context.metadata;
   const existing = await catalog.findImage(name);
-  if (existing) return existing;
   const now = context.clock.now();
+  if (existing) {
+    // Marks the image in use, so the collector does not remove it as empty while this push runs.
+    if (existing.touchedAt < context.promises.refreshAfter(now)) await catalog.touchImage(existing.id, now);
+    return existing;
+  }
   if (context.autoCreateRepositories) {
     await catalog.ensureRepository(parsed.project, parsed.repository, now);
   } else if (!(await catalog.repositoryExists(parsed.project, parsed.repository))) {

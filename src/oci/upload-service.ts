@@ -1,6 +1,7 @@
 import type { Hash } from 'node:crypto';
 import type { UploadSession } from '../db/metadata.js';
 import { RegistryError } from '../errors/registry-error.js';
+import { storeBytes } from '../gc/store-bytes.js';
 import { KeyedLock } from '../lib/keyed-lock.js';
 import { UploadOffsetError } from '../storage/blob-store.js';
 import { createDigester, type Digest, parseDigest } from './digest.js';
@@ -86,8 +87,7 @@ export class UploadService {
       return false;
     if ((await this.context.blobs.stat(digest.value)) === undefined) return false;
     const target = await imageForPush(this.context, name);
-    await content.linkBlob(target.id, digest.value, this.context.clock.now());
-    return true;
+    return content.mountBlob(source.id, target.id, digest.value, this.context.clock.now());
   }
 
   /** `POST ?digest=` with the whole blob as the body. */
@@ -148,9 +148,14 @@ export class UploadService {
           },
         );
       }
-      await this.context.blobs.commit(id, digest.value);
-      await this.context.metadata.content.linkBlob(session.imageId, digest.value, this.context.clock.now());
-      await this.context.metadata.uploads.delete(id);
+      const { blobs, metadata, clock } = this.context;
+      await storeBytes({
+        place: () => blobs.commit(id, digest.value),
+        record: () => metadata.content.linkBlob(session.imageId, digest.value, size, clock.now()),
+        present: async () => (await blobs.stat(digest.value)) !== undefined,
+      });
+      await blobs.deleteUpload(id);
+      await metadata.uploads.delete(id);
       this.running.delete(id);
       return digest.value;
     });
