@@ -39,7 +39,9 @@ export interface MaintenanceRun {
   readonly finishedAt: Date | undefined;
 }
 
-export type RunChanges = Partial<Pick<MaintenanceRun, 'status' | 'progress' | 'report' | 'error' | 'finishedAt'>>;
+export type RunChanges = Partial<
+  Pick<MaintenanceRun, 'status' | 'progress' | 'report' | 'error' | 'finishedAt'>
+>;
 
 export interface LifecycleStore {
   /**

@@ -1,7 +1,7 @@
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from './identity.js';
+import type { LifecycleStore } from './lifecycle.js';
 import type { OAuthStore } from './oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
-import type { LifecycleStore } from './lifecycle.js';
 import type { ScanStore } from './scans.js';
 
 /**

@@ -99,7 +99,10 @@ export class GarbageCollector {
    * One collection as `holder` (a run ID). Resolves to `busy` when another collector holds the
    * lease. A dry run changes nothing and takes no lease: it reports what a run now would remove.
    */
-  async run(holder: string, options: { dryRun: boolean; stopped?: () => boolean }): Promise<GcReport | 'busy'> {
+  async run(
+    holder: string,
+    options: { dryRun: boolean; stopped?: () => boolean },
+  ): Promise<GcReport | 'busy'> {
     const report = {
       dryRun: options.dryRun,
       bytesReclaimed: 0,

@@ -91,7 +91,10 @@ export class Maintenance {
    * One collection, awaited. A scheduled run skips when another instance is collecting; a requested
    * one waits for the lease. Resolves to the report, or undefined when skipped or stopped.
    */
-  async collect(options: { dryRun: boolean; scheduled: boolean }, runId?: string): Promise<GcReport | undefined> {
+  async collect(
+    options: { dryRun: boolean; scheduled: boolean },
+    runId?: string,
+  ): Promise<GcReport | undefined> {
     const id = runId ?? (await this.createRun('gc', { dryRun: options.dryRun })).id;
     try {
       for (;;) {

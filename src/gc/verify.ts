@@ -92,7 +92,8 @@ async function hashOf(blobs: BlobStore, digest: string): Promise<string | undefi
 export async function verifyStore(deps: VerifyDeps, options: VerifyOptions): Promise<VerifyReport> {
   const { blobs, lifecycle } = deps;
   const files = new Map<string, { size: number; modifiedAt: Date }>();
-  for await (const file of blobs.list()) files.set(file.digest, { size: file.size, modifiedAt: file.modifiedAt });
+  for await (const file of blobs.list())
+    files.set(file.digest, { size: file.size, modifiedAt: file.modifiedAt });
   const progress: VerifyProgress = {
     checked: 0,
     total: files.size,

@@ -90,7 +90,8 @@ export class FilesystemBlobStore implements BlobStore {
         for (const hex of await readdirIfAny(directory)) {
           try {
             const info = await stat(join(directory, hex));
-            if (info.isFile()) yield { digest: `${algorithm}:${hex}`, size: info.size, modifiedAt: info.mtime };
+            if (info.isFile())
+              yield { digest: `${algorithm}:${hex}`, size: info.size, modifiedAt: info.mtime };
           } catch (error) {
             // Deleted since the directory was read.
             if (!isNotFound(error)) throw error;

@@ -35,7 +35,8 @@ export function adminOperations(admin: AdminService): ApiOperation[] {
       path: '/api/v1/admin/verify',
       tag: 'Administration',
       summary: 'Re-hash every stored blob (instance administrator only)',
-      description: 'Starts a check and answers at once with the run; its progress and report are read from it.',
+      description:
+        'Starts a check and answers at once with the run; its progress and report are read from it.',
       body: verifyRequest,
       status: 202,
       response: runView,

@@ -28,7 +28,8 @@ interface RunRow {
 }
 
 const toBlob = (row: BlobRow): StoredBlob => ({ digest: row.digest, size: row.size ?? undefined });
-const parse = (text: string | null) => (text === null ? undefined : (JSON.parse(text) as Record<string, unknown>));
+const parse = (text: string | null) =>
+  text === null ? undefined : (JSON.parse(text) as Record<string, unknown>);
 const toDate = (ms: number | null) => (ms === null ? undefined : new Date(ms));
 
 /** Neither linked into an image nor a manifest of one: nothing holds the blob `b`. */
@@ -64,7 +65,9 @@ export class SqliteLifecycleStore implements LifecycleStore {
            AND l.holder = b.deleting AND l.expires_at > @at)
          LIMIT @limit`,
       ),
-      adoptInterrupted: db.prepare('UPDATE blobs SET deleting = @holder WHERE digest = @digest AND deleting IS NOT NULL'),
+      adoptInterrupted: db.prepare(
+        'UPDATE blobs SET deleting = @holder WHERE digest = @digest AND deleting IS NOT NULL',
+      ),
       expirableLinks: db.prepare(
         `SELECT l.image_id AS imageId, i.name AS image, l.digest FROM image_blobs l JOIN images i ON i.id = l.image_id
          WHERE (l.image_id, l.digest) > (@imageId, @digest) AND ${expirable}
@@ -169,7 +172,8 @@ export class SqliteLifecycleStore implements LifecycleStore {
   async deleteEmptyImages(images: readonly EmptyImage[], before: Date): Promise<EmptyImage[]> {
     return this.db.transaction(() =>
       images.filter(
-        (image) => this.statements.deleteEmptyImage.run({ id: image.id, before: before.getTime() }).changes > 0,
+        (image) =>
+          this.statements.deleteEmptyImage.run({ id: image.id, before: before.getTime() }).changes > 0,
       ),
     )();
   }
@@ -188,15 +192,17 @@ export class SqliteLifecycleStore implements LifecycleStore {
     const rows =
       linksExpiringBefore === undefined
         ? this.statements.unreferenced.all({ after, limit })
-        : this.statements.unreferencedAfterExpiry.all({ after, limit, before: linksExpiringBefore.getTime() });
+        : this.statements.unreferencedAfterExpiry.all({
+            after,
+            limit,
+            before: linksExpiringBefore.getTime(),
+          });
     return (rows as BlobRow[]).map(toBlob);
   }
 
   async markDeleting(digests: readonly string[], holder: string, at: Date): Promise<string[]> {
     return this.db.transaction(() =>
-      digests.filter(
-        (digest) => this.statements.mark.run({ digest, holder, at: at.getTime() }).changes > 0,
-      ),
+      digests.filter((digest) => this.statements.mark.run({ digest, holder, at: at.getTime() }).changes > 0),
     )();
   }
 
@@ -255,7 +261,9 @@ export class SqliteLifecycleStore implements LifecycleStore {
     const names = Object.keys(columns);
     if (names.length === 0) return;
     this.db
-      .prepare(`UPDATE maintenance_runs SET ${names.map((name) => `${name} = @${name}`).join(', ')} WHERE id = @id`)
+      .prepare(
+        `UPDATE maintenance_runs SET ${names.map((name) => `${name} = @${name}`).join(', ')} WHERE id = @id`,
+      )
       .run({ ...columns, id });
   }
 

@@ -1,4 +1,5 @@
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from '../identity.js';
+import type { LifecycleStore } from '../lifecycle.js';
 import type {
   CatalogStore,
   ContentStore,
@@ -14,8 +15,8 @@ import type {
 } from '../metadata.js';
 import type { OAuthStore } from '../oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
-import type { LifecycleStore } from '../lifecycle.js';
 import type { ScanStore } from '../scans.js';
+import { BlobRows } from './blob-rows.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
 import {
   SqliteIamStore,
@@ -23,7 +24,6 @@ import {
   SqliteServiceAccountStore,
   SqliteUserStore,
 } from './identity-stores.js';
-import { BlobRows } from './blob-rows.js';
 import { SqliteImageStore } from './image-store.js';
 import { SqliteLifecycleStore } from './lifecycle-store.js';
 import { SqliteOAuthStore } from './oauth-store.js';
@@ -120,9 +120,7 @@ class SqliteContentStore implements ContentStore {
     this.blobRows = new BlobRows(db);
     this.statements = {
       isBlobLinked: db.prepare('SELECT 1 FROM image_blobs WHERE image_id = ? AND digest = ?').pluck(),
-      promisedAt: db
-        .prepare('SELECT promised_at FROM image_blobs WHERE image_id = ? AND digest = ?')
-        .pluck(),
+      promisedAt: db.prepare('SELECT promised_at FROM image_blobs WHERE image_id = ? AND digest = ?').pluck(),
       // A promise only moves forward: two instances recording at once keep the later time.
       linkBlob: db.prepare(
         `INSERT INTO image_blobs (image_id, digest, created_at, promised_at) VALUES (@imageId, @digest, @at, @at)
