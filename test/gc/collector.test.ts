@@ -162,7 +162,7 @@ describe('garbage collection', () => {
       // Started together: which one wins depends on how their steps interleave.
       const [response] = await Promise.all([
         putManifest(registry.url, name, 'v1', body),
-        round % 2 === 0 ? collect() : new Promise((resolve) => setImmediate(resolve)).then(collect),
+        round % 2 === 0 ? collect() : new Promise((resolve) => setImmediate(resolve)).then(() => collect()),
       ]);
       if (response.status === 201) {
         outcomes.add('stored');
