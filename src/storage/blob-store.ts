@@ -30,7 +30,8 @@ export interface BlobStore {
   linkOrCopy(digest: string, target: string): Promise<'linked' | 'copied'>;
   /** Stores small content (a manifest) under its already-verified digest, atomically and durably. */
   put(digest: string, bytes: Buffer): Promise<void>;
-  delete(digest: string): Promise<void>;
+  /** Removes a blob; false when there was none. */
+  delete(digest: string): Promise<boolean>;
   /** Every stored blob, in no particular order: for the garbage collector and the integrity check. */
   list(): AsyncIterable<BlobFile>;
   /** Moves a blob out of the store to a quarantine area, kept for inspection and never served again. */

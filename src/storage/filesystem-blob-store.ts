@@ -1,5 +1,5 @@
 import { constants, createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { type BlobFile, type BlobStore, type ByteRange, UploadOffsetError } from './blob-store.js';
@@ -78,8 +78,14 @@ export class FilesystemBlobStore implements BlobStore {
     await this.placeFile(staging, target, 'rename');
   }
 
-  async delete(digest: string): Promise<void> {
-    await rm(this.blobPath(digest), { force: true });
+  async delete(digest: string): Promise<boolean> {
+    try {
+      await unlink(this.blobPath(digest));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
   }
 
   async *list(): AsyncIterable<BlobFile> {
