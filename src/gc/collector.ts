@@ -121,9 +121,9 @@ export class GarbageCollector {
     } else {
       if (!(await this.renewLease(holder))) return 'busy';
       try {
-        await new Sweep(this.deps, holder, report, options.stopped ?? (() => false)).run(() =>
+        await new Sweep(this.deps, holder, report, options.stopped ?? (() => false), () =>
           this.renewLease(holder),
-        );
+        ).run();
       } finally {
         await this.deps.lifecycle.releaseLease(collectorLeaseName, holder);
       }
@@ -144,6 +144,7 @@ export class GarbageCollector {
       holder,
       files.filter((file) => claimed.has(file.digest)),
       removed,
+      () => this.renewLease(holder),
     );
     return [...claimed];
   }
@@ -206,21 +207,22 @@ class Sweep {
     private readonly holder: string,
     private readonly report: GcReport,
     private readonly stopped: () => boolean,
+    private readonly renewLease: () => Promise<boolean>,
   ) {}
 
-  async run(renewLease: () => Promise<boolean>): Promise<void> {
+  async run(): Promise<void> {
     const steps = [
       () => this.resumeInterrupted(),
       () => this.purgeUploads(),
       () => this.expireLinks(),
       () => this.removeEmptyImages(),
       () => this.removeOrphanScans(),
-      () => this.removeUnreferencedBlobs(renewLease),
-      () => this.removeUnknownFiles(renewLease),
+      () => this.removeUnreferencedBlobs(),
+      () => this.removeUnknownFiles(),
     ];
     for (const step of steps) {
       if (this.stopped()) return;
-      if (!(await renewLease())) throw new LeaseLostError();
+      if (!(await this.renewLease())) throw new LeaseLostError();
       await step();
     }
   }
@@ -271,13 +273,13 @@ class Sweep {
     }
   }
 
-  private async removeUnreferencedBlobs(renewLease: () => Promise<boolean>): Promise<void> {
+  private async removeUnreferencedBlobs(): Promise<void> {
     const { lifecycle } = this.deps;
     for (let after = ''; ; ) {
       const candidates = await lifecycle.unreferencedBlobs(after, batchSize);
       if (candidates.length === 0 || this.stopped()) return;
       after = candidates.at(-1)?.digest ?? after;
-      if (!(await renewLease())) throw new LeaseLostError();
+      if (!(await this.renewLease())) throw new LeaseLostError();
       // Re-checked and marked in one transaction: a push that linked one since the query keeps it.
       const marked = new Set(
         await lifecycle.markDeleting(
@@ -295,11 +297,11 @@ class Sweep {
   }
 
   /** Files the metadata never recorded: marked first, like any blob, so a push committing the same digest waits. */
-  private async removeUnknownFiles(renewLease: () => Promise<boolean>): Promise<void> {
+  private async removeUnknownFiles(): Promise<void> {
     const before = this.deps.promises.expiredBefore(this.now);
     for await (const batch of unknownFiles(this.deps, before)) {
       if (this.stopped()) return;
-      if (!(await renewLease())) throw new LeaseLostError();
+      if (!(await this.renewLease())) throw new LeaseLostError();
       const claimed = new Set(await this.deps.lifecycle.claimUnknown(batch, this.holder, this.now));
       await this.unlinkMarked(
         batch.filter((file) => claimed.has(file.digest)),
@@ -309,7 +311,7 @@ class Sweep {
   }
 
   private unlinkMarked(blobs: readonly StoredBlob[], removed: Removed): Promise<void> {
-    return unlinkMarked(this.deps, this.holder, blobs, removed);
+    return unlinkMarked(this.deps, this.holder, blobs, removed, this.renewLease);
   }
 }
 
@@ -319,10 +321,14 @@ async function unlinkMarked(
   holder: string,
   blobs: readonly StoredBlob[],
   removed: Removed,
+  renewLease: () => Promise<boolean>,
 ): Promise<void> {
   if (blobs.length === 0) return;
   // Unlinked a few at a time: a sweep of 50,000 files should not wait on each unlink in turn.
   for (let start = 0; start < blobs.length; start += unlinkConcurrency) {
+    // A collector that stalled past its lease may have had its marks taken back by a push: it
+    // must not unlink what that push has put back in place.
+    if (!(await renewLease())) throw new LeaseLostError();
     const slice = blobs.slice(start, start + unlinkConcurrency);
     const sizes = await Promise.all(
       slice.map(async (blob) => {
