@@ -294,3 +294,46 @@ describe('garbage collection', () => {
     expect(unknownRun.status).toBe(404);
   });
 });
+
+describe('garbage collection with two instances on one metadata store', () => {
+  let first: TestRegistry;
+  let second: TestRegistry;
+  const clock = new FakeClock();
+
+  beforeEach(async () => {
+    first = await startTestRegistry(
+      { autoCreateRepositories: true, gc: { interval: '0s', delay: '10m' } },
+      { clock },
+    );
+    second = await startTestRegistry(
+      { autoCreateRepositories: true, dataDir: first.dataDir, gc: { interval: '0s', delay: '10m' } },
+      { clock },
+    );
+  });
+  afterEach(async () => {
+    await second.close();
+    await first.close();
+  });
+
+  it('never removes what the other instance just promised, whichever of them collects', async () => {
+    const name = 'p/r/shared';
+    const digest = await pushBlob(first.url, name, randomBlob(700));
+    const config = await pushBlob(first.url, name, Buffer.from('{}'));
+    clock.advance(8 * 60_000);
+    // Told to a client by the second instance: the promise lives in the shared metadata store.
+    await signInAdmin(second.url);
+    expect(await headBlob(second.url, name, digest)).toBe(200);
+    expect(await headBlob(second.url, name, config)).toBe(200);
+    clock.advance(8 * 60_000);
+    await signInAdmin(first.url);
+    const runs = await Promise.all([
+      first.registry.maintenance.collect({ dryRun: false, scheduled: true }),
+      second.registry.maintenance.collect({ dryRun: false, scheduled: true }),
+    ]);
+    // Started together, they run one after the other or one skips for the other's lease.
+    expect(runs.some((report) => report !== undefined)).toBe(true);
+    expect(blobOnDisk(first.dataDir, digest)).toBe(true);
+    const body = imageManifest({ digest: config, size: 2 }, [{ digest, size: 700 }]);
+    expect((await putManifest(first.url, name, 'v1', body)).status).toBe(201);
+  });
+});
