@@ -152,7 +152,11 @@ export class GarbageCollector {
   /** Runs `work` holding the collector's lease as `holder`; `busy` when another collector holds it. */
   async withLease<T>(holder: string, work: () => Promise<T>): Promise<T | 'busy'> {
     if (!(await this.renewLease(holder))) return 'busy';
-    const renewal = setInterval(() => void this.renewLease(holder), Math.max(this.deps.leaseMs / 3, 10));
+    // A failed renewal is seen by the next unlink, which checks the lease itself.
+    const renewal = setInterval(
+      () => this.renewLease(holder).catch(() => false),
+      Math.max(this.deps.leaseMs / 3, 10),
+    );
     try {
       return await work();
     } finally {

@@ -129,7 +129,8 @@ export class Maintenance {
       const onProgress = (progress: VerifyProgress) => {
         if (progress.checked - reported < progressEvery && progress.checked < progress.total) return;
         reported = progress.checked;
-        void lifecycle.updateRun(id, { progress: { ...progress } });
+        // Progress is best effort: a failed write must not fail the check (nor go unhandled).
+        lifecycle.updateRun(id, { progress: { ...progress } }).catch(() => undefined);
       };
       const check = () =>
         verifyStore(
