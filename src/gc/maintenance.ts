@@ -55,9 +55,11 @@ export class Maintenance {
     if (this.deps.gc.interval <= 0) return;
     const tick = () => {
       if (this.stopping) return;
-      this.track(this.collect({ dryRun: false, scheduled: true })).finally(() => {
-        if (!this.stopping) this.timer = setTimeout(tick, this.deps.gc.interval);
-      });
+      this.track(this.collect({ dryRun: false, scheduled: true }))
+        .catch((error: unknown) => this.deps.logger.error({ err: error }, 'garbage collection failed'))
+        .finally(() => {
+          if (!this.stopping) this.timer = setTimeout(tick, this.deps.gc.interval);
+        });
     };
     this.timer = setTimeout(tick, this.deps.gc.interval);
   }
@@ -183,7 +185,10 @@ export class Maintenance {
 
   private track<T>(work: Promise<T>): Promise<T> {
     this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    work.then(
+      () => this.inFlight.delete(work),
+      () => this.inFlight.delete(work),
+    );
     return work;
   }
 }
