@@ -4,6 +4,9 @@
  * condition inside its own transaction, so a push committed in between is always seen.
  */
 
+/** The lease the garbage collector holds while it runs: one collector at a time, across instances. */
+export const collectorLease = 'gc';
+
 /** A stored file the metadata knows: blob or manifest bytes. `size` is unknown for rows migrated from before it was kept. */
 export interface StoredBlob {
   readonly digest: string;

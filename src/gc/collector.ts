@@ -1,4 +1,4 @@
-import type { LifecycleStore, StoredBlob } from '../db/lifecycle.js';
+import { collectorLease, type LifecycleStore, type StoredBlob } from '../db/lifecycle.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -42,8 +42,6 @@ const batchSize = 500;
 const unlinkConcurrency = 32;
 /** Items listed per category in a report; counts and bytes are always complete. */
 const listedItems = 1000;
-
-export const collectorLeaseName = 'gc';
 
 export interface Removed {
   count: number;
@@ -125,7 +123,7 @@ export class GarbageCollector {
           this.renewLease(holder),
         ).run();
       } finally {
-        await this.deps.lifecycle.releaseLease(collectorLeaseName, holder);
+        await this.deps.lifecycle.releaseLease(collectorLease, holder);
       }
     }
     report.bytesReclaimed = report.blobs.bytes + report.unknownFiles.bytes + report.resumed.bytes;
@@ -161,14 +159,14 @@ export class GarbageCollector {
       return await work();
     } finally {
       clearInterval(renewal);
-      await this.deps.lifecycle.releaseLease(collectorLeaseName, holder);
+      await this.deps.lifecycle.releaseLease(collectorLease, holder);
     }
   }
 
   private renewLease(holder: string): Promise<boolean> {
     const now = this.deps.clock.now();
     return this.deps.lifecycle.acquireLease(
-      collectorLeaseName,
+      collectorLease,
       holder,
       now,
       new Date(now.getTime() + this.deps.leaseMs),

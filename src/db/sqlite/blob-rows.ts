@@ -1,7 +1,5 @@
+import { collectorLease } from '../lifecycle.js';
 import type { SqliteDatabase } from './database.js';
-
-/** The lease the garbage collector holds while it runs (one collector at a time, across instances). */
-export const collectorLease = 'gc';
 
 /**
  * The `blobs` row of a stored file, where a push and the garbage collector meet. Called inside the

@@ -1,12 +1,12 @@
-import type {
-  BlobLink,
-  EmptyImage,
-  LifecycleStore,
-  MaintenanceRun,
-  RunChanges,
-  StoredBlob,
+import {
+  type BlobLink,
+  collectorLease,
+  type EmptyImage,
+  type LifecycleStore,
+  type MaintenanceRun,
+  type RunChanges,
+  type StoredBlob,
 } from '../lifecycle.js';
-import { collectorLease } from './blob-rows.js';
 import type { SqliteDatabase } from './database.js';
 
 interface BlobRow {
