@@ -1,6 +1,7 @@
 import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectorLease } from '../../src/db/lifecycle.js';
 import { adminFetch, signInAdmin } from '../support/admin-session.js';
 import { FakeClock } from '../support/fake-clock.js';
 import {
@@ -188,7 +189,9 @@ describe('garbage collection', () => {
     await advance(2 * delay);
     // A collector in the middle of a sweep: it holds the lease and has marked the blob.
     const now = clock.now();
-    expect(await lifecycle.acquireLease('gc', 'sweeper', now, new Date(now.getTime() + delay))).toBe(true);
+    expect(
+      await lifecycle.acquireLease(collectorLease, 'sweeper', now, new Date(now.getTime() + delay)),
+    ).toBe(true);
     const before = registry.registry.context.promises.expiredBefore(now);
     await lifecycle.expireLinks(await lifecycle.expirableLinks(before, undefined, 10), before);
     expect(await lifecycle.markDeleting([digest], 'sweeper', now)).toEqual([digest]);
@@ -203,7 +206,7 @@ describe('garbage collection', () => {
     // The sweeper unlinks, then forgets the row: the upload now puts its bytes back.
     await registry.registry.context.blobs.delete(digest);
     await lifecycle.forgetDeleted([digest], 'sweeper');
-    await lifecycle.releaseLease('gc', 'sweeper');
+    await lifecycle.releaseLease(collectorLease, 'sweeper');
     expect(await upload).toBe(digest);
     expect(blobOnDisk(registry.dataDir, digest)).toBe(true);
     expect(await headBlob(registry.url, name, digest)).toBe(200);
@@ -216,7 +219,7 @@ describe('garbage collection', () => {
     const revived = await pushBlob(registry.url, 'p/r/crash', wanted);
     await advance(2 * delay);
     let now = clock.now();
-    await lifecycle.acquireLease('gc', 'dead', now, new Date(now.getTime() + 60_000));
+    await lifecycle.acquireLease(collectorLease, 'dead', now, new Date(now.getTime() + 60_000));
     const before = registry.registry.context.promises.expiredBefore(now);
     await lifecycle.expireLinks(await lifecycle.expirableLinks(before, undefined, 10), before);
     expect(await lifecycle.markDeleting([doomed, revived], 'dead', now)).toHaveLength(2);
@@ -256,10 +259,10 @@ describe('garbage collection', () => {
     await deleteManifest(registry.url, 'p/r/one', image.digest);
     await advance(2 * delay);
     const now = clock.now();
-    await lifecycle.acquireLease('gc', 'other-instance', now, new Date(now.getTime() + 60_000));
+    await lifecycle.acquireLease(collectorLease, 'other-instance', now, new Date(now.getTime() + 60_000));
     expect(await registry.registry.maintenance.collect({ dryRun: false, scheduled: true })).toBeUndefined();
     expect(blobOnDisk(registry.dataDir, image.digest)).toBe(true);
-    await lifecycle.releaseLease('gc', 'other-instance');
+    await lifecycle.releaseLease(collectorLease, 'other-instance');
     expect((await collect()).blobs.items).toContain(image.digest);
   });
 
