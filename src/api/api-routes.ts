@@ -2,11 +2,14 @@ import { z } from 'zod';
 import type { AuthServices } from '../auth/auth-services.js';
 import { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { ServeConfig } from '../config/config.js';
+import type { Maintenance } from '../gc/maintenance.js';
 import type { OciServices } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import type { ScanService } from '../scan/scan-service.js';
 import type { Route } from '../server/router.js';
 import { ApiAccess } from './access-checks.js';
+import { adminOperations } from './admin/admin-routes.js';
+import { AdminService } from './admin/admin-service.js';
 import { IamPolicyService } from './iam/iam-policy-service.js';
 import { iamOperations } from './iam/iam-routes.js';
 import { imageOperations } from './images/image-routes.js';
@@ -37,6 +40,7 @@ export function managementOperations(
   auth: AuthServices,
   oci: OciServices,
   scans: ScanService,
+  maintenance: Maintenance,
 ): ApiOperation[] {
   const { metadata, clock, ids } = context;
   const access = new ApiAccess(auth.access, metadata);
@@ -52,6 +56,7 @@ export function managementOperations(
     ...iamOperations(new IamPolicyService(access, metadata)),
     ...userOperations(new UserService(access, metadata, auth.credentials, clock)),
     ...serviceAccountOperations(new ServiceAccountService(access, metadata, clock)),
+    ...adminOperations(new AdminService(access, maintenance)),
   ];
 }
 
@@ -62,8 +67,9 @@ export function managementApiRoutes(
   oci: OciServices,
   config: Pick<ServeConfig, 'publicUrl'>,
   scans: ScanService,
+  maintenance: Maintenance,
 ): Route[] {
-  const operations = managementOperations(context, auth, oci, scans);
+  const operations = managementOperations(context, auth, oci, scans, maintenance);
   let document: unknown;
   const openApi = operation({
     id: 'getOpenApiDocument',

@@ -157,6 +157,19 @@ export interface BindingChange {
   readonly role: string;
 }
 
+/** A garbage collection or integrity check run, as `/api/v1/admin/gc` and `/api/v1/admin/verify` answer. */
+export interface MaintenanceRun {
+  readonly id: string;
+  readonly kind: 'gc' | 'verify';
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly options: Record<string, unknown>;
+  readonly progress?: { checked: number; total: number; bytesChecked: number; bytesTotal: number };
+  readonly report?: Record<string, unknown>;
+  readonly error?: string;
+  readonly requestedAt: string;
+  readonly finishedAt?: string;
+}
+
 export interface User {
   readonly login: string;
   readonly admin: boolean;
@@ -363,6 +376,17 @@ export class ManagementApi {
   }
 
   // Users
+
+  startMaintenance(
+    kind: 'gc' | 'verify',
+    options: { dryRun: boolean } | { repair: boolean },
+  ): Promise<MaintenanceRun> {
+    return this.client.call('POST', `/admin/${kind}`, { body: options });
+  }
+
+  getMaintenance(kind: 'gc' | 'verify', run: string): Promise<MaintenanceRun> {
+    return this.client.call('GET', `/admin/${kind}/${segment(run)}`);
+  }
 
   listUsers(): Promise<User[]> {
     return this.all('/users', 'users');

@@ -83,6 +83,20 @@ const httpSchema = z
 
 export type HttpConfig = z.infer<typeof httpSchema>;
 
+/** Garbage collection: what nothing references any longer is removed while the daemon serves. */
+const gcSchema = z
+  .object({
+    /** How often the collector runs; `0s` turns the schedule off (`mistrive admin gc` still runs it). */
+    interval: duration.default(3_600_000),
+    /** A blob a client was told exists is kept at least this long after the answer, referenced or not. */
+    delay: duration.default(3_600_000),
+    /** The collector holds its lease in the metadata store this long between renewals (one collector at a time). */
+    lease: duration.default(30_000),
+  })
+  .strict();
+
+export type GcConfig = z.infer<typeof gcSchema>;
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -119,6 +133,7 @@ const configSchema = z
       .strict()
       .prefault({}),
     scanning: scanningSchema.prefault({}),
+    gc: gcSchema.prefault({}),
   })
   .strict();
 
@@ -132,6 +147,7 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   autoCreateRepositories?: boolean;
   scanning?: z.input<typeof scanningSchema>;
   http?: z.input<typeof httpSchema>;
+  gc?: z.input<typeof gcSchema>;
 };
 
 export class ConfigError extends Error {

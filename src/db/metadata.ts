@@ -1,4 +1,5 @@
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from './identity.js';
+import type { LifecycleStore } from './lifecycle.js';
 import type { OAuthStore } from './oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
 import type { ScanStore } from './scans.js';
@@ -12,6 +13,8 @@ export interface ImageRecord {
   readonly id: number;
   /** The full OCI repository name, PROJECT/REPOSITORY/IMAGE. */
   readonly name: string;
+  /** When a push last used the image (coarse): the collector leaves an empty image alone for a while after. */
+  readonly touchedAt: Date;
 }
 
 export interface ManifestRecord {
@@ -40,7 +43,19 @@ export type PutManifestOutcome =
   | { readonly outcome: 'tag-kept' }
   /** The image was deleted since the caller looked it up. */
   | { readonly outcome: 'no-image' }
-  | { readonly outcome: 'missing'; readonly digests: string[] };
+  | { readonly outcome: 'missing'; readonly digests: string[] }
+  /** The manifest's own bytes are being removed by the garbage collector: put them back and retry. */
+  | { readonly outcome: 'deleting' };
+
+/**
+ * What recording a blob for an image found. `deleting`: the garbage collector is removing the file
+ * this very moment; the caller waits for it to finish, puts the bytes back and tries again.
+ * `no-image`: the image was deleted since the caller looked it up.
+ */
+export type LinkOutcome = 'linked' | 'deleting' | 'no-image';
+
+/** What a cross-repository mount found: `not-held` when the source no longer holds the blob. */
+export type MountOutcome = 'mounted' | 'not-held' | 'no-image';
 
 /** Projects, repositories and the images inside them. */
 export interface CatalogStore {
@@ -55,6 +70,8 @@ export interface CatalogStore {
   findImage(name: string): Promise<ImageRecord | undefined>;
   /** Finds or creates the image inside an existing repository. */
   ensureImage(project: string, repository: string, name: string, at: Date): Promise<ImageRecord>;
+  /** Records that a push is using the image now, so the collector does not remove it as empty. */
+  touchImage(imageId: number, at: Date): Promise<void>;
   /** Image names in lexical order after `last`. */
   listImages(after: string | undefined, limit: number): Promise<Page<string>>;
 }
@@ -64,8 +81,20 @@ export interface ContentStore {
   isBlobLinked(imageId: number, digest: string): Promise<boolean>;
   /** The subset of `digests` not linked into the image. */
   missingBlobs(imageId: number, digests: readonly string[]): Promise<string[]>;
-  /** Links a blob into the image; false when the image no longer exists (deleted meanwhile). */
-  linkBlob(imageId: number, digest: string, at: Date): Promise<boolean>;
+  /**
+   * Records the blob (stored with `size` bytes) as held by the image and promised to a client at
+   * `at`, in one step with the collector's state: nothing is recorded while the collector is
+   * deleting the blob's file.
+   */
+  linkBlob(imageId: number, digest: string, size: number, at: Date): Promise<LinkOutcome>;
+  /** Links a blob `from` one image into another, promised at `at`, unless either is gone. */
+  mountBlob(fromImageId: number, imageId: number, digest: string, at: Date): Promise<MountOutcome>;
+  /**
+   * Whether the image holds the blob, as a client is about to be told; when it does, the promise is
+   * recorded at `at` unless one recorded since `refreshAfter` already covers it (so a busy blob
+   * costs one write per refresh period, not one per request).
+   */
+  confirmBlob(imageId: number, digest: string, at: Date, refreshAfter: Date): Promise<boolean>;
   /**
    * Unlinks a blob from the image unless one of its manifests references it: one step, so a delete
    * can never leave a stored manifest pointing at nothing.
@@ -130,5 +159,6 @@ export interface MetadataStore {
   readonly repositories: RepositoryStore;
   readonly images: ImageStore;
   readonly scans: ScanStore;
+  readonly lifecycle: LifecycleStore;
   close(): Promise<void>;
 }

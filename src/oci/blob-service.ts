@@ -45,7 +45,14 @@ export class BlobService {
   async stat(name: string, digestText: string): Promise<BlobInfo> {
     const digest = parseDigest(digestText).value;
     const image = await imageForPull(this.context, name);
-    const linked = await this.context.metadata.content.isBlobLinked(image.id, digest);
+    const now = this.context.clock.now();
+    // The answer tells the client the blob exists: the promise is recorded first (invariant 2).
+    const linked = await this.context.metadata.content.confirmBlob(
+      image.id,
+      digest,
+      now,
+      this.context.promises.refreshAfter(now),
+    );
     const size = linked ? await this.context.blobs.stat(digest) : undefined;
     if (size === undefined) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in ${name}`);
     return { digest, size };

@@ -21,8 +21,12 @@ export async function imageForPush(context: RegistryContext, name: string): Prom
   const parsed = parseImageName(name);
   const { catalog } = context.metadata;
   const existing = await catalog.findImage(name);
-  if (existing) return existing;
   const now = context.clock.now();
+  if (existing) {
+    // Marks the image in use, so the collector does not remove it as empty while this push runs.
+    if (existing.touchedAt < context.promises.refreshAfter(now)) await catalog.touchImage(existing.id, now);
+    return existing;
+  }
   if (context.autoCreateRepositories) {
     await catalog.ensureRepository(parsed.project, parsed.repository, now);
   } else if (!(await catalog.repositoryExists(parsed.project, parsed.repository))) {
@@ -33,16 +37,18 @@ export async function imageForPush(context: RegistryContext, name: string): Prom
 
 /**
  * Writes into the image a push names. A delete of the image can land between its lookup and the
- * write (`write` then answers false): the push wins by finding or creating the image once more, and
+ * write (`write` then answers `no-image`): the push wins by finding or creating the image once more, and
  * only a second loss (the repository itself deleted, or deletes in a tight loop) refuses it.
  */
-export async function pushInto(
+export async function pushInto<T>(
   context: RegistryContext,
   name: string,
   image: ImageRecord,
-  write: (image: ImageRecord) => Promise<boolean>,
-): Promise<void> {
-  if (await write(image)) return;
-  if (await write(await imageForPush(context, name))) return;
+  write: (image: ImageRecord) => Promise<T | 'no-image'>,
+): Promise<T> {
+  const first = await write(image);
+  if (first !== 'no-image') return first;
+  const second = await write(await imageForPush(context, name));
+  if (second !== 'no-image') return second;
   throw new RegistryError('NAME_UNKNOWN', `${name} was deleted while this push was under way`);
 }

@@ -1,5 +1,6 @@
-import type { ManifestRecord } from '../db/metadata.js';
+import type { ManifestRecord, NewManifest } from '../db/metadata.js';
 import { RegistryError } from '../errors/registry-error.js';
+import { storeBytes } from '../gc/store-bytes.js';
 import { LruCache } from '../lib/lru-cache.js';
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
 import { imageForPull, imageForPush } from './image-resolver.js';
@@ -89,30 +90,33 @@ export class ManifestService {
     ];
     if (missing.length > 0) throw missingReferences(name, missing);
     await this.refuseWrongSizes(name, parsed);
-    // Bytes first, then metadata: a crash in between leaves an unreferenced blob, never a dangling manifest.
-    await this.context.blobs.put(digest, body);
-    this.cache.set(digest, body);
     const tag = 'tag' in reference ? reference.tag : undefined;
     const keepExistingTag =
       tag !== undefined && (await tagsAreImmutable(this.context.metadata, parseImageName(name)));
-    const stored = await content.putManifest(
-      image.id,
-      {
-        digest,
-        mediaType: parsed.mediaType,
-        size: body.length,
-        artifactType: parsed.artifactType,
-        annotations: parsed.annotations,
-        subjectDigest: parsed.subject?.digest,
-        references: [...parsed.blobs, ...parsed.manifests].map((d) => d.digest),
+    const record: NewManifest = {
+      digest,
+      mediaType: parsed.mediaType,
+      size: body.length,
+      artifactType: parsed.artifactType,
+      annotations: parsed.annotations,
+      subjectDigest: parsed.subject?.digest,
+      references: [...parsed.blobs, ...parsed.manifests].map((d) => d.digest),
+    };
+    // Bytes first, then metadata: a crash in between leaves an unreferenced blob, never a dangling manifest.
+    const stored = await storeBytes({
+      place: () => this.context.blobs.put(digest, body),
+      record: async () => {
+        const outcome = await content.putManifest(image.id, record, tag, this.context.clock.now(), {
+          keepExistingTag,
+        });
+        return outcome.outcome === 'deleting' ? 'deleting' : outcome;
       },
-      tag,
-      this.context.clock.now(),
-      { keepExistingTag },
-    );
+      present: async () => (await this.context.blobs.stat(digest)) !== undefined,
+    });
     if (stored.outcome === 'no-image') {
       throw new RegistryError('NAME_UNKNOWN', `${name} was deleted while this manifest was pushed`);
     }
+    this.cache.set(digest, body);
     if (stored.outcome === 'missing') throw missingReferences(name, stored.digests);
     if (stored.outcome === 'tag-kept' && tag !== undefined) {
       throw immutableTagRefusal(parseImageName(name), { kind: 'move', tag });

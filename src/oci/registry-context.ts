@@ -1,4 +1,5 @@
 import type { MetadataStore } from '../db/metadata.js';
+import type { BlobPromises } from '../gc/promises.js';
 import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
@@ -13,4 +14,6 @@ export interface RegistryContext {
   readonly logger: Logger;
   /** Create missing projects and repositories on first push (throwaway local registries only). */
   readonly autoCreateRepositories: boolean;
+  /** How long what a client is told about a blob stays (`gc.delay`), and how promises are recorded. */
+  readonly promises: BlobPromises;
 }

@@ -2,6 +2,7 @@ import type { Hash } from 'node:crypto';
 import type { UploadSession } from '../db/metadata.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { isStorageFull, storageFull } from '../errors/storage-full.js';
+import { storeBytes } from '../gc/store-bytes.js';
 import { KeyedLock } from '../lib/keyed-lock.js';
 import { UploadOffsetError } from '../storage/blob-store.js';
 import { createDigester, type Digest, parseDigest } from './digest.js';
@@ -64,13 +65,15 @@ export class UploadService {
     const id = this.context.ids.next();
     await this.context.blobs.createUpload(id);
     try {
-      await pushInto(this.context, name, image, (target) =>
-        this.context.metadata.uploads.create({
+      await pushInto(this.context, name, image, async (target) =>
+        (await this.context.metadata.uploads.create({
           id,
           imageId: target.id,
           imageName: name,
           createdAt: this.context.clock.now(),
-        }),
+        }))
+          ? 'created'
+          : 'no-image',
       );
     } catch (error) {
       // A session that could not be recorded (a full disk, a deleted repository) leaves no file behind.
@@ -95,10 +98,10 @@ export class UploadService {
       return false;
     if ((await this.context.blobs.stat(digest.value)) === undefined) return false;
     const target = await imageForPush(this.context, name);
-    await pushInto(this.context, name, target, (image) =>
-      content.linkBlob(image.id, digest.value, this.context.clock.now()),
+    const outcome = await pushInto(this.context, name, target, (image) =>
+      content.mountBlob(source.id, image.id, digest.value, this.context.clock.now()),
     );
-    return true;
+    return outcome === 'mounted';
   }
 
   /** `POST ?digest=` with the whole blob as the body. */
@@ -159,15 +162,16 @@ export class UploadService {
           },
         );
       }
-      await this.context.blobs.commit(id, digest.value);
-      const linked = await this.context.metadata.content.linkBlob(
-        session.imageId,
-        digest.value,
-        this.context.clock.now(),
-      );
-      await this.context.metadata.uploads.delete(id);
+      const { blobs, metadata, clock } = this.context;
+      const linked = await storeBytes({
+        place: () => blobs.commit(id, digest.value),
+        record: () => metadata.content.linkBlob(session.imageId, digest.value, size, clock.now()),
+        present: async () => (await blobs.stat(digest.value)) !== undefined,
+      });
+      await blobs.deleteUpload(id);
+      await metadata.uploads.delete(id);
       this.running.delete(id);
-      if (!linked) {
+      if (linked === 'no-image') {
         // The image was deleted while the blob was uploaded, and its sessions with it.
         throw new RegistryError(
           'BLOB_UPLOAD_UNKNOWN',

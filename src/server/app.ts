@@ -10,6 +10,8 @@ import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import type { ServeConfig } from '../config/config.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
+import { Maintenance } from '../gc/maintenance.js';
+import { BlobPromises } from '../gc/promises.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -35,6 +37,8 @@ export interface RunningRegistry {
   readonly admin: AdminBootstrap;
   /** Vulnerability scans: statuses, reports, rescans. */
   readonly scans: ScanService;
+  /** Garbage collection and the integrity check. */
+  readonly maintenance: Maintenance;
   /** Stops accepting connections, lets requests in flight finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -62,6 +66,7 @@ export async function startRegistry(
     ids: options.ids ?? randomIds,
     logger,
     autoCreateRepositories: config.autoCreateRepositories,
+    promises: new BlobPromises(config.gc.delay),
   };
   const auth = await createAuthServices(config, metadata, context.clock);
   const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
@@ -69,10 +74,20 @@ export async function startRegistry(
   const services = createOciServices(context, {
     onManifestStored: (stored) => scanning.service.manifestPushed(stored),
   });
+  const maintenance = new Maintenance({
+    lifecycle: metadata.lifecycle,
+    blobs,
+    clock: context.clock,
+    ids: context.ids,
+    logger,
+    promises: context.promises,
+    gc: config.gc,
+    purgeUploads: () => services.uploads.purge(config.uploads.purgeAfter),
+  });
   const routes = [
     ...tokenRoutes(auth.credentials, auth.registryTokens),
     ...oauthRoutes(config, metadata, auth, context.clock),
-    ...managementApiRoutes(context, auth, services, config, scanning.service),
+    ...managementApiRoutes(context, auth, services, config, scanning.service, maintenance),
     ...guardRegistryRoutes(
       ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
       auth.guard,
@@ -131,6 +146,7 @@ export async function startRegistry(
   purgeTimer.unref();
   void purge();
   scanning.workers.start();
+  maintenance.start();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -144,6 +160,7 @@ export async function startRegistry(
       await closed;
       clearTimeout(grace);
       await scanning.workers.stop();
+      await maintenance.stop();
       await metadata.close();
       logger.flush();
     })();
@@ -157,6 +174,7 @@ export async function startRegistry(
     auth,
     admin,
     scans: scanning.service,
+    maintenance,
     close,
   };
 }

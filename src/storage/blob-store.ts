@@ -30,7 +30,12 @@ export interface BlobStore {
   linkOrCopy(digest: string, target: string): Promise<'linked' | 'copied'>;
   /** Stores small content (a manifest) under its already-verified digest, atomically and durably. */
   put(digest: string, bytes: Buffer): Promise<void>;
-  delete(digest: string): Promise<void>;
+  /** Removes a blob; false when there was none. */
+  delete(digest: string): Promise<boolean>;
+  /** Every stored blob, in no particular order: for the garbage collector and the integrity check. */
+  list(): AsyncIterable<BlobFile>;
+  /** Moves a blob out of the store to a quarantine area, kept for inspection and never served again. */
+  quarantine(digest: string): Promise<void>;
 
   /** Bytes stored so far for an upload, or undefined when the upload does not exist. */
   uploadSize(id: string): Promise<number | undefined>;
@@ -42,11 +47,21 @@ export interface BlobStore {
   append(id: string, offset: number, chunks: AsyncIterable<Buffer>): Promise<number>;
   /** Streams what an upload holds so far (to rebuild a digest after a restart). */
   readUpload(id: string): Promise<Readable>;
-  /** Makes a verified upload the blob `digest`; if that blob exists already, the upload is dropped. */
+  /**
+   * Makes a verified upload the blob `digest` (nothing to do when that blob exists already). The
+   * upload stays until `deleteUpload`, so its bytes can be committed again if the blob went away
+   * meanwhile (a garbage collector sweeping the same digest).
+   */
   commit(id: string, digest: string): Promise<void>;
   deleteUpload(id: string): Promise<void>;
   /** Uploads not written to since `before`, for purging abandoned sessions. */
   staleUploads(before: Date): Promise<string[]>;
+}
+
+export interface BlobFile {
+  readonly digest: string;
+  readonly size: number;
+  readonly modifiedAt: Date;
 }
 
 export class UploadOffsetError extends Error {

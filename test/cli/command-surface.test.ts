@@ -16,6 +16,8 @@ interface ManifestCommand {
 }
 
 const expectedCommands = [
+  'admin gc',
+  'admin verify',
   'auth activate-service-account',
   'auth change-password',
   'auth configure-docker',

@@ -237,4 +237,39 @@ export const migrations: readonly string[] = [
   CREATE INDEX refresh_tokens_by_access_token ON refresh_tokens(access_token_id);
   CREATE INDEX web_sessions_by_login ON web_sessions(login);
   `,
+  // Storage lifecycle: one row per stored file (blob or manifest bytes) with the collector's state,
+  // the time each image's link to a blob was last promised to a client, when each image was last
+  // pushed to, the collector's lease, and the record of collection and verification runs.
+  `
+  CREATE TABLE blobs (
+    digest TEXT PRIMARY KEY,
+    size INTEGER,
+    deleting TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX blobs_deleting ON blobs(deleting) WHERE deleting IS NOT NULL;
+  INSERT OR IGNORE INTO blobs (digest, size) SELECT digest, max(size) FROM manifests GROUP BY digest;
+  INSERT OR IGNORE INTO blobs (digest) SELECT DISTINCT digest FROM image_blobs;
+  ALTER TABLE image_blobs ADD COLUMN promised_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE image_blobs SET promised_at = created_at;
+  ALTER TABLE images ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE images SET touched_at = created_at;
+  CREATE TABLE maintenance_leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE maintenance_runs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    options TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress TEXT,
+    report TEXT,
+    error TEXT,
+    requested_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  CREATE INDEX maintenance_runs_by_time ON maintenance_runs(requested_at);
+  `,
 ];

@@ -1,8 +1,11 @@
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from '../identity.js';
+import type { LifecycleStore } from '../lifecycle.js';
 import type {
   CatalogStore,
   ContentStore,
   ImageRecord,
+  LinkOutcome,
+  MountOutcome,
   ManifestRecord,
   MetadataStore,
   NewManifest,
@@ -14,6 +17,7 @@ import type {
 import type { OAuthStore } from '../oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';
+import { BlobRows } from './blob-rows.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
 import {
   SqliteIamStore,
@@ -22,10 +26,23 @@ import {
   SqliteUserStore,
 } from './identity-stores.js';
 import { SqliteImageStore } from './image-store.js';
+import { SqliteLifecycleStore } from './lifecycle-store.js';
 import { SqliteOAuthStore } from './oauth-store.js';
 import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } from './resource-stores.js';
 import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
+
+interface ImageRow {
+  id: number;
+  name: string;
+  touched_at: number;
+}
+
+const toImageRecord = (row: ImageRow): ImageRecord => ({
+  id: row.id,
+  name: row.name,
+  touchedAt: new Date(row.touched_at),
+});
 
 class SqliteCatalogStore implements CatalogStore {
   private readonly statements;
@@ -43,9 +60,10 @@ class SqliteCatalogStore implements CatalogStore {
       insertRepository: db.prepare(
         'INSERT OR IGNORE INTO repositories (project_id, id, created_at, updated_at) VALUES (?, ?, ?, ?)',
       ),
-      findImage: db.prepare('SELECT id, name FROM images WHERE name = ?'),
+      findImage: db.prepare('SELECT id, name, touched_at FROM images WHERE name = ?'),
+      touchImage: db.prepare('UPDATE images SET touched_at = @at WHERE id = @id AND touched_at < @at'),
       insertImage: db.prepare(
-        'INSERT INTO images (project_id, repository_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+        'INSERT INTO images (project_id, repository_id, name, created_at, touched_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
       ),
       // An image shows in the catalog once it holds a manifest, not when a push merely started.
       listImages: db
@@ -77,12 +95,17 @@ class SqliteCatalogStore implements CatalogStore {
   }
 
   async findImage(name: string): Promise<ImageRecord | undefined> {
-    return this.statements.findImage.get(name) as ImageRecord | undefined;
+    const row = this.statements.findImage.get(name) as ImageRow | undefined;
+    return row && toImageRecord(row);
   }
 
   async ensureImage(project: string, repository: string, name: string, at: Date): Promise<ImageRecord> {
-    this.statements.insertImage.run(project, repository, name, at.getTime());
-    return this.statements.findImage.get(name) as ImageRecord;
+    this.statements.insertImage.run(project, repository, name, at.getTime(), at.getTime());
+    return toImageRecord(this.statements.findImage.get(name) as ImageRow);
+  }
+
+  async touchImage(imageId: number, at: Date): Promise<void> {
+    this.statements.touchImage.run({ id: imageId, at: at.getTime() });
   }
 
   async listImages(after: string | undefined, limit: number): Promise<Page<string>> {
@@ -92,14 +115,20 @@ class SqliteCatalogStore implements CatalogStore {
 
 class SqliteContentStore implements ContentStore {
   private readonly statements;
+  private readonly blobRows;
 
   constructor(private readonly db: SqliteDatabase) {
+    this.blobRows = new BlobRows(db);
     this.statements = {
       isBlobLinked: db.prepare('SELECT 1 FROM image_blobs WHERE image_id = ? AND digest = ?').pluck(),
-      // Conditional on the image: a delete may have removed it since the caller looked it up.
+      promisedAt: db.prepare('SELECT promised_at FROM image_blobs WHERE image_id = ? AND digest = ?').pluck(),
+      // A promise only moves forward: two instances recording at once keep the later time.
       linkBlob: db.prepare(
-        `INSERT OR IGNORE INTO image_blobs (image_id, digest, created_at)
-         SELECT @imageId, @digest, @at WHERE EXISTS (SELECT 1 FROM images WHERE id = @imageId)`,
+        `INSERT INTO image_blobs (image_id, digest, created_at, promised_at) VALUES (@imageId, @digest, @at, @at)
+         ON CONFLICT (image_id, digest) DO UPDATE SET promised_at = max(promised_at, excluded.promised_at)`,
+      ),
+      renewPromise: db.prepare(
+        'UPDATE image_blobs SET promised_at = max(promised_at, @at) WHERE image_id = @imageId AND digest = @digest',
       ),
       imageExists: db.prepare('SELECT 1 FROM images WHERE id = ?').pluck(),
       unlinkBlob: db.prepare(
@@ -151,9 +180,34 @@ class SqliteContentStore implements ContentStore {
     );
   }
 
-  async linkBlob(imageId: number, digest: string, at: Date): Promise<boolean> {
-    this.statements.linkBlob.run({ imageId, digest, at: at.getTime() });
-    return this.statements.isBlobLinked.get(imageId, digest) !== undefined;
+  // Both check the image in the transaction that links: a delete may have removed it since the
+  // caller looked it up (and its links would break the foreign key).
+  async linkBlob(imageId: number, digest: string, size: number, at: Date): Promise<LinkOutcome> {
+    return this.db.transaction((): LinkOutcome => {
+      if (this.statements.imageExists.get(imageId) === undefined) return 'no-image';
+      if (!this.blobRows.claim(digest, size, at)) return 'deleting';
+      this.statements.linkBlob.run({ imageId, digest, at: at.getTime() });
+      return 'linked';
+    })();
+  }
+
+  async mountBlob(fromImageId: number, imageId: number, digest: string, at: Date): Promise<MountOutcome> {
+    // While the source holds the blob it cannot be marked for deletion, so checking it here suffices.
+    return this.db.transaction((): MountOutcome => {
+      if (this.statements.isBlobLinked.get(fromImageId, digest) === undefined) return 'not-held';
+      if (this.statements.imageExists.get(imageId) === undefined) return 'no-image';
+      this.statements.linkBlob.run({ imageId, digest, at: at.getTime() });
+      return 'mounted';
+    })();
+  }
+
+  async confirmBlob(imageId: number, digest: string, at: Date, refreshAfter: Date): Promise<boolean> {
+    const promisedAt = this.statements.promisedAt.get(imageId, digest) as number | undefined;
+    if (promisedAt === undefined) return false;
+    if (promisedAt >= refreshAfter.getTime()) return true;
+    // The update itself tells whether the link is still there: the collector may have expired it
+    // since the read, and then the blob must not be announced.
+    return this.statements.renewPromise.run({ imageId, digest, at: at.getTime() }).changes > 0;
   }
 
   async unlinkBlob(imageId: number, digest: string): Promise<'unlinked' | 'unknown' | 'referenced'> {
@@ -204,6 +258,8 @@ class SqliteContentStore implements ContentStore {
         const current = this.statements.tagDigest.get(imageId, tag) as string | undefined;
         if (current !== undefined && current !== manifest.digest) return { outcome: 'tag-kept' };
       }
+      // The manifest's own bytes are a stored file too: the collector must not be removing them.
+      if (!this.blobRows.claim(manifest.digest, manifest.size, at)) return { outcome: 'deleting' };
       this.statements.insertManifest.run(
         imageId,
         manifest.digest,
@@ -294,6 +350,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly repositories: RepositoryStore;
   readonly images: ImageStore;
   readonly scans: ScanStore;
+  readonly lifecycle: LifecycleStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
@@ -309,6 +366,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.repositories = new SqliteRepositoryStore(db);
     this.images = new SqliteImageStore(db);
     this.scans = new SqliteScanStore(db);
+    this.lifecycle = new SqliteLifecycleStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {
