@@ -4,6 +4,7 @@ import type { AccessService } from '../iam/access-service.js';
 import { allows, type Permission } from '../iam/policy.js';
 import { anonymous, type Caller } from '../iam/principals.js';
 import { parseImageName } from '../oci/names.js';
+import { quotedString } from '../server/host-header.js';
 import type { Action } from '../server/router.js';
 import { clientAddress, presentedCredentials } from './authorization-header.js';
 import type { CredentialService } from './credential-service.js';
@@ -100,9 +101,10 @@ export class RegistryGuard {
 
   /** The 401 with the Bearer challenge that sends Docker clients to the token endpoint. */
   unauthorized(req: IncomingMessage, message: string, scope: string | undefined): RegistryError {
+    // The Host was checked when the request came in; quoting anyway keeps every value inside its quotes.
     const realm = this.challenge.realm ?? `http://${req.headers.host ?? 'localhost'}/auth/token`;
-    const parts = [`realm="${realm}"`, `service="${this.challenge.service}"`];
-    if (scope) parts.push(`scope="${scope}"`);
+    const parts = [`realm=${quotedString(realm)}`, `service=${quotedString(this.challenge.service)}`];
+    if (scope) parts.push(`scope=${quotedString(scope)}`);
     return new RegistryError('UNAUTHORIZED', message, {
       headers: { 'WWW-Authenticate': `Bearer ${parts.join(',')}` },
     });

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorBody, RegistryError } from '../errors/registry-error.js';
 import type { Logger } from '../lib/logger.js';
+import { assertValidHost } from './host-header.js';
 import { sendError } from './http.js';
 import { matchRoute, type Route } from './router.js';
 
@@ -36,18 +37,7 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
       );
     });
 
-    const match = matchRoute(routes, req.method ?? 'GET', path);
-    let handled: Promise<void>;
-    if (match.kind === 'found') {
-      handled = match.operation.handler({ req, res, params: match.params, query });
-    } else if (match.kind === 'method-not-allowed') {
-      res.setHeader('Allow', Object.keys(match.route.methods).join(', '));
-      handled = Promise.reject(
-        new RegistryError('UNSUPPORTED', `${req.method} is not supported on ${path}`, { status: 405 }),
-      );
-    } else {
-      handled = Promise.reject(new RegistryError('UNSUPPORTED', `no endpoint at ${path}`, { status: 404 }));
-    }
+    const handled = dispatch(routes, { req, res, path, query });
     handled.catch((error: unknown) => {
       if (error instanceof RegistryError) {
         sendError(req, res, error);
@@ -74,6 +64,26 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
       }
     });
   };
+}
+
+/** Runs the route the request names; every refusal comes back as a rejected promise. */
+async function dispatch(
+  routes: readonly Route[],
+  {
+    req,
+    res,
+    path,
+    query,
+  }: { req: IncomingMessage; res: ServerResponse; path: string; query: URLSearchParams },
+): Promise<void> {
+  assertValidHost(req);
+  const match = matchRoute(routes, req.method ?? 'GET', path);
+  if (match.kind === 'found') return match.operation.handler({ req, res, params: match.params, query });
+  if (match.kind === 'method-not-allowed') {
+    res.setHeader('Allow', Object.keys(match.route.methods).join(', '));
+    throw new RegistryError('UNSUPPORTED', `${req.method} is not supported on ${path}`, { status: 405 });
+  }
+  throw new RegistryError('UNSUPPORTED', `no endpoint at ${path}`, { status: 404 });
 }
 
 /** A client that hung up mid-request is not a server failure. */

@@ -69,10 +69,23 @@ export async function startDaemon(
   extraArgs: string[] = [],
   /** Variables added to the test's environment (PATH with a stand-in program on it). */
   env: NodeJS.ProcessEnv = {},
+  /** The file-mode creation mask to start it with, e.g. `000` to see what modes it sets itself. */
+  umask?: string,
 ): Promise<Daemon> {
+  const args = [
+    mistriveBin,
+    'serve',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'info',
+    ...extraArgs,
+  ];
   const child = spawn(
-    process.execPath,
-    [mistriveBin, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs],
+    umask === undefined ? process.execPath : '/bin/sh',
+    umask === undefined ? args : ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env, MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
