@@ -27,7 +27,7 @@ export async function bootstrapAdmin(
     await users.setPasswordHash(adminLogin, await hashPassword(configured));
     return { outcome: 'updated' };
   }
-  const password = configured ?? randomBytes(18).toString('base64url');
+  const password = configured ?? generatePassword();
   const created = await users.create({
     login: adminLogin,
     passwordHash: await hashPassword(password),
@@ -38,4 +38,22 @@ export async function bootstrapAdmin(
   // Another instance created it at the same moment: its password stands.
   if (!created) return { outcome: 'unchanged' };
   return { outcome: 'created', password, generated: configured === undefined };
+}
+
+/** A password nobody chose: 144 random bits, URL-safe. */
+export function generatePassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** Gives the administrator a new password, creating the account if it is missing. */
+export async function setAdminPassword(users: UserStore, password: string, clock: Clock): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  if (await users.setPasswordHash(adminLogin, passwordHash)) return;
+  await users.create({
+    login: adminLogin,
+    passwordHash,
+    admin: true,
+    disabled: false,
+    createdAt: clock.now(),
+  });
 }

@@ -1,5 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { managementApiRoutes } from '../api/api-routes.js';
@@ -10,6 +16,7 @@ import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import type { ServeConfig } from '../config/config.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
+import { RegistryError } from '../errors/registry-error.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -18,6 +25,8 @@ import type { RegistryContext } from '../oci/registry-context.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
+import { recordDaemon } from './daemon-lock.js';
+import { sendError } from './http.js';
 import { answerMalformedRequest, createRequestListener } from './request-listener.js';
 
 export interface RunningRegistry {
@@ -39,43 +48,19 @@ export interface StartOptions {
   readonly logger?: Logger;
 }
 
-/** The composition root: builds the stores and services once and starts the HTTP server. */
+/**
+ * The composition root: binds the port, then builds the stores and services once. The port comes
+ * first so that a start that cannot listen (the port in use) creates nothing: no data directory, no
+ * signing key, and no administrator whose generated password nobody saw.
+ */
 export async function startRegistry(
   config: ServeConfig,
   options: StartOptions = {},
 ): Promise<RunningRegistry> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const blobs = new FilesystemBlobStore(config.dataDir);
-  await blobs.init();
-  const metadata = SqliteMetadataStore.open(join(config.dataDir, 'metadata.db'));
-  const context: RegistryContext = {
-    blobs,
-    metadata,
-    clock: options.clock ?? systemClock,
-    ids: options.ids ?? randomIds,
-    logger,
-    autoCreateRepositories: config.autoCreateRepositories,
-  };
-  const auth = await createAuthServices(config, metadata, context.clock);
-  const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
-  const scanning = createScanning(context, config.scanning, config.dataDir);
-  const services = createOciServices(context, {
-    onManifestStored: (stored) => scanning.service.manifestPushed(stored),
-  });
-  const routes = [
-    ...tokenRoutes(auth.credentials, auth.registryTokens),
-    ...oauthRoutes(config, metadata, auth, context.clock),
-    ...managementApiRoutes(context, auth, services, config, scanning.service),
-    ...guardRegistryRoutes(
-      ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
-      auth.guard,
-    ),
-  ];
-
-  const server = createServer(
-    { keepAliveTimeout: 65_000, requestTimeout: 0 },
-    createRequestListener(routes, logger),
+  let listener: RequestListener = answerStarting;
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) =>
+    listener(req, res),
   );
   server.on('clientError', answerMalformedRequest);
   // Responses not yet finished, so shutdown can end each keep-alive connection after its last
@@ -101,6 +86,19 @@ export async function startRegistry(
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let built: Awaited<ReturnType<typeof buildServices>>;
+  try {
+    built = await buildServices(config, options, logger);
+  } catch (error) {
+    const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+    server.closeAllConnections();
+    await closed;
+    throw error;
+  }
+  const { context, metadata, auth, admin, scanning, services, routes } = built;
+  listener = createRequestListener(routes, logger);
+  const releaseDataDir = await recordDaemon(config.dataDir);
 
   const purge = async () => {
     try {
@@ -128,6 +126,7 @@ export async function startRegistry(
       clearTimeout(grace);
       await scanning.workers.stop();
       await metadata.close();
+      await releaseDataDir();
       logger.flush();
     })();
     return closing;
@@ -142,4 +141,54 @@ export async function startRegistry(
     scans: scanning.service,
     close,
   };
+}
+
+/** Everything the registry is made of, built once the port is bound. */
+async function buildServices(config: ServeConfig, options: StartOptions, logger: Logger) {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const blobs = new FilesystemBlobStore(config.dataDir);
+  await blobs.init();
+  const metadata = SqliteMetadataStore.open(join(config.dataDir, 'metadata.db'));
+  try {
+    const context: RegistryContext = {
+      blobs,
+      metadata,
+      clock: options.clock ?? systemClock,
+      ids: options.ids ?? randomIds,
+      logger,
+      autoCreateRepositories: config.autoCreateRepositories,
+    };
+    const auth = await createAuthServices(config, metadata, context.clock);
+    const scanning = createScanning(context, config.scanning, config.dataDir);
+    const services = createOciServices(context, {
+      onManifestStored: (stored) => scanning.service.manifestPushed(stored),
+    });
+    const routes = [
+      ...tokenRoutes(auth.credentials, auth.registryTokens),
+      ...oauthRoutes(config, metadata, auth, context.clock),
+      ...managementApiRoutes(context, auth, services, config, scanning.service),
+      ...guardRegistryRoutes(
+        ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
+        auth.guard,
+      ),
+    ];
+    // Last: once the administrator exists, nothing stands between it and the ready line that shows its password.
+    const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
+    return { context, metadata, auth, admin, scanning, services, routes };
+  } catch (error) {
+    await metadata.close();
+    throw error;
+  }
+}
+
+/** Requests that arrive in the moment between binding the port and being ready to serve. */
+function answerStarting(req: IncomingMessage, res: ServerResponse): void {
+  sendError(
+    req,
+    res,
+    new RegistryError('UNKNOWN', 'the registry is starting; retry in a moment', {
+      status: 503,
+      headers: { 'Retry-After': '1' },
+    }),
+  );
 }

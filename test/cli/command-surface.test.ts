@@ -16,6 +16,7 @@ interface ManifestCommand {
 }
 
 const expectedCommands = [
+  'admin reset-password',
   'auth activate-service-account',
   'auth configure-docker',
   'auth docker-login',

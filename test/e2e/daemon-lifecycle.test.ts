@@ -248,7 +248,7 @@ describe('the registry daemon', { timeout: 120_000 }, () => {
     const dataDir = join(data.path, 'data');
     await mkdir(dataDir, { mode: 0o755 });
     await chmod(dataDir, 0o755);
-    daemon = await startDaemon(dataDir, [], {}, '000');
+    daemon = await startDaemon(dataDir, [], {}, { umask: '000' });
     // A write, so the WAL is in use.
     expect(
       (
