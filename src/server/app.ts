@@ -22,6 +22,7 @@ import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
+import { resolveRegistryNames } from '../oci/short-names.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
@@ -167,9 +168,12 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
       ...tokenRoutes(auth.credentials, auth.registryTokens),
       ...oauthRoutes(config, metadata, auth, context.clock),
       ...managementApiRoutes(context, auth, services, config, scanning.service),
-      ...guardRegistryRoutes(
-        ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
-        auth.guard,
+      ...resolveRegistryNames(
+        guardRegistryRoutes(
+          ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
+          auth.guard,
+        ),
+        config.autoCreateRepositories,
       ),
     ];
     // Last: once the administrator exists, nothing stands between it and the ready line that shows its password.
