@@ -80,7 +80,7 @@ describe('with --auto-create-repositories', () => {
     expect(catalog.repositories).not.toContain('myapp');
     const api = `${registry.url}/api/v1/projects/local/repositories`;
     const repositories = (await (await adminFetch(api)).json()) as {
-      repositories: { repositoryId: string }[];
+      repositories: { id: string }[];
     };
     expect(repositories.repositories.map((r) => r.id).sort()).toEqual(['library', 'team']);
     const images = (await (await adminFetch(`${api}/library/images`)).json()) as {
