@@ -63,7 +63,7 @@ export default class Serve extends Command {
         `Keep it safe: it is not shown again (set MISTRIVE_ADMIN_PASSWORD to choose it instead, or run \`mistrive admin reset-password --data-dir ${config.dataDir}\` with the daemon stopped to replace it).`,
       );
     }
-    this.log(`Mistrive registry listening on ${registry.url} (data in ${config.dataDir})`);
+    this.log(`Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir})`);
     await new Promise<void>((resolve) => {
       const stop = (signal: NodeJS.Signals) => {
         registry.context.logger.info({ signal }, 'shutting down');

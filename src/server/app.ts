@@ -26,12 +26,16 @@ import { resolveRegistryNames } from '../oci/short-names.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
+import { clientUrls } from './client-urls.js';
 import { recordDaemon } from './daemon-lock.js';
 import { sendError } from './http.js';
 import { answerMalformedRequest, createRequestListener } from './request-listener.js';
 
 export interface RunningRegistry {
+  /** The first of `urls`: on this machine, the one to use. */
   readonly url: string;
+  /** Where clients reach it: the bound address, or for a wildcard (`--host 0.0.0.0`) loopback and each interface address. */
+  readonly urls: readonly string[];
   readonly server: Server;
   readonly context: RegistryContext;
   readonly auth: AuthServices;
@@ -85,8 +89,7 @@ export async function startRegistry(
       resolvePromise();
     });
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const urls = clientUrls(server.address() as AddressInfo);
 
   let built: Awaited<ReturnType<typeof buildServices>>;
   try {
@@ -134,7 +137,8 @@ export async function startRegistry(
   };
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: urls[0] as string,
+    urls,
     server,
     context,
     auth,

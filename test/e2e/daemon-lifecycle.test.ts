@@ -76,6 +76,17 @@ describe('the registry daemon', { timeout: 120_000 }, () => {
     for (const line of logLines) expect(() => JSON.parse(line), line).not.toThrow();
   });
 
+  it('with --host 0.0.0.0 prints the addresses clients can use, loopback first, never 0.0.0.0', async () => {
+    daemon = await startDaemon(data.path, ['--host', '0.0.0.0']);
+    const ready = daemon.stdout().split('\n').filter(Boolean).at(-1) ?? '';
+    expect(ready).not.toContain('0.0.0.0');
+    const urls = /listening on (.+) \(data in/.exec(ready)?.[1]?.split(', ') ?? [];
+    expect(urls[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const url of urls) {
+      expect((await fetch(`${url}/v2/`)).status, url).toBe(401);
+    }
+  });
+
   it('on SIGTERM stops accepting connections, lets a request in flight finish, and exits 0', async () => {
     // A grace period far longer than the test waits: the exit must not come from it running out.
     const config = join(data.path, 'serve.yaml');
