@@ -5,8 +5,9 @@ import { allows, type Permission } from '../iam/policy.js';
 import { anonymous, type Caller } from '../iam/principals.js';
 import { parseImageName } from '../oci/names.js';
 import { quotedString } from '../server/host-header.js';
+import { clientAddress, notePrincipal } from '../server/request-identity.js';
 import type { Action } from '../server/router.js';
-import { clientAddress, presentedCredentials } from './authorization-header.js';
+import { presentedCredentials } from './authorization-header.js';
 import type { CredentialService } from './credential-service.js';
 import { formatScope, scopeActions } from './registry-scopes.js';
 import type { RegistryTokenService } from './registry-tokens.js';
@@ -52,6 +53,7 @@ export class RegistryGuard {
   /** Throws UNAUTHORIZED, DENIED or NAME_UNKNOWN as DESIGN §4 says, or returns when the request may go on. */
   async check(req: IncomingMessage, action: Action, name: string | undefined): Promise<void> {
     const auth = await this.authenticate(req, action, name);
+    notePrincipal(req, auth.caller);
     this.authenticated.set(req, { auth, action });
     if (action === 'catalog') return;
     if (action === 'none') {

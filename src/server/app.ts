@@ -29,6 +29,7 @@ import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
 import { clientUrls } from './client-urls.js';
 import { recordDaemon } from './daemon-lock.js';
 import { sendError } from './http.js';
+import { TrustedProxies } from './request-identity.js';
 import { answerMalformedRequest, createRequestListener } from './request-listener.js';
 
 export interface RunningRegistry {
@@ -101,7 +102,7 @@ export async function startRegistry(
     throw error;
   }
   const { context, metadata, auth, admin, scanning, services, routes } = built;
-  listener = createRequestListener(routes, logger);
+  listener = createRequestListener(routes, logger, new TrustedProxies(config.trustedProxies));
   const releaseDataDir = await recordDaemon(config.dataDir);
 
   const purge = async () => {

@@ -5,6 +5,7 @@ import { errorBody, RegistryError } from '../errors/registry-error.js';
 import type { Logger } from '../lib/logger.js';
 import { assertValidHost } from './host-header.js';
 import { sendError } from './http.js';
+import { clientAddress, identifyClient, principalOf, TrustedProxies } from './request-identity.js';
 import { matchRoute, type Route } from './router.js';
 
 /** Headers every registry response carries. */
@@ -14,9 +15,14 @@ const commonHeaders = { 'Docker-Distribution-API-Version': 'registry/2.0' };
  * Dispatches a request through the route table. Typed errors become the OCI error body; anything
  * else is logged with its stack and answered as a 500 that reveals nothing.
  */
-export function createRequestListener(routes: readonly Route[], logger: Logger): RequestListener {
+export function createRequestListener(
+  routes: readonly Route[],
+  logger: Logger,
+  proxies: TrustedProxies = new TrustedProxies([]),
+): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
+    identifyClient(req, proxies);
     // Servers must accept the absolute form `GET http://host/v2/` (RFC 9112 §3.2.2); only its path counts.
     const url = (req.url ?? '/').replace(/^https?:\/\/[^/?#]*/i, '');
     const queryStart = url.indexOf('?');
@@ -30,6 +36,8 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
           method: req.method,
           path,
           status: res.statusCode,
+          client: clientAddress(req),
+          principal: principalOf(req),
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           ...(res.writableFinished ? {} : { aborted: true }),
         },

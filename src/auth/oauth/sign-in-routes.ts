@@ -1,8 +1,8 @@
 import { RegistryError } from '../../errors/registry-error.js';
 import { inWords } from '../../lib/wait-words.js';
 import { readForm } from '../../server/http.js';
+import { clientAddress } from '../../server/request-identity.js';
 import type { Route } from '../../server/router.js';
-import { clientAddress } from '../authorization-header.js';
 import type { OAuthServices } from './oauth-services.js';
 import { pageEndpoint, redirect, safeNext, sendPage, signInFirst } from './page-responses.js';
 import { accountPage, loginPage } from './pages.js';
