@@ -1,5 +1,5 @@
 import { RegistryError } from '../errors/registry-error.js';
-import type { Route } from '../server/router.js';
+import { type Route, wrapHandlers } from '../server/router.js';
 import { resolveImageName } from './names.js';
 
 /**
@@ -12,35 +12,22 @@ import { resolveImageName } from './names.js';
  * follows carries the message the client shows.
  */
 export function resolveRegistryNames(routes: readonly Route[], takeShortNames: boolean): Route[] {
-  return routes.map((route) => ({
-    ...route,
-    methods: Object.fromEntries(
-      Object.entries(route.methods).map(([method, operation]) => [
-        method,
-        {
-          ...operation,
-          handler: async (context) => {
-            const { params, query } = context;
-            if (params.name === undefined) return operation.handler(context);
-            let name: string;
-            try {
-              name = resolveImageName(params.name, takeShortNames).full;
-            } catch (error) {
-              if (method === 'HEAD' && error instanceof RegistryError && error.code === 'NAME_INVALID') {
-                throw new RegistryError('NAME_UNKNOWN', error.message);
-              }
-              throw error;
-            }
-            const from = query.get('from');
-            if (from !== null) {
-              query.set('from', tryResolve(from, takeShortNames));
-            }
-            return operation.handler({ ...context, params: { ...params, name } });
-          },
-        },
-      ]),
-    ),
-  }));
+  return wrapHandlers(routes, (handler, _operation, method) => async (context) => {
+    const { params, query } = context;
+    if (params.name === undefined) return handler(context);
+    let name: string;
+    try {
+      name = resolveImageName(params.name, takeShortNames).full;
+    } catch (error) {
+      if (method === 'HEAD' && error instanceof RegistryError && error.code === 'NAME_INVALID') {
+        throw new RegistryError('NAME_UNKNOWN', error.message);
+      }
+      throw error;
+    }
+    const from = query.get('from');
+    if (from !== null) query.set('from', tryResolve(from, takeShortNames));
+    return handler({ ...context, params: { ...params, name } });
+  });
 }
 
 /** A mount source that names nothing valid stays as it is: the mount falls back to an upload. */

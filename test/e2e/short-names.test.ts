@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
+import { runClient } from '../support/client-run.js';
 import { type Dockerd, startDockerd } from '../support/dockerd.js';
 import { buildImage, readOciLayout, tarGzLayer, writeOciLayout } from '../support/oci-layout.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
@@ -22,37 +22,27 @@ let layout: string;
 let dockerd: Dockerd;
 
 /** podman as root, with its own storage, against a plain-HTTP loopback registry. */
-async function podman(args: readonly string[], input?: string | Buffer) {
+function podman(args: readonly string[], input?: string | Buffer) {
   const root = join(work.path, 'podman');
-  const result = await execa(
+  const storage = [
+    '--root',
+    join(root, 'storage'),
+    '--runroot',
+    join(root, 'run'),
+    '--storage-driver',
+    'vfs',
+  ];
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: root,
+    REGISTRY_AUTH_FILE: join(root, 'auth.json'),
+  };
+  return runClient(
     'podman',
-    [
-      '--root',
-      join(root, 'storage'),
-      '--runroot',
-      join(root, 'run'),
-      '--storage-driver',
-      'vfs',
-      '--cgroup-manager',
-      'cgroupfs',
-      '--events-backend',
-      'none',
-      ...args,
-    ],
-    {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: root,
-        REGISTRY_AUTH_FILE: join(root, 'auth.json'),
-      },
-      extendEnv: false,
-      reject: false,
-      all: true,
-      timeout: 120_000,
-      ...(input === undefined ? {} : { input }),
-    },
+    [...storage, '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', ...args],
+    env,
+    input,
   );
-  return { exitCode: result.exitCode, all: String(result.all) };
 }
 
 beforeAll(async () => {

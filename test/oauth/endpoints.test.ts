@@ -57,8 +57,9 @@ describe('OAuth endpoints', () => {
     );
     // Refused before any endpoint reads it, with the registry's error body, as on every path.
     expect(badHost.status).toBe(400);
-    expect(badHost.json.errors[0].code).toBe('INVALID_ARGUMENT');
-    expect(badHost.json.errors[0].message).toMatch(/invalid Host header/);
+    const [refusal] = (badHost.json as { errors: { code: string; message: string }[] }).errors;
+    expect(refusal?.code).toBe('INVALID_ARGUMENT');
+    expect(refusal?.message).toMatch(/invalid Host header/);
   });
 
   it('takes the issuer from publicUrl when one is configured', async () => {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { type ClientResult, runClient } from './client-run.js';
 import { tempDir } from './temp.js';
 import { waitFor } from './wait.js';
 
@@ -13,10 +13,7 @@ import { waitFor } from './wait.js';
  */
 export interface Dockerd {
   /** Runs the docker CLI against this engine, with its own Docker config; never throws on exit codes. */
-  docker(
-    args: readonly string[],
-    input?: string | Buffer,
-  ): Promise<{ exitCode: number | undefined; all: string }>;
+  docker(args: readonly string[], input?: string | Buffer): Promise<ClientResult>;
   stop(): Promise<void>;
 }
 
@@ -49,17 +46,7 @@ export async function startDockerd(): Promise<Dockerd> {
     DOCKER_HOST: `unix://${socket}`,
     DOCKER_CONFIG: join(dir.path, 'config'),
   };
-  const docker: Dockerd['docker'] = async (args, input) => {
-    const result = await execa('docker', args, {
-      env,
-      extendEnv: false,
-      reject: false,
-      all: true,
-      timeout: 120_000,
-      ...(input === undefined ? {} : { input }),
-    });
-    return { exitCode: result.exitCode, all: String(result.all) };
-  };
+  const docker: Dockerd['docker'] = (args, input) => runClient('docker', args, env, input);
   const stop = async () => {
     if (engine.exitCode === null && engine.signalCode === null) {
       engine.kill('SIGTERM');
