@@ -29,14 +29,14 @@ fi
 if $dev; then
   # Real clients and the reference registry the tests and benchmarks run against; a Secret Service
   # (gnome-keyring, run under dbus-run-session) for the keychain tests; hyperfine for the helper benchmark;
-  # Chromium for the browser sign-in tests.
-  packages=(skopeo docker-registry wrk umoci curl ca-certificates gnome-keyring libsecret-tools dbus-x11 hyperfine chromium)
+  # Chromium for the browser sign-in tests; podman and buildah for the client tests.
+  packages=(skopeo podman buildah docker-registry wrk umoci curl ca-certificates gnome-keyring libsecret-tools dbus-x11 hyperfine chromium)
   missing=()
   for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
   done
-  # The docker CLI, for the `auth docker-login` tests: Debian ships it inside docker.io.
-  command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+  # The Docker engine and CLI, for the `auth docker-login` and push/pull tests: Debian's docker.io.
+  { command -v docker && command -v dockerd; } >/dev/null 2>&1 || missing+=(docker.io)
   if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

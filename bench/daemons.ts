@@ -53,7 +53,7 @@ export function startMistrive(cleanup: Cleanup, dataDir: string): Promise<Runnin
       'warn',
       '--auto-create-repositories',
     ],
-    /listening on (http:\/\/\S+)/,
+    /listening on (http:\/\/[^\s,]+)/,
     { MISTRIVE_ADMIN_PASSWORD: mistriveAdmin.password },
     mistriveAdmin,
   );

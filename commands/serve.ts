@@ -2,7 +2,7 @@ import { Command, Flags } from '@oclif/core';
 import { ConfigError, loadServeConfig } from '../src/config/config.js';
 import { startRegistry } from '../src/server/app.js';
 import { guardProcess } from '../src/server/process-guard.js';
-import { describeStartupError } from '../src/server/startup-errors.js';
+import { adminPasswordHelp, describeStartupError } from '../src/server/startup-errors.js';
 
 export default class Serve extends Command {
   static override summary = 'Run the registry daemon.';
@@ -54,16 +54,18 @@ export default class Serve extends Command {
       registry = await startRegistry(config);
     } catch (error) {
       const message = describeStartupError(error, config);
-      if (message) this.error(message, { exit: 1 });
+      if (message) this.error(`${message}\n${adminPasswordHelp(config.dataDir)}`, { exit: 1 });
       throw error;
     }
     if (registry.admin.outcome === 'created' && registry.admin.generated) {
       // Shown once, on stdout and never in the log: it is stored only as a hash.
       this.log(`Created the administrator account: login "admin", password ${registry.admin.password}`);
-      this.log('Keep it safe: it is not shown again (set MISTRIVE_ADMIN_PASSWORD to choose it instead).');
+      this.log(
+        `Keep it safe: it is not shown again (set MISTRIVE_ADMIN_PASSWORD to choose it instead, or run \`mistrive admin reset-password --data-dir ${config.dataDir}\` with the daemon stopped to replace it).`,
+      );
     }
     guardProcess(registry.context.logger);
-    this.log(`Mistrive registry listening on ${registry.url} (data in ${config.dataDir})`);
+    this.log(`Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir})`);
     await new Promise<void>((resolve) => {
       const stop = (signal: NodeJS.Signals) => {
         registry.context.logger.info({ signal }, 'shutting down');

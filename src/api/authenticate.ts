@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { clientAddress, presentedCredentials } from '../auth/authorization-header.js';
+import { presentedCredentials } from '../auth/authorization-header.js';
 import type { CredentialService } from '../auth/credential-service.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { anonymous, type Caller } from '../iam/principals.js';
+import { clientAddress, notePrincipal } from '../server/request-identity.js';
 
 /** The challenge management API refusals carry: sign in and send a Bearer access token. */
 export const apiChallenge = 'Bearer realm="mistrive"';
@@ -17,6 +18,12 @@ export function unauthenticated(message = 'authentication required'): RegistryEr
  * anonymous caller, who sees only public repositories; bad ones are refused with 401.
  */
 export async function authenticate(req: IncomingMessage, credentials: CredentialService): Promise<Caller> {
+  const caller = await callerOf(req, credentials);
+  notePrincipal(req, caller);
+  return caller;
+}
+
+async function callerOf(req: IncomingMessage, credentials: CredentialService): Promise<Caller> {
   let presented: ReturnType<typeof presentedCredentials>;
   try {
     presented = presentedCredentials(req);

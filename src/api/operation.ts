@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { clientAddress } from '../auth/authorization-header.js';
 import type { CredentialService } from '../auth/credential-service.js';
 import type { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { ErrorCode } from '../errors/registry-error.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { anonymous, type Caller } from '../iam/principals.js';
 import { type Headers, send, sendJson } from '../server/http.js';
+import { clientAddress } from '../server/request-identity.js';
 import type { Method, Route } from '../server/router.js';
 import { authenticate } from './authenticate.js';
 import { readJsonBody } from './json-body.js';

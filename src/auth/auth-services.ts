@@ -42,6 +42,7 @@ export async function createAuthServices(
     access,
     auth.service,
     Math.round(auth.registryTokenTtl / 1000),
+    config.autoCreateRepositories,
   );
   const realm = config.publicUrl ? new URL('/auth/token', config.publicUrl).toString() : undefined;
   const guard = new RegistryGuard(credentials, registryTokens, access, { realm, service: auth.service });

@@ -22,8 +22,3 @@ export function presentedCredentials(req: IncomingMessage): PresentedCredentials
   }
   throw new RegistryError('UNAUTHORIZED', 'malformed Authorization header: use Basic or Bearer credentials');
 }
-
-/** The address failed sign-ins are counted against. */
-export function clientAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
-}

@@ -41,3 +41,20 @@ export async function bootstrapAdmin(
   if (!created) return { outcome: 'unchanged' };
   return { outcome: 'created', password, generated: configured === undefined };
 }
+
+/** Gives the administrator a new password, creating the account if it is missing. */
+export async function setAdminPassword(users: UserStore, password: string, clock: Clock): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  if (await users.setPasswordHash(adminLogin, passwordHash)) {
+    // A reset like any other: nothing issued under the old password survives it.
+    await users.invalidateTokens(adminLogin, tokensRevokedAt(clock.now()));
+    return;
+  }
+  await users.create({
+    login: adminLogin,
+    passwordHash,
+    admin: true,
+    disabled: false,
+    createdAt: clock.now(),
+  });
+}

@@ -2,6 +2,7 @@ import type { RevocationStore, ServiceAccountStore, UserStore } from '../db/iden
 import { RegistryError } from '../errors/registry-error.js';
 import { type Caller, foldLogin } from '../iam/principals.js';
 import type { Clock } from '../lib/clock.js';
+import { inWords } from '../lib/wait-words.js';
 import { verifyPassword } from './passwords.js';
 import { FailureRateLimiter, type RateLimit } from './rate-limiter.js';
 import { keyFileMatches, parseKeyFile, verifyAssertion } from './service-account-keys.js';
@@ -71,9 +72,13 @@ export class CredentialService {
     const login = foldLogin(given);
     const wait = Math.max(this.perAccount.retryAfter(login), this.perClient.retryAfter(client));
     if (wait > 0) {
-      throw new RegistryError('TOOMANYREQUESTS', `too many failed sign-in attempts; try again in ${wait} s`, {
-        headers: { 'Retry-After': String(wait) },
-      });
+      throw new RegistryError(
+        'TOOMANYREQUESTS',
+        `too many failed sign-in attempts; try again ${inWords(wait)}`,
+        {
+          headers: { 'Retry-After': String(wait) },
+        },
+      );
     }
     // Counted as failures before the check and forgiven after a success: parallel guesses each
     // take a slot at once, so a burst cannot get more tries than the limit while scrypt runs.

@@ -4,8 +4,10 @@ import type { AccessService } from '../iam/access-service.js';
 import { allows, type Permission } from '../iam/policy.js';
 import { anonymous, type Caller } from '../iam/principals.js';
 import { parseImageName } from '../oci/names.js';
+import { quotedString } from '../server/host-header.js';
+import { clientAddress, notePrincipal } from '../server/request-identity.js';
 import type { Action } from '../server/router.js';
-import { clientAddress, presentedCredentials } from './authorization-header.js';
+import { presentedCredentials } from './authorization-header.js';
 import type { CredentialService } from './credential-service.js';
 import { formatScope, scopeActions } from './registry-scopes.js';
 import type { RegistryTokenService } from './registry-tokens.js';
@@ -51,6 +53,7 @@ export class RegistryGuard {
   /** Throws UNAUTHORIZED, DENIED or NAME_UNKNOWN as DESIGN §4 says, or returns when the request may go on. */
   async check(req: IncomingMessage, action: Action, name: string | undefined): Promise<void> {
     const auth = await this.authenticate(req, action, name);
+    notePrincipal(req, auth.caller);
     this.authenticated.set(req, { auth, action });
     if (action === 'catalog') return;
     if (action === 'none') {
@@ -100,9 +103,10 @@ export class RegistryGuard {
 
   /** The 401 with the Bearer challenge that sends Docker clients to the token endpoint. */
   unauthorized(req: IncomingMessage, message: string, scope: string | undefined): RegistryError {
+    // The Host was checked when the request came in; quoting anyway keeps every value inside its quotes.
     const realm = this.challenge.realm ?? `http://${req.headers.host ?? 'localhost'}/auth/token`;
-    const parts = [`realm="${realm}"`, `service="${this.challenge.service}"`];
-    if (scope) parts.push(`scope="${scope}"`);
+    const parts = [`realm=${quotedString(realm)}`, `service=${quotedString(this.challenge.service)}`];
+    if (scope) parts.push(`scope=${quotedString(scope)}`);
     return new RegistryError('UNAUTHORIZED', message, {
       headers: { 'WWW-Authenticate': `Bearer ${parts.join(',')}` },
     });

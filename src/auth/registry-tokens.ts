@@ -3,7 +3,7 @@ import { allows, type Permission } from '../iam/policy.js';
 import { type Caller, subjectOf } from '../iam/principals.js';
 import type { Clock } from '../lib/clock.js';
 import { LruCache } from '../lib/lru-cache.js';
-import { parseImageName } from '../oci/names.js';
+import { type ImageName, resolveImageName } from '../oci/names.js';
 import type { Scope } from './registry-scopes.js';
 import type { TokenSigner, VerifiedToken } from './token-signer.js';
 
@@ -43,6 +43,8 @@ export class RegistryTokenService {
     private readonly access: AccessService,
     private readonly service: string,
     private readonly ttlSeconds: number,
+    /** One- and two-part names stand for full ones (`--auto-create-repositories`). */
+    private readonly takeShortNames: boolean,
   ) {}
 
   /** The subset of the requested scopes the caller holds; repositories it may not see grant nothing. */
@@ -55,8 +57,9 @@ export class RegistryTokenService {
       }
       if (scope.type !== 'repository') continue;
       let role: Awaited<ReturnType<AccessService['roleOnRepository']>>;
+      let name: ImageName;
       try {
-        const name = parseImageName(scope.name);
+        name = resolveImageName(scope.name, this.takeShortNames);
         role = await this.access.roleOnRepository(caller, name.project, name.repository);
       } catch {
         continue;
@@ -66,7 +69,8 @@ export class RegistryTokenService {
         const permission = actionPermissions[action];
         return permission !== undefined && allows(role, permission);
       });
-      if (actions.length > 0) granted.push({ type: 'repository', name: scope.name, actions });
+      // Under the full name: the registry checks every request's access by the full name.
+      if (actions.length > 0) granted.push({ type: 'repository', name: name.full, actions });
     }
     return granted;
   }

@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { RegistryError } from '../errors/registry-error.js';
 import { anonymous, type Caller } from '../iam/principals.js';
 import { readForm, sendJson } from '../server/http.js';
+import { clientAddress, notePrincipal } from '../server/request-identity.js';
 import type { Route } from '../server/router.js';
-import { clientAddress, presentedCredentials } from './authorization-header.js';
+import { presentedCredentials } from './authorization-header.js';
 import type { CredentialService } from './credential-service.js';
 import { parseScopes } from './registry-scopes.js';
 import type { RegistryTokenService } from './registry-tokens.js';
@@ -75,6 +76,7 @@ export function tokenRoutes(credentials: CredentialService, tokens: RegistryToke
           action: 'none',
           handler: async ({ req, res, query }) => {
             const caller = await challenged(() => callerOf(req));
+            notePrincipal(req, caller);
             const token = await tokens.issue(
               caller,
               await tokens.grant(caller, parseScopes(query.getAll('scope'))),
@@ -97,6 +99,7 @@ export function tokenRoutes(credentials: CredentialService, tokens: RegistryToke
           handler: async ({ req, res }) => {
             const form = await readForm(req);
             const caller = await challenged(() => formCaller(req, form));
+            notePrincipal(req, caller);
             const scopes = parseScopes(form.getAll('scope'));
             const token = await tokens.issue(caller, await tokens.grant(caller, scopes));
             sendJson(

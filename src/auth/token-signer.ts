@@ -1,6 +1,6 @@
 import type { webcrypto } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   calculateJwkThumbprint,
@@ -49,6 +49,8 @@ export class TokenSigner {
     let jwk: JWK;
     try {
       jwk = JSON.parse(await readFile(path, 'utf8')) as JWK;
+      // A key written by an older version, or copied in, is the signing secret: the owner's alone.
+      await chmod(path, 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       const { privateKey } = await generateKeyPair(algorithm, { extractable: true });

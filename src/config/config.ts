@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { isAddressOrRange } from '../server/request-identity.js';
 
 /** The YAML parser loads only when a config file is given: most starts have none, and it costs ~30 ms. */
 function parseYaml(text: string): unknown {
@@ -116,6 +117,13 @@ const configSchema = z
     http: httpSchema.prefault({}),
     /** How long shutdown waits for requests in flight before closing their connections. */
     shutdownGrace: duration.default(10_000),
+    /**
+     * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client, for the request
+     * log and the per-client sign-in limits; nobody's by default, so a client cannot pose as another.
+     */
+    trustedProxies: z
+      .array(z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range such as 10.0.0.0/8'))
+      .default([]),
     /** The URL clients reach this registry at, when a proxy sits in front; else taken from each request's Host. */
     publicUrl: z.url().optional(),
     auth: z
@@ -145,6 +153,7 @@ export type ServeConfig = z.infer<typeof configSchema> & {
 
 export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDir' | 'logLevel'>> & {
   autoCreateRepositories?: boolean;
+  trustedProxies?: string[];
   scanning?: z.input<typeof scanningSchema>;
   http?: z.input<typeof httpSchema>;
   gc?: z.input<typeof gcSchema>;

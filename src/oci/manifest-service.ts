@@ -40,8 +40,22 @@ export class ManifestService {
     private readonly onStored?: ManifestListener,
   ) {}
 
+  /**
+   * A manifest to read. A reference that is not a valid tag names nothing that can exist, so a read
+   * answers MANIFEST_UNKNOWN as clients and the conformance suite expect (a PUT still says TAG_INVALID).
+   */
   async find(name: string, referenceText: string): Promise<ManifestRecord> {
-    const reference = parseReference(referenceText);
+    let reference: Reference;
+    try {
+      reference = parseReference(referenceText);
+    } catch (error) {
+      if (!(error instanceof RegistryError) || error.code !== 'TAG_INVALID') throw error;
+      await imageForPull(this.context, name);
+      throw new RegistryError(
+        'MANIFEST_UNKNOWN',
+        `manifest ${referenceText.slice(0, 140)} is not in ${name}: ${error.message}`,
+      );
+    }
     const found = await this.context.metadata.content.findManifest(name, reference);
     if (found) return found;
     await imageForPull(this.context, name);

@@ -37,7 +37,7 @@ export function parseImageName(full: string): ImageName {
   if (rest.length === 0) {
     throw new RegistryError(
       'NAME_INVALID',
-      `invalid repository name "${full}": names are PROJECT/REPOSITORY/IMAGE, e.g. my-project/backend/api-server`,
+      `invalid repository name "${full}": names are PROJECT/REPOSITORY/IMAGE, e.g. my-project/backend/api-server (IMAGE and NAMESPACE/IMAGE are taken only by a registry started with --auto-create-repositories)`,
     );
   }
   for (const [kind, id] of [
@@ -52,6 +52,27 @@ export function parseImageName(full: string): ImageName {
     }
   }
   return { project, repository, image: rest.join('/'), full };
+}
+
+/**
+ * Where one- and two-part names live on a registry that takes them (`--auto-create-repositories`,
+ * as a local registry would): `IMAGE` is `local/library/IMAGE` and `NAMESPACE/IMAGE` is
+ * `local/NAMESPACE/IMAGE`, so `library/IMAGE` and `IMAGE` are one image, as on Docker Hub.
+ */
+export const shortNames = { project: 'local', repository: 'library' } as const;
+
+/**
+ * The full name a client's name stands for: itself when it has three parts or more, else (when
+ * short names are taken) its place under the `local` project. Anything it cannot stand for is
+ * NAME_INVALID, saying why.
+ */
+export function resolveImageName(name: string, takeShortNames: boolean): ImageName {
+  const parts = name.split('/');
+  if (!takeShortNames || parts.length >= 3 || !parts.every((part) => ociComponent.test(part))) {
+    return parseImageName(name);
+  }
+  const [namespace, image] = parts.length === 1 ? [shortNames.repository, parts[0]] : parts;
+  return parseImageName(`${shortNames.project}/${namespace}/${image}`);
 }
 
 const tagShape = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;

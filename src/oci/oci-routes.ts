@@ -4,6 +4,7 @@ import {
   contentLength,
   type Headers,
   hasBody,
+  notModified,
   readLimited,
   send,
   sendJson,
@@ -19,6 +20,13 @@ import { UploadService, type UploadState } from './upload-service.js';
 
 /** Names may contain `/`, so routes are anchored on the fixed segments after them. */
 const name = '(?<name>[^?#]+?)';
+
+/**
+ * The chunk size clients should send at least, except for the last chunk (`OCI-Chunk-Min-Length`
+ * on every upload session answer). Smaller chunks are still accepted; below about a MiB each
+ * chunk's request costs more than its bytes.
+ */
+export const chunkMinLength = 1024 * 1024;
 
 /** Whether the caller may read another image (for mounts and the catalog); the auth layer supplies it. */
 export type ReadCheck = (req: RequestContext['req'], name: string) => Promise<boolean>;
@@ -59,6 +67,7 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
     Location: `/v2/${image}/blobs/uploads/${upload.id}`,
     'Docker-Upload-UUID': upload.id,
     Range: `0-${Math.max(upload.size - 1, 0)}`,
+    'OCI-Chunk-Min-Length': chunkMinLength,
     'Content-Length': 0,
   });
 
@@ -71,7 +80,6 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
   const getBlob: Handler = async (context) => {
     const { req, res, params } = context;
     const blob = await blobs.stat(imageName(context), params.digest ?? '');
-    const range = parseByteRange(req.headers.range, blob.size);
     const headers = {
       'Content-Type': 'application/octet-stream',
       'Docker-Content-Digest': blob.digest,
@@ -79,6 +87,11 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
       'Accept-Ranges': 'bytes',
       'Cache-Control': 'max-age=31536000',
     };
+    if (notModified(req, headers.ETag)) {
+      send(res, 304, headers);
+      return;
+    }
+    const range = parseByteRange(req.headers.range, blob.size);
     if (req.method === 'HEAD') {
       send(res, 200, { ...headers, 'Content-Length': blob.size });
       return;
@@ -150,6 +163,11 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
       ETag: `"${manifest.digest}"`,
       'Content-Length': manifest.size,
     };
+    if (notModified(req, headers.ETag)) {
+      const { 'Content-Length': _, ...unchanged } = headers;
+      send(res, 304, unchanged);
+      return;
+    }
     if (req.method === 'HEAD') {
       send(res, 200, headers);
       return;

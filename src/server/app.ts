@@ -1,5 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { managementApiRoutes } from '../api/api-routes.js';
@@ -10,6 +16,7 @@ import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import type { ServeConfig } from '../config/config.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
+import { RegistryError } from '../errors/registry-error.js';
 import { Maintenance } from '../gc/maintenance.js';
 import { BlobPromises } from '../gc/promises.js';
 import { type Clock, systemClock } from '../lib/clock.js';
@@ -17,10 +24,15 @@ import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
+import { resolveRegistryNames } from '../oci/short-names.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
+import { clientUrls } from './client-urls.js';
 import { guardConnections, headersCheckInterval } from './connection-guards.js';
+import { recordDaemon } from './daemon-lock.js';
+import { sendError } from './http.js';
+import { TrustedProxies } from './request-identity.js';
 import {
   answerMalformedRequest,
   createRequestListener,
@@ -29,7 +41,10 @@ import {
 } from './request-listener.js';
 
 export interface RunningRegistry {
+  /** The first of `urls`: on this machine, the one to use. */
   readonly url: string;
+  /** Where clients reach it: the bound address, or for a wildcard (`--host 0.0.0.0`) loopback and each interface address. */
+  readonly urls: readonly string[];
   readonly server: Server;
   readonly context: RegistryContext;
   readonly auth: AuthServices;
@@ -49,51 +64,17 @@ export interface StartOptions {
   readonly logger?: Logger;
 }
 
-/** The composition root: builds the stores and services once and starts the HTTP server. */
+/**
+ * The composition root: binds the port, then builds the stores and services once. The port comes
+ * first so that a start that cannot listen (the port in use) creates nothing: no data directory, no
+ * signing key, and no administrator whose generated password nobody saw.
+ */
 export async function startRegistry(
   config: ServeConfig,
   options: StartOptions = {},
 ): Promise<RunningRegistry> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const blobs = new FilesystemBlobStore(config.dataDir);
-  await blobs.init();
-  const metadata = SqliteMetadataStore.open(join(config.dataDir, 'metadata.db'));
-  const context: RegistryContext = {
-    blobs,
-    metadata,
-    clock: options.clock ?? systemClock,
-    ids: options.ids ?? randomIds,
-    logger,
-    autoCreateRepositories: config.autoCreateRepositories,
-    promises: new BlobPromises(config.gc.delay),
-  };
-  const auth = await createAuthServices(config, metadata, context.clock);
-  const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
-  const scanning = createScanning(context, config.scanning, config.dataDir);
-  const services = createOciServices(context, {
-    onManifestStored: (stored) => scanning.service.manifestPushed(stored),
-  });
-  const maintenance = new Maintenance({
-    lifecycle: metadata.lifecycle,
-    blobs,
-    clock: context.clock,
-    ids: context.ids,
-    logger,
-    promises: context.promises,
-    gc: config.gc,
-    purgeUploads: () => services.uploads.purge(config.uploads.purgeAfter),
-  });
-  const routes = [
-    ...tokenRoutes(auth.credentials, auth.registryTokens),
-    ...oauthRoutes(config, metadata, auth, context.clock),
-    ...managementApiRoutes(context, auth, services, config, scanning.service, maintenance),
-    ...guardRegistryRoutes(
-      ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
-      auth.guard,
-    ),
-  ];
-
+  let listener: RequestListener = answerStarting;
   const server = createServer(
     {
       headersTimeout: config.http.headersTimeout,
@@ -104,7 +85,7 @@ export async function startRegistry(
       // A missing Host is answered by the route listener, with an error body Node's bare 400 lacks.
       requireHostHeader: false,
     },
-    createRequestListener(routes, logger),
+    (req, res) => listener(req, res),
   );
   server.on('clientError', answerMalformedRequest);
   server.on('connect', refuseConnect);
@@ -131,8 +112,20 @@ export async function startRegistry(
       resolvePromise();
     });
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const urls = clientUrls(server.address() as AddressInfo);
+
+  let built: Awaited<ReturnType<typeof buildServices>>;
+  try {
+    built = await buildServices(config, options, logger);
+  } catch (error) {
+    const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+    server.closeAllConnections();
+    await closed;
+    throw error;
+  }
+  const { context, metadata, auth, admin, scanning, services, maintenance, routes } = built;
+  listener = createRequestListener(routes, logger, new TrustedProxies(config.trustedProxies));
+  const releaseDataDir = await recordDaemon(config.dataDir);
 
   const purge = async () => {
     try {
@@ -162,13 +155,15 @@ export async function startRegistry(
       await scanning.workers.stop();
       await maintenance.stop();
       await metadata.close();
+      await releaseDataDir();
       logger.flush();
     })();
     return closing;
   };
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: urls[0] as string,
+    urls,
     server,
     context,
     auth,
@@ -177,4 +172,68 @@ export async function startRegistry(
     maintenance,
     close,
   };
+}
+
+/** Everything the registry is made of, built once the port is bound. */
+async function buildServices(config: ServeConfig, options: StartOptions, logger: Logger) {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const blobs = new FilesystemBlobStore(config.dataDir);
+  await blobs.init();
+  const metadata = SqliteMetadataStore.open(join(config.dataDir, 'metadata.db'));
+  try {
+    const context: RegistryContext = {
+      blobs,
+      metadata,
+      clock: options.clock ?? systemClock,
+      ids: options.ids ?? randomIds,
+      logger,
+      autoCreateRepositories: config.autoCreateRepositories,
+      promises: new BlobPromises(config.gc.delay),
+    };
+    const auth = await createAuthServices(config, metadata, context.clock);
+    const scanning = createScanning(context, config.scanning, config.dataDir);
+    const services = createOciServices(context, {
+      onManifestStored: (stored) => scanning.service.manifestPushed(stored),
+    });
+    const maintenance = new Maintenance({
+      lifecycle: metadata.lifecycle,
+      blobs,
+      clock: context.clock,
+      ids: context.ids,
+      logger,
+      promises: context.promises,
+      gc: config.gc,
+      purgeUploads: () => services.uploads.purge(config.uploads.purgeAfter),
+    });
+    const routes = [
+      ...tokenRoutes(auth.credentials, auth.registryTokens),
+      ...oauthRoutes(config, metadata, auth, context.clock),
+      ...managementApiRoutes(context, auth, services, config, scanning.service, maintenance),
+      ...resolveRegistryNames(
+        guardRegistryRoutes(
+          ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
+          auth.guard,
+        ),
+        config.autoCreateRepositories,
+      ),
+    ];
+    // Last: once the administrator exists, nothing stands between it and the ready line that shows its password.
+    const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
+    return { context, metadata, auth, admin, scanning, services, maintenance, routes };
+  } catch (error) {
+    await metadata.close();
+    throw error;
+  }
+}
+
+/** Requests that arrive in the moment between binding the port and being ready to serve. */
+function answerStarting(req: IncomingMessage, res: ServerResponse): void {
+  sendError(
+    req,
+    res,
+    new RegistryError('UNKNOWN', 'the registry is starting; retry in a moment', {
+      status: 503,
+      headers: { 'Retry-After': '1' },
+    }),
+  );
 }

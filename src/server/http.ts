@@ -35,6 +35,19 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: Regi
   send(res, error.status, headers, req.method === 'HEAD' ? undefined : body);
 }
 
+/**
+ * Whether the request's `If-None-Match` names `etag` (or is `*`): the client already holds this
+ * content, so the answer is 304 Not Modified (RFC 9110 §13.1.2, weak comparison).
+ */
+export function notModified(req: IncomingMessage, etag: string): boolean {
+  const header = req.headers['if-none-match'];
+  if (header === undefined) return false;
+  return header.split(',').some((tag) => {
+    const candidate = tag.trim().replace(/^W\//, '');
+    return candidate === '*' || candidate === etag;
+  });
+}
+
 export function contentLength(req: IncomingMessage): number | undefined {
   const header = req.headers['content-length'];
   if (header === undefined) return undefined;

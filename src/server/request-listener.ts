@@ -4,7 +4,9 @@ import type { Duplex } from 'node:stream';
 import { errorBody, RegistryError } from '../errors/registry-error.js';
 import { clientFacingError } from '../errors/storage-full.js';
 import type { Logger } from '../lib/logger.js';
+import { assertValidHost } from './host-header.js';
 import { sendError } from './http.js';
+import { clientAddress, identifyClient, principalOf, TrustedProxies } from './request-identity.js';
 import { matchRoute, type Route } from './router.js';
 
 /** Headers every registry response carries. */
@@ -14,9 +16,14 @@ const commonHeaders = { 'Docker-Distribution-API-Version': 'registry/2.0' };
  * Dispatches a request through the route table. Typed errors become the OCI error body; anything
  * else is logged with its stack and answered as a 500 that reveals nothing.
  */
-export function createRequestListener(routes: readonly Route[], logger: Logger): RequestListener {
+export function createRequestListener(
+  routes: readonly Route[],
+  logger: Logger,
+  proxies: TrustedProxies = new TrustedProxies([]),
+): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
+    identifyClient(req, proxies);
     // Servers must accept the absolute form `GET http://host/v2/` (RFC 9112 §3.2.2); only its path counts.
     const url = (req.url ?? '/').replace(/^https?:\/\/[^/?#]*/i, '');
     const queryStart = url.indexOf('?');
@@ -30,6 +37,8 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
           method: req.method,
           path,
           status: res.statusCode,
+          client: clientAddress(req),
+          principal: principalOf(req),
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           ...(res.writableFinished ? {} : { aborted: true }),
         },
@@ -37,25 +46,7 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
       );
     });
 
-    const match = matchRoute(routes, req.method ?? 'GET', path);
-    let handled: Promise<void>;
-    if (req.headers.host === undefined && req.httpVersion !== '1.0') {
-      handled = Promise.reject(
-        new RegistryError('UNSUPPORTED', 'the request has no Host header, which HTTP/1.1 requires', {
-          status: 400,
-          headers: { Connection: 'close' },
-        }),
-      );
-    } else if (match.kind === 'found') {
-      handled = match.operation.handler({ req, res, params: match.params, query });
-    } else if (match.kind === 'method-not-allowed') {
-      res.setHeader('Allow', Object.keys(match.route.methods).join(', '));
-      handled = Promise.reject(
-        new RegistryError('UNSUPPORTED', `${req.method} is not supported on ${path}`, { status: 405 }),
-      );
-    } else {
-      handled = Promise.reject(new RegistryError('UNSUPPORTED', `no endpoint at ${path}`, { status: 404 }));
-    }
+    const handled = dispatch(routes, { req, res, path, query });
     handled.catch((error: unknown) => {
       const known = clientFacingError(error);
       if (known) {
@@ -73,6 +64,32 @@ export function createRequestListener(routes: readonly Route[], logger: Logger):
       }
     });
   };
+}
+
+/** Runs the route the request names; every refusal comes back as a rejected promise. */
+async function dispatch(
+  routes: readonly Route[],
+  {
+    req,
+    res,
+    path,
+    query,
+  }: { req: IncomingMessage; res: ServerResponse; path: string; query: URLSearchParams },
+): Promise<void> {
+  if (req.headers.host === undefined && req.httpVersion !== '1.0') {
+    throw new RegistryError('UNSUPPORTED', 'the request has no Host header, which HTTP/1.1 requires', {
+      status: 400,
+      headers: { Connection: 'close' },
+    });
+  }
+  assertValidHost(req);
+  const match = matchRoute(routes, req.method ?? 'GET', path);
+  if (match.kind === 'found') return match.operation.handler({ req, res, params: match.params, query });
+  if (match.kind === 'method-not-allowed') {
+    res.setHeader('Allow', Object.keys(match.route.methods).join(', '));
+    throw new RegistryError('UNSUPPORTED', `${req.method} is not supported on ${path}`, { status: 405 });
+  }
+  throw new RegistryError('UNSUPPORTED', `no endpoint at ${path}`, { status: 404 });
 }
 
 /** A client that hung up mid-request is not a server failure. */

@@ -42,3 +42,19 @@ export function matchRoute(routes: readonly Route[], method: string, path: strin
   }
   return { kind: 'not-found' };
 }
+
+/** The same routes with every operation's handler wrapped: how guards and name resolution sit in front of a surface. */
+export function wrapHandlers(
+  routes: readonly Route[],
+  wrap: (handler: Handler, operation: Operation, method: Method) => Handler,
+): Route[] {
+  return routes.map((route) => ({
+    ...route,
+    methods: Object.fromEntries(
+      Object.entries(route.methods).map(([method, operation]) => [
+        method,
+        { ...operation, handler: wrap(operation.handler, operation, method as Method) },
+      ]),
+    ),
+  }));
+}

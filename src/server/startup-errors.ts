@@ -38,3 +38,11 @@ const dataDirProblems: Readonly<Record<string, string>> = {
   EROFS: 'is on a read-only filesystem',
   ENOSPC: 'is on a full disk',
 };
+
+/**
+ * Where the administrator's password comes from, told beside every failed start: the password is
+ * printed by the first start that succeeds, and one that is lost can be replaced.
+ */
+export function adminPasswordHelp(dataDir: string): string {
+  return `The administrator's password is printed by the first start that succeeds. To replace a lost one, stop the daemon and run \`mistrive admin reset-password --data-dir ${dataDir}\`, or start it with MISTRIVE_ADMIN_PASSWORD set.`;
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/passwords.js';
 import type { MetadataStore } from '../../src/db/metadata.js';
 import { adminFetch } from '../support/admin-session.js';
-import { errorCode, pushImage, sha256 } from '../support/oci-client.js';
+import { errorCode, pushImage, rawError, rawHttp, sha256 } from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 
 /** Registry-side authentication: challenges, the token endpoint, and the three refusals of DESIGN §4. */
@@ -104,6 +104,41 @@ describe('GET /v2/', () => {
     const response = await adminFetch(`${registry.url}/v2/team/private/app/tags/list`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ name: 'team/private/app', tags: ['v1'] });
+  });
+});
+
+describe('the Host header', () => {
+  it.each([
+    ['quotes and commas that would inject challenge parameters', 'evil.com"/x,a="b'],
+    ['a comma', 'evil.com,realm=x'],
+    ['a path', 'evil.com/x'],
+    ['a space', 'evil com'],
+    ['a port out of range', 'registry.example:99999'],
+    ['an empty value', ''],
+  ])('refuses a Host with %s with 400 and an OCI error body', async (_, host) => {
+    for (const path of ['/v2/', '/v2/some/repo/app/manifests/v1', '/login']) {
+      const response = await rawHttp(
+        registry.url,
+        `GET ${path} HTTP/1.1\nHost: ${host}\nAuthorization: Bearer not-a-token`,
+      );
+      expect(response.status, response.body).toBe(400);
+      expect(rawError(response)?.code).toBe('INVALID_ARGUMENT');
+      expect(rawError(response)?.message).toMatch(/invalid Host header/);
+      expect(response.headers['www-authenticate']).toBeUndefined();
+    }
+  });
+
+  it('builds the challenge realm from a valid Host, every value inside its quotes', async () => {
+    for (const host of ['registry.example:5000', 'my_registry', '[::1]:5000', '10.0.0.7']) {
+      const response = await rawHttp(
+        registry.url,
+        `GET /v2/ HTTP/1.1\nHost: ${host}\nAuthorization: Bearer not-a-token`,
+      );
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe(
+        `Bearer realm="http://${host}/auth/token",service="mistrive"`,
+      );
+    }
   });
 });
 

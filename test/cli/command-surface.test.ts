@@ -18,6 +18,7 @@ interface ManifestCommand {
 const expectedCommands = [
   'admin gc',
   'admin verify',
+  'admin reset-password',
   'auth activate-service-account',
   'auth change-password',
   'auth configure-docker',

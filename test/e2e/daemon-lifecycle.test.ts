@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { Agent, get, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -71,6 +71,17 @@ describe('the registry daemon', { timeout: 120_000 }, () => {
     const logLines = daemon.stderr().trim().split('\n');
     expect(logLines.length).toBeGreaterThan(0);
     for (const line of logLines) expect(() => JSON.parse(line), line).not.toThrow();
+  });
+
+  it('with --host 0.0.0.0 prints the addresses clients can use, loopback first, never 0.0.0.0', async () => {
+    daemon = await startDaemon(data.path, ['--host', '0.0.0.0']);
+    const ready = daemon.stdout().split('\n').filter(Boolean).at(-1) ?? '';
+    expect(ready).not.toContain('0.0.0.0');
+    const urls = /listening on (.+) \(data in/.exec(ready)?.[1]?.split(', ') ?? [];
+    expect(urls[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const url of urls) {
+      expect((await fetch(`${url}/v2/`)).status, url).toBe(401);
+    }
   });
 
   it('on SIGTERM stops accepting connections, lets a request in flight finish, and exits 0', async () => {
@@ -240,6 +251,41 @@ describe('the registry daemon', { timeout: 120_000 }, () => {
       expect(result.stdout).not.toContain('listening');
     },
   );
+
+  it('creates the metadata database, its WAL files and the signing key 0600 in an existing 0755 directory, whatever the umask', async () => {
+    const dataDir = join(data.path, 'data');
+    await mkdir(dataDir, { mode: 0o755 });
+    await chmod(dataDir, 0o755);
+    daemon = await startDaemon(dataDir, [], {}, { umask: '000' });
+    // A write, so the WAL is in use.
+    expect(
+      (
+        await adminFetch(`${daemon.url}/api/v1/projects`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ projectId: 'modes' }),
+        })
+      ).status,
+    ).toBe(201);
+    const keys = (await readdir(join(dataDir, 'keys'))).map((file) => join('keys', file));
+    expect(keys.length).toBeGreaterThan(0);
+    for (const file of ['metadata.db', 'metadata.db-wal', 'metadata.db-shm', ...keys]) {
+      expect(((await stat(join(dataDir, file))).mode & 0o777).toString(8), file).toBe('600');
+    }
+    expect(((await stat(join(dataDir, 'keys'))).mode & 0o777).toString(8)).toBe('700');
+  });
+
+  it('takes a metadata database and key left readable by others back to 0600 on the next start', async () => {
+    const dataDir = join(data.path, 'data');
+    daemon = await startDaemon(dataDir);
+    expect(await daemon.stop()).toBe(0);
+    const key = join('keys', (await readdir(join(dataDir, 'keys')))[0] ?? '');
+    for (const file of ['metadata.db', key]) await chmod(join(dataDir, file), 0o644);
+    daemon = await startDaemon(dataDir);
+    for (const file of ['metadata.db', key]) {
+      expect(((await stat(join(dataDir, file))).mode & 0o777).toString(8), file).toBe('600');
+    }
+  });
 
   it('purges an abandoned upload session after the configured age, but not one still being written', async () => {
     const config = join(data.path, 'serve.yaml');

@@ -149,7 +149,13 @@ describe('device authorization grant', () => {
     const refused = await guess();
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(refused.text).toContain('Too many wrong codes');
+    expect(refused.text).toContain('Too many wrong codes. Try again in 15 minutes.');
+    // Said in words, rounded up: 14 minutes and 59 seconds is still "in 15 minutes".
+    registry.clock.advance(1000);
+    const later = await guess();
+    expect(later.headers.get('retry-after')).toBe('899');
+    expect(later.text).toContain('Try again in 15 minutes.');
+    expect(later.text).not.toContain('seconds');
     registry.clock.advance(15 * 60_000);
     expect((await guess()).status).toBe(400);
   });

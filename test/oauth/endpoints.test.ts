@@ -55,8 +55,11 @@ describe('OAuth endpoints', () => {
       `${registry.url}/.well-known/oauth-authorization-server`,
       'attacker.example/x?',
     );
+    // Refused before any endpoint reads it, with the registry's error body, as on every path.
     expect(badHost.status).toBe(400);
-    expect(badHost.json.error).toBe('invalid_request');
+    const [refusal] = (badHost.json as { errors: { code: string; message: string }[] }).errors;
+    expect(refusal?.code).toBe('INVALID_ARGUMENT');
+    expect(refusal?.message).toMatch(/invalid Host header/);
   });
 
   it('takes the issuer from publicUrl when one is configured', async () => {

@@ -225,7 +225,7 @@ describe('password rate limiting', () => {
     const limited = await attempt(testAdminPassword);
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('600');
-    expect(limited.text).toContain('Too many failed sign-in attempts. Try again in 600 seconds.');
+    expect(limited.text).toContain('Too many failed sign-in attempts. Try again in 10 minutes.');
 
     const grant = await postForm(`${registry.url}/oauth/token`, {
       grant_type: 'password',

@@ -43,6 +43,26 @@ describe('blob GET and HEAD', () => {
     expect(await response.text()).toBe('');
   });
 
+  it('answers If-None-Match naming the blob with 304 and no body, on GET and HEAD', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      for (const ifNoneMatch of [`"${digest}"`, `W/"${digest}"`, `"sha256:x", "${digest}"`, '*']) {
+        const response = await adminFetch(blobUrl(name, digest), {
+          method,
+          headers: { 'If-None-Match': ifNoneMatch, Range: 'bytes=0-9' },
+        });
+        expect(response.status, `${method} ${ifNoneMatch}`).toBe(304);
+        expect(response.headers.get('etag')).toBe(`"${digest}"`);
+        expect(response.headers.get('docker-content-digest')).toBe(digest);
+        expect(await response.text()).toBe('');
+      }
+    }
+    const other = await adminFetch(blobUrl(name, digest), {
+      headers: { 'If-None-Match': `"${sha256('x')}"` },
+    });
+    expect(other.status).toBe(200);
+    expect(Buffer.from(await other.arrayBuffer())).toEqual(blob);
+  });
+
   it('answers 404 BLOB_UNKNOWN for a digest nobody pushed', async () => {
     const unknown = sha256('never pushed');
     await expectError(await adminFetch(blobUrl(name, unknown)), 404, 'BLOB_UNKNOWN', new RegExp(unknown));

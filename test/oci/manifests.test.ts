@@ -137,6 +137,45 @@ describe('image manifests', () => {
     expect((await adminFetch(manifestUrl('no-such-tag'), { method: 'HEAD' })).status).toBe(404);
   });
 
+  it.each(['.INVALID_MANIFEST_NAME', '-v1', 'a'.repeat(129)])(
+    'answers GET and HEAD of %s, a reference that cannot be a tag, with 404 MANIFEST_UNKNOWN',
+    async (reference) => {
+      await expectError(await adminFetch(manifestUrl(reference)), 404, 'MANIFEST_UNKNOWN', /invalid tag/);
+      const head = await adminFetch(manifestUrl(reference), { method: 'HEAD' });
+      expect(head.status).toBe(404);
+      expect(await head.text()).toBe('');
+      // In a repository that does not exist the answer stays NAME_UNKNOWN.
+      const missing = await adminFetch(manifestUrl(reference, 'manifests/store/missing'));
+      await expectError(missing, 404, 'NAME_UNKNOWN');
+    },
+  );
+
+  it('answers If-None-Match naming the current digest with 304 and no body, on GET and HEAD', async () => {
+    const bytes = await imageManifest('oci');
+    const digest = sha256(bytes);
+    await pushManifest(registry.url, name, 'cached', bytes);
+    for (const reference of ['cached', digest]) {
+      for (const method of ['GET', 'HEAD']) {
+        for (const ifNoneMatch of [`"${digest}"`, `W/"${digest}"`, `"sha256:other", "${digest}"`, '*']) {
+          const response = await adminFetch(manifestUrl(reference), {
+            method,
+            headers: { 'If-None-Match': ifNoneMatch },
+          });
+          expect(response.status, `${method} ${reference} ${ifNoneMatch}`).toBe(304);
+          expect(response.headers.get('etag')).toBe(`"${digest}"`);
+          expect(response.headers.get('docker-content-digest')).toBe(digest);
+          expect(await response.text()).toBe('');
+        }
+      }
+    }
+    // Another digest, or a tag moved elsewhere since, gets the manifest.
+    const stale = await adminFetch(manifestUrl('cached'), {
+      headers: { 'If-None-Match': `"${sha256('an older manifest')}"` },
+    });
+    expect(stale.status).toBe(200);
+    expect(sha256(Buffer.from(await stale.arrayBuffer()))).toBe(digest);
+  });
+
   it('does not serve a manifest by digest through a repository that never received it', async () => {
     const bytes = await imageManifest('oci', 'manifests/store/neighbour');
     await pushManifest(registry.url, 'manifests/store/neighbour', 'v1', bytes);

@@ -177,6 +177,22 @@ describe('chunked uploads', () => {
     await expectBlob(name, digest, bytes);
   });
 
+  it('tells clients the smallest chunk to send with OCI-Chunk-Min-Length on every session answer', async () => {
+    const started = await adminFetch(`${registry.url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
+    expect(started.status).toBe(202);
+    const minimum = started.headers.get('oci-chunk-min-length');
+    expect(minimum).toMatch(/^[1-9]\d*$/);
+    const location = next(started);
+    const status = await adminFetch(location);
+    expect(status.headers.get('oci-chunk-min-length')).toBe(minimum);
+    // A hint, not a rule: a smaller chunk is still taken, like the last one of any upload.
+    const small = randomBlob(10);
+    const patched = await patch(location, small, '0-9');
+    expect(patched.status).toBe(202);
+    expect(patched.headers.get('oci-chunk-min-length')).toBe(minimum);
+    expect((await adminFetch(withDigest(next(patched), sha256(small)), { method: 'PUT' })).status).toBe(201);
+  });
+
   it('reports a fresh session as holding nothing', async () => {
     const status = await adminFetch(await startUpload(registry.url, name));
     expect(status.status).toBe(204);

@@ -63,19 +63,48 @@ export interface Daemon {
   kill(): Promise<void>;
 }
 
+export interface DaemonOptions {
+  /** The file-mode creation mask to start it with, e.g. `000` to see what modes it sets itself. */
+  readonly umask?: string;
+  /**
+   * MISTRIVE_ADMIN_PASSWORD (the test password by default, which the daemon's `adminToken` is
+   * signed in with); undefined starts it without one, as a person would, and signs nobody in.
+   */
+  readonly adminPassword?: string | undefined;
+}
+
+function withAdminPassword(env: NodeJS.ProcessEnv, password: string | undefined): NodeJS.ProcessEnv {
+  const { MISTRIVE_ADMIN_PASSWORD: _, ...rest } = env;
+  return password === undefined ? rest : { ...rest, MISTRIVE_ADMIN_PASSWORD: password };
+}
+
 /** `mistrive serve` as its own process (the built CLI), ready once it prints its listening line. */
 export async function startDaemon(
   dataDir: string,
   extraArgs: string[] = [],
   /** Variables added to the test's environment (PATH with a stand-in program on it). */
   env: NodeJS.ProcessEnv = {},
+  options: DaemonOptions = {},
 ): Promise<Daemon> {
+  const { umask } = options;
+  const adminPassword = 'adminPassword' in options ? options.adminPassword : testAdminPassword;
+  const args = [
+    mistriveBin,
+    'serve',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'info',
+    ...extraArgs,
+  ];
   const child = spawn(
-    process.execPath,
-    [mistriveBin, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs],
+    umask === undefined ? process.execPath : '/bin/sh',
+    umask === undefined ? args : ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env, MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
+      env: withAdminPassword({ ...process.env, ...env }, adminPassword),
     },
   );
   let stdout = '';
@@ -90,7 +119,7 @@ export async function startDaemon(
     );
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      const match = /listening on (http:\/\/[^\s,]+)/.exec(stdout);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);
@@ -105,7 +134,7 @@ export async function startDaemon(
   return {
     url,
     process: child,
-    adminToken: await signInAdmin(url),
+    adminToken: adminPassword === undefined ? '' : await signInAdmin(url),
     stdout: () => stdout,
     stderr: () => stderr,
     async stop() {

@@ -1,5 +1,6 @@
 import { RegistryError } from '../../errors/registry-error.js';
 import { subjectOf } from '../../iam/principals.js';
+import { inWords } from '../../lib/wait-words.js';
 import { readForm } from '../../server/http.js';
 import type { Route } from '../../server/router.js';
 import { findClient } from './clients.js';
@@ -61,7 +62,7 @@ export function deviceRoutes(services: OAuthServices): Route[] {
             if (wait > 0) {
               throw new RegistryError(
                 'TOOMANYREQUESTS',
-                `Too many wrong codes. Try again in ${wait} seconds.`,
+                `Too many wrong codes. Try again ${inWords(wait)}.`,
                 {
                   headers: { 'Retry-After': String(wait) },
                 },

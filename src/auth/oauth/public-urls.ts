@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { RegistryError } from '../../errors/registry-error.js';
+import { isValidHost } from '../../server/host-header.js';
 
 /** Where each part of the authorization server lives. */
 export const oauthPaths = {
@@ -14,8 +15,6 @@ export const oauthPaths = {
   account: '/account',
   device: '/device',
 } as const;
-
-const hostShape = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * The server's public URL, the OAuth issuer: the configured `publicUrl` when a proxy sits in
@@ -37,7 +36,7 @@ export class PublicUrls {
   issuer(req: IncomingMessage): string {
     if (this.configured) return this.configured;
     const host = req.headers.host;
-    if (!host || !hostShape.test(host)) {
+    if (!host || !isValidHost(host)) {
       throw new RegistryError('INVALID_ARGUMENT', 'the request has no valid Host header');
     }
     return `http://${host}`;

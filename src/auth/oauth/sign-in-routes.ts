@@ -1,7 +1,8 @@
 import { RegistryError } from '../../errors/registry-error.js';
+import { inWords } from '../../lib/wait-words.js';
 import { readForm } from '../../server/http.js';
+import { clientAddress } from '../../server/request-identity.js';
 import type { Route } from '../../server/router.js';
-import { clientAddress } from '../authorization-header.js';
 import type { OAuthServices } from './oauth-services.js';
 import { pageEndpoint, redirect, safeNext, sendPage, signInFirst } from './page-responses.js';
 import { accountPage, loginPage } from './pages.js';
@@ -53,10 +54,10 @@ export function signInRoutes(services: OAuthServices): Route[] {
             } catch (error) {
               if (!(error instanceof RegistryError)) throw error;
               if (error.code === 'TOOMANYREQUESTS') {
-                const wait = error.headers['Retry-After'] ?? '60';
+                const wait = Number(error.headers['Retry-After'] ?? 60);
                 return again(
                   429,
-                  `Too many failed sign-in attempts. Try again in ${wait} seconds.`,
+                  `Too many failed sign-in attempts. Try again ${inWords(wait)}.`,
                   error.headers,
                 );
               }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { RegistryError } from '../../errors/registry-error.js';
-import { clientAddress } from '../authorization-header.js';
+import { clientAddress, notePrincipal } from '../../server/request-identity.js';
 import { cliClient, findClient, type OAuthClient } from './clients.js';
 import type { OAuthServices } from './oauth-services.js';
 import { oauthPaths } from './public-urls.js';
@@ -139,6 +139,7 @@ async function password(
   const secret = required(form, 'password');
   try {
     const caller = await services.credentials.password(username, secret, clientAddress(req));
+    notePrincipal(req, caller);
     return services.tokens.startFamily(caller, client.id, scope);
   } catch (error) {
     if (error instanceof RegistryError && error.code === 'UNAUTHORIZED') {

@@ -3,6 +3,7 @@ import type { OAuthStore } from '../../db/oauth.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Caller } from '../../iam/principals.js';
 import type { Clock } from '../../lib/clock.js';
+import { notePrincipal } from '../../server/request-identity.js';
 import { type CredentialService, tokenSeconds } from '../credential-service.js';
 import { expiredCookie, readCookies, serializeCookie } from './cookies.js';
 import { randomSecret, secretHash, secretsEqual } from './secrets.js';
@@ -59,6 +60,7 @@ export class WebSessions {
     if (!record) return undefined;
     const caller = await this.credentials.principal(`user:${record.login}`, tokenSeconds(record.createdAt));
     if (!caller) return undefined;
+    notePrincipal(req, caller);
     return { login: record.login, caller, csrfToken: record.csrfToken, idHash: record.idHash };
   }
 

@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { migrations } from './migrations.js';
 
@@ -9,8 +10,13 @@ export type SqliteDatabase = Database.Database;
  */
 export class MigrationRefused extends Error {}
 
-/** Opens (creating if needed) the metadata database in WAL mode and brings its schema up to date. */
+/**
+ * Opens (creating if needed) the metadata database in WAL mode and brings its schema up to date.
+ * The file holds password and token hashes, so it is readable by its owner only, whatever the
+ * directory's mode or the umask; SQLite gives its -wal and -shm files the database file's mode.
+ */
 export function openSqlite(path: string): SqliteDatabase {
+  restrictToOwner(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // WAL with NORMAL is durable against process crashes; only a power cut may lose the last commit.
@@ -44,6 +50,18 @@ function migrate(db: SqliteDatabase, path: string): void {
       if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_TRIGGER')
         throw new MigrationRefused(error.message.replaceAll('DATA_DIR/metadata.db', path));
       throw error;
+    }
+  }
+}
+
+/** Creates the database file 0600 if missing, and takes an existing one (and its WAL files) to 0600. */
+function restrictToOwner(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
 }
