@@ -78,7 +78,7 @@ const httpSchema = z
      */
     bodyTimeout: duration.default(60_000),
     /** Connections open at once from one client address (one /64 for IPv6); 0 for no limit. */
-    maxConnectionsPerClient: z.number().int().min(0).default(64),
+    maxConnectionsPerClient: z.number().int().min(0).default(128),
   })
   .strict();
 

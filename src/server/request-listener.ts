@@ -141,7 +141,7 @@ export function refuseConnect(req: IncomingMessage, socket: Duplex): void {
     socket as Socket,
     new RegistryError(
       'UNSUPPORTED',
-      `CONNECT ${req.url ?? ''} is not supported: this is a registry, not a proxy`,
+      `CONNECT ${(req.url ?? '').slice(0, 200)} is not supported: this is a registry, not a proxy`,
       {
         status: 405,
       },

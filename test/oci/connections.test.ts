@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientOf } from '../../src/server/connection-guards.js';
 import { adminFetch } from '../support/admin-session.js';
 import { pushBlob, randomBlob, sha256, startUpload, withDigest } from '../support/oci-client.js';
 import { openRawConnection, parseReply, type RawConnection, replyError } from '../support/raw-connection.js';
@@ -194,5 +195,18 @@ describe('requests refused before any route sees them', () => {
       status: 417,
       error: { code: 'UNSUPPORTED', message: 'Expect: 200-ok is not supported; only 100-continue is' },
     });
+  });
+});
+
+describe('the client a connection counts against', () => {
+  it.each([
+    ['127.0.0.1', '127.0.0.1'],
+    ['::ffff:10.0.0.7', '10.0.0.7'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2:ffff::9', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+  ])('%s counts as %s', (address, client) => {
+    expect(clientOf(address)).toBe(client);
   });
 });
