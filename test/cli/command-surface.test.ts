@@ -17,8 +17,8 @@ interface ManifestCommand {
 
 const expectedCommands = [
   'admin gc',
-  'admin verify',
   'admin reset-password',
+  'admin verify',
   'auth activate-service-account',
   'auth change-password',
   'auth configure-docker',
