@@ -1,7 +1,9 @@
+import type { CleanupStore } from './cleanup.js';
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from './identity.js';
 import type { OAuthStore } from './oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
 import type { ScanStore } from './scans.js';
+import type { QuotaExceeded, UsageStore } from './usage.js';
 
 /**
  * Metadata contracts, split by role. They return promises although SQLite answers synchronously,
@@ -38,7 +40,10 @@ export interface NewManifest extends Omit<ManifestRecord, 'createdAt'> {
 export type PutManifestOutcome =
   | { readonly outcome: 'stored' }
   | { readonly outcome: 'tag-kept' }
-  | { readonly outcome: 'missing'; readonly digests: string[] };
+  | { readonly outcome: 'missing'; readonly digests: string[] }
+  | QuotaExceeded;
+
+export type LinkBlobOutcome = { readonly outcome: 'linked' } | QuotaExceeded;
 
 /** Projects, repositories and the images inside them. */
 export interface CatalogStore {
@@ -62,7 +67,11 @@ export interface ContentStore {
   isBlobLinked(imageId: number, digest: string): Promise<boolean>;
   /** The subset of `digests` not linked into the image. */
   missingBlobs(imageId: number, digests: readonly string[]): Promise<string[]>;
-  linkBlob(imageId: number, digest: string, at: Date): Promise<void>;
+  /**
+   * Links a stored blob of `size` bytes into the image, unless that would take the image's project
+   * over its storage quota: the check and the link are one step.
+   */
+  linkBlob(imageId: number, digest: string, size: number, at: Date): Promise<LinkBlobOutcome>;
   /**
    * Unlinks a blob from the image unless one of its manifests references it: one step, so a delete
    * can never leave a stored manifest pointing at nothing.
@@ -82,7 +91,9 @@ export interface ContentStore {
    * Stores a manifest and, in the same transaction, points `tag` at it. Nothing is stored when a
    * reference is no longer a blob or manifest of the image (deleted since the caller checked):
    * `missing` names them. With `keepExistingTag` (immutable tags), a tag that already points at
-   * another manifest is left alone and nothing is stored: `tag-kept`. Checks and write are one step.
+   * another manifest is left alone and nothing is stored: `tag-kept`. A manifest new to its project
+   * that would take the project over its storage quota is refused: `over-quota`. Checks and write are
+   * one step.
    */
   putManifest(
     imageId: number,
@@ -126,5 +137,7 @@ export interface MetadataStore {
   readonly repositories: RepositoryStore;
   readonly images: ImageStore;
   readonly scans: ScanStore;
+  readonly usage: UsageStore;
+  readonly cleanup: CleanupStore;
   close(): Promise<void>;
 }

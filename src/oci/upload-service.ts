@@ -5,6 +5,7 @@ import { KeyedLock } from '../lib/keyed-lock.js';
 import { UploadOffsetError } from '../storage/blob-store.js';
 import { createDigester, type Digest, parseDigest } from './digest.js';
 import { imageForPush } from './image-resolver.js';
+import { quotaRefusal } from './quota.js';
 import type { RegistryContext } from './registry-context.js';
 
 const uploadIdShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -84,9 +85,11 @@ export class UploadService {
     const source = await catalog.findImage(from);
     if (!source || !(await canRead(from)) || !(await content.isBlobLinked(source.id, digest.value)))
       return false;
-    if ((await this.context.blobs.stat(digest.value)) === undefined) return false;
+    const size = await this.context.blobs.stat(digest.value);
+    if (size === undefined) return false;
     const target = await imageForPush(this.context, name);
-    await content.linkBlob(target.id, digest.value, this.context.clock.now());
+    const linked = await content.linkBlob(target.id, digest.value, size, this.context.clock.now());
+    if (linked.outcome === 'over-quota') throw quotaRefusal(linked);
     return true;
   }
 
@@ -149,9 +152,16 @@ export class UploadService {
         );
       }
       await this.context.blobs.commit(id, digest.value);
-      await this.context.metadata.content.linkBlob(session.imageId, digest.value, this.context.clock.now());
+      const linked = await this.context.metadata.content.linkBlob(
+        session.imageId,
+        digest.value,
+        size,
+        this.context.clock.now(),
+      );
       await this.context.metadata.uploads.delete(id);
       this.running.delete(id);
+      // The bytes stay in the blob store unlinked, for the collector: another image may hold them.
+      if (linked.outcome === 'over-quota') throw quotaRefusal(linked);
       return digest.value;
     });
   }

@@ -8,6 +8,7 @@ import { type AdminBootstrap, bootstrapAdmin } from '../auth/bootstrap-admin.js'
 import { guardRegistryRoutes } from '../auth/guarded-routes.js';
 import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
 import { tokenRoutes } from '../auth/token-routes.js';
+import { CleanupService } from '../cleanup/cleanup-service.js';
 import type { ServeConfig } from '../config/config.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
 import { type Clock, systemClock } from '../lib/clock.js';
@@ -18,6 +19,7 @@ import type { RegistryContext } from '../oci/registry-context.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
+import { backfillBlobSizes } from '../usage/blob-sizes.js';
 import { answerMalformedRequest, createRequestListener } from './request-listener.js';
 
 export interface RunningRegistry {
@@ -29,6 +31,8 @@ export interface RunningRegistry {
   readonly admin: AdminBootstrap;
   /** Vulnerability scans: statuses, reports, rescans. */
   readonly scans: ScanService;
+  /** Cleanup policies: evaluated on the schedule, or now. */
+  readonly cleanup: CleanupService;
   /** Stops accepting connections, lets requests in flight finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -59,14 +63,16 @@ export async function startRegistry(
   };
   const auth = await createAuthServices(config, metadata, context.clock);
   const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
+  await backfillBlobSizes(metadata, blobs, logger);
   const scanning = createScanning(context, config.scanning, config.dataDir);
+  const cleanup = new CleanupService(metadata, context.clock, logger);
   const services = createOciServices(context, {
     onManifestStored: (stored) => scanning.service.manifestPushed(stored),
   });
   const routes = [
     ...tokenRoutes(auth.credentials, auth.registryTokens),
     ...oauthRoutes(config, metadata, auth, context.clock),
-    ...managementApiRoutes(context, auth, services, config, scanning.service),
+    ...managementApiRoutes(context, auth, services, config, scanning.service, cleanup),
     ...guardRegistryRoutes(
       ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
       auth.guard,
@@ -115,10 +121,22 @@ export async function startRegistry(
   void purge();
   scanning.workers.start();
 
+  // One pass at a time: a pass slower than the interval is not run twice at once.
+  let cleaning: Promise<void> | undefined;
+  const runCleanup = () => {
+    cleaning ??= cleanup.runAll().finally(() => {
+      cleaning = undefined;
+    });
+  };
+  const cleanupTimer =
+    config.cleanup.interval > 0 ? setInterval(runCleanup, config.cleanup.interval) : undefined;
+  cleanupTimer?.unref();
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       clearInterval(purgeTimer);
+      clearInterval(cleanupTimer);
       stopping = true;
       for (const res of unfinished) if (!res.headersSent) res.setHeader('Connection', 'close');
       const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
@@ -127,6 +145,7 @@ export async function startRegistry(
       await closed;
       clearTimeout(grace);
       await scanning.workers.stop();
+      await cleaning;
       await metadata.close();
       logger.flush();
     })();
@@ -140,6 +159,7 @@ export async function startRegistry(
     auth,
     admin,
     scans: scanning.service,
+    cleanup,
     close,
   };
 }

@@ -198,4 +198,25 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (digest, position)
   ) WITHOUT ROWID;
   `,
+  // Storage usage, quotas and cleanup policies: the size of each linked blob (so usage is a query,
+  // not a walk of the blob store), a project's optional quota, a repository's cleanup policies and
+  // dry-run switch, and the last cleanup run of each repository.
+  `
+  ALTER TABLE image_blobs ADD COLUMN size INTEGER;
+  ALTER TABLE projects ADD COLUMN storage_quota INTEGER;
+  ALTER TABLE repositories ADD COLUMN cleanup_policies TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE repositories ADD COLUMN cleanup_dry_run INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX images_by_repository ON images(project_id, repository_id);
+  CREATE TABLE cleanup_runs (
+    project_id TEXT NOT NULL,
+    repository_id TEXT NOT NULL,
+    dry_run INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    freed_bytes INTEGER NOT NULL,
+    items TEXT NOT NULL,
+    PRIMARY KEY (project_id, repository_id),
+    FOREIGN KEY (project_id, repository_id) REFERENCES repositories(project_id, id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,8 +1,10 @@
+import type { CleanupStore } from '../cleanup.js';
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from '../identity.js';
 import type {
   CatalogStore,
   ContentStore,
   ImageRecord,
+  LinkBlobOutcome,
   ManifestRecord,
   MetadataStore,
   NewManifest,
@@ -14,6 +16,8 @@ import type {
 import type { OAuthStore } from '../oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';
+import type { UsageStore } from '../usage.js';
+import { SqliteCleanupStore } from './cleanup-store.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
 import {
   SqliteIamStore,
@@ -26,6 +30,7 @@ import { SqliteOAuthStore } from './oauth-store.js';
 import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } from './resource-stores.js';
 import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
+import { SqliteQuotaGuard, SqliteUsageStore } from './usage-store.js';
 
 class SqliteCatalogStore implements CatalogStore {
   private readonly statements;
@@ -92,12 +97,15 @@ class SqliteCatalogStore implements CatalogStore {
 
 class SqliteContentStore implements ContentStore {
   private readonly statements;
+  private readonly quota: SqliteQuotaGuard;
 
   constructor(private readonly db: SqliteDatabase) {
+    this.quota = new SqliteQuotaGuard(db);
     this.statements = {
       isBlobLinked: db.prepare('SELECT 1 FROM image_blobs WHERE image_id = ? AND digest = ?').pluck(),
       linkBlob: db.prepare(
-        'INSERT OR IGNORE INTO image_blobs (image_id, digest, created_at) VALUES (?, ?, ?)',
+        `INSERT INTO image_blobs (image_id, digest, size, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (image_id, digest) DO UPDATE SET size = excluded.size WHERE size IS NULL`,
       ),
       unlinkBlob: db.prepare(
         `DELETE FROM image_blobs WHERE image_id = @imageId AND digest = @digest AND NOT EXISTS
@@ -148,8 +156,13 @@ class SqliteContentStore implements ContentStore {
     );
   }
 
-  async linkBlob(imageId: number, digest: string, at: Date): Promise<void> {
-    this.statements.linkBlob.run(imageId, digest, at.getTime());
+  async linkBlob(imageId: number, digest: string, size: number, at: Date): Promise<LinkBlobOutcome> {
+    return this.db.transaction((): LinkBlobOutcome => {
+      const exceeded = this.quota.check(imageId, digest, size);
+      if (exceeded) return exceeded;
+      this.statements.linkBlob.run(imageId, digest, size, at.getTime());
+      return { outcome: 'linked' };
+    })();
   }
 
   async unlinkBlob(imageId: number, digest: string): Promise<'unlinked' | 'unknown' | 'referenced'> {
@@ -199,6 +212,8 @@ class SqliteContentStore implements ContentStore {
         const current = this.statements.tagDigest.get(imageId, tag) as string | undefined;
         if (current !== undefined && current !== manifest.digest) return { outcome: 'tag-kept' };
       }
+      const exceeded = this.quota.check(imageId, manifest.digest, manifest.size);
+      if (exceeded) return exceeded;
       this.statements.insertManifest.run(
         imageId,
         manifest.digest,
@@ -284,6 +299,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly repositories: RepositoryStore;
   readonly images: ImageStore;
   readonly scans: ScanStore;
+  readonly usage: UsageStore;
+  readonly cleanup: CleanupStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
@@ -299,6 +316,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.repositories = new SqliteRepositoryStore(db);
     this.images = new SqliteImageStore(db);
     this.scans = new SqliteScanStore(db);
+    this.usage = new SqliteUsageStore(db);
+    this.cleanup = new SqliteCleanupStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {
