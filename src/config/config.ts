@@ -117,6 +117,7 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   autoCreateRepositories?: boolean;
   scanning?: z.input<typeof scanningSchema>;
   cleanup?: { interval?: string };
+  auth?: { accessTokenTtl?: string };
 };
 
 export class ConfigError extends Error {
