@@ -38,6 +38,8 @@ const endpoints = [
   'GET /api/v1/projects/{project}/repositories/{repository}/iamPolicy',
   'POST /api/v1/projects/{project}/repositories/{repository}/iamPolicy/bindings',
   'DELETE /api/v1/projects/{project}/repositories/{repository}/iamPolicy/bindings',
+  'POST /api/v1/projects/{project}/repositories/{repository}/cleanup',
+  'GET /api/v1/projects/{project}/repositories/{repository}/cleanup',
   'GET /api/v1/projects/{project}/repositories/{repository}/images',
   'GET /api/v1/projects/{project}/repositories/{repository}/images/{image}',
   'DELETE /api/v1/projects/{project}/repositories/{repository}/images/{image}',
@@ -61,6 +63,7 @@ const endpoints = [
   'POST /api/v1/users',
   'GET /api/v1/users/{login}',
   'PATCH /api/v1/users/{login}',
+  'GET /api/v1/usage',
 ];
 
 function documented(): { method: string; path: string; operation: Json }[] {
