@@ -22,14 +22,25 @@ export function parseByteSize(text: string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
-/** `10 GiB`, `1.5 MiB`, `512 B`: binary units, as quotas are usually set. */
-export function formatBinaryBytes(bytes: number): string {
-  const names = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+const scales = {
+  /** `12.3 MB`: powers of 1000, one decimal. */
+  decimal: { base: 1000, names: ['B', 'kB', 'MB', 'GB', 'TB'], digits: 1, trim: false },
+  /** `10 GiB`, `1.5 MiB`: powers of 1024, as quotas are usually set. */
+  binary: { base: 1024, names: ['B', 'KiB', 'MiB', 'GiB', 'TiB'], digits: 2, trim: true },
+} as const;
+
+export function formatByteSize(bytes: number, scale: keyof typeof scales): string {
+  const { base, names, digits, trim } = scales[scale];
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < names.length - 1) {
-    value /= 1024;
+  while (value >= base && unit < names.length - 1) {
+    value /= base;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${Number(value.toFixed(2))} ${names[unit]}`;
+  if (unit === 0) return `${value} B`;
+  return `${trim ? Number(value.toFixed(digits)) : value.toFixed(digits)} ${names[unit]}`;
+}
+
+export function formatBinaryBytes(bytes: number): string {
+  return formatByteSize(bytes, 'binary');
 }
