@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
 import {
@@ -12,6 +13,7 @@ import {
 } from '../support/api-client.js';
 import { imageManifest, putManifest, sha256, types } from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
+import { tempDir } from '../support/temp.js';
 import { pushUniqueImage, type UniqueImage } from '../support/unique-images.js';
 
 let registry: TestRegistry;
@@ -189,5 +191,33 @@ describe('storage quotas', () => {
     expect(
       (await putManifest(registry.url, 'tight/repo/app', 'v1', manifest, types.ociManifest)).status,
     ).toBe(201);
+  });
+});
+
+describe('blobs linked before sizes were recorded', () => {
+  it('get their sizes from the blob store at start, so usage counts them', async () => {
+    const dir = await tempDir('mistrive-usage-backfill-');
+    try {
+      const first = await startTestRegistry({ dataDir: dir.path, cleanup: { interval: '0s' } });
+      const client = await adminClient(first.url);
+      await createProject(client, 'old');
+      await createRepository(client, 'old', 'repo');
+      const image = await pushUniqueImage(first.url, 'old/repo/app', 'v1', { layerBytes: 4321 });
+      await first.close();
+
+      const db = new Database(`${dir.path}/metadata.db`);
+      db.prepare('UPDATE image_blobs SET size = NULL').run();
+      db.close();
+
+      const second = await startTestRegistry({ dataDir: dir.path, cleanup: { interval: '0s' } });
+      try {
+        const usage = (await (await adminClient(second.url)).ok('GET', '/api/v1/projects/old')).usage;
+        expect(usage).toEqual({ logicalBytes: image.ownBytes, uniqueBytes: image.ownBytes });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await dir.remove();
+    }
   });
 });
