@@ -86,6 +86,7 @@ describe('management commands against mistrive serve', { timeout: 180_000 }, () 
       organization: 'default',
       displayName: 'Shop',
       description: 'the shop images',
+      usage: { logicalBytes: 0, uniqueBytes: 0 },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
