@@ -48,4 +48,6 @@ export interface UsageStore {
   /** Linked blobs whose size is not recorded yet (links made before sizes were kept). */
   blobsWithoutSize(limit: number): Promise<string[]>;
   recordBlobSize(digest: string, size: number): Promise<void>;
+  /** Recounts every project's logical bytes from scratch (after sizes were filled in). */
+  rebuildCounters(): Promise<void>;
 }

@@ -27,6 +27,8 @@ export async function backfillBlobSizes(
       }
     }
   }
+  // The per-project counters were kept with the sizes then known: recount them with the real ones.
+  if (filled > 0) await metadata.usage.rebuildCounters();
   if (filled > 0) logger.info({ blobs: filled }, 'recorded the sizes of blobs linked by an earlier version');
   if (unknown.size > 0)
     logger.warn({ blobs: unknown.size }, 'linked blobs missing from the blob store count as 0 bytes');

@@ -221,3 +221,44 @@ describe('blobs linked before sizes were recorded', () => {
     }
   });
 });
+
+describe('the per-project counter that quota checks read', () => {
+  it('stays equal to the computed logical bytes through pushes, shares and every kind of delete', async () => {
+    await createProject(admin, 'counted');
+    await createRepository(admin, 'counted', 'one');
+    await createRepository(admin, 'counted', 'two');
+    const counter = () => {
+      const db = new Database(`${registry.dataDir}/metadata.db`, { readonly: true });
+      try {
+        return (
+          (db.prepare("SELECT logical_bytes FROM project_usage WHERE project_id = 'counted'").pluck().get() as
+            | number
+            | undefined) ?? 0
+        );
+      } finally {
+        db.close();
+      }
+    };
+    const expectConsistent = async () => expect(counter()).toBe((await usageOf('counted')).logicalBytes);
+    const shared = randomBytes(2048);
+    const a = await pushUniqueImage(registry.url, 'counted/one/a', 'v1', { shared: [shared] });
+    await pushUniqueImage(registry.url, 'counted/one/b', 'v1', { shared: [shared] });
+    const c = await pushUniqueImage(registry.url, 'counted/two/c', 'v1', { shared: [shared] });
+    await expectConsistent();
+    expect(counter()).toBeGreaterThan(0);
+    await admin.ok('DELETE', `/api/v1/projects/counted/repositories/one/images/a/digests/${a.digest}`);
+    await expectConsistent();
+    await admin.ok('DELETE', '/api/v1/projects/counted/repositories/one/images/b');
+    await expectConsistent();
+    await admin.ok('DELETE', `/api/v1/projects/counted/repositories/two/images/c/digests/${c.digest}`);
+    const unlinked = await adminFetch(`${registry.url}/v2/counted/two/c/blobs/${sha256(shared)}`, {
+      method: 'DELETE',
+    });
+    expect(unlinked.status).toBe(202);
+    await expectConsistent();
+    await admin.ok('DELETE', '/api/v1/projects/counted/repositories/one');
+    await admin.ok('DELETE', '/api/v1/projects/counted/repositories/two');
+    await expectConsistent();
+    expect(counter()).toBe(0);
+  });
+});

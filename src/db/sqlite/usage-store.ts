@@ -39,6 +39,7 @@ const toUsage = (row: UsageRow): StorageUsage => ({
 
 export class SqliteUsageStore implements UsageStore {
   private readonly statements;
+  private readonly rebuild: () => void;
 
   constructor(db: SqliteDatabase) {
     this.statements = {
@@ -73,7 +74,17 @@ export class SqliteUsageStore implements UsageStore {
         .prepare('SELECT DISTINCT digest FROM image_blobs WHERE size IS NULL LIMIT ?')
         .pluck(),
       recordBlobSize: db.prepare('UPDATE image_blobs SET size = ? WHERE digest = ? AND size IS NULL'),
+      clearCounters: db.prepare('DELETE FROM project_usage'),
+      rebuildCounters: db.prepare(
+        `INSERT INTO project_usage (project_id, logical_bytes)
+         SELECT project_id, sum(size) FROM (SELECT project_id, digest, max(size) AS size FROM (${held('1')})
+                                             GROUP BY project_id, digest) GROUP BY project_id`,
+      ),
     };
+    this.rebuild = db.transaction(() => {
+      this.statements.clearCounters.run();
+      this.statements.rebuildCounters.run();
+    });
   }
 
   async repository(project: string, repository: string): Promise<StorageUsage> {
@@ -123,13 +134,17 @@ export class SqliteUsageStore implements UsageStore {
   async recordBlobSize(digest: string, size: number): Promise<void> {
     this.statements.recordBlobSize.run(size, digest);
   }
+
+  async rebuildCounters(): Promise<void> {
+    this.rebuild();
+  }
 }
 
 /**
  * The storage quota check, run inside the transaction that links a blob or stores a manifest, so
  * two pushes cannot both squeeze under the quota. Costs one indexed lookup when the project has no
- * quota; with one, a digest the project already holds adds nothing, and only a new one is weighed
- * against the project's logical bytes.
+ * quota; with one, a digest the project already holds adds nothing, and a new one is weighed against
+ * the project's logical bytes, which triggers keep in `project_usage` (see the migration).
  */
 export class SqliteQuotaGuard {
   private readonly statements;
@@ -152,12 +167,7 @@ export class SqliteQuotaGuard {
            WHERE m.digest = ? AND i.project_id = ? LIMIT 1`,
         )
         .pluck(),
-      usage: db
-        .prepare(
-          `SELECT coalesce(sum(size), 0) FROM
-           (SELECT digest, max(size) AS size FROM (${held('i.project_id = ?')}) GROUP BY digest)`,
-        )
-        .pluck(),
+      usage: db.prepare('SELECT logical_bytes FROM project_usage WHERE project_id = ?').pluck(),
     };
   }
 
@@ -172,7 +182,7 @@ export class SqliteQuotaGuard {
     ) {
       return undefined;
     }
-    const usage = this.statements.usage.get(project, project) as number;
+    const usage = (this.statements.usage.get(project) as number | undefined) ?? 0;
     return usage + size > quota ? { outcome: 'over-quota', project, quota, usage, adding: size } : undefined;
   }
 }
