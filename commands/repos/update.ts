@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, MistriveCommand } from '../../src/cli/base-command.js';
 import { renderMessage } from '../../src/cli/render.js';
-import { repositoryTarget, updateRepository } from '../../src/cli/resources/repositories.js';
+import { readPolicyFile, repositoryTarget, updateRepository } from '../../src/cli/resources/repositories.js';
 import { repositoryDetails } from '../../src/cli/views.js';
 import type { Repository } from '../../src/client/management-api.js';
 
@@ -11,6 +11,8 @@ export default class ReposUpdate extends MistriveCommand {
   static override examples = [
     '<%= config.bin %> repos update backend --project my-project --scanning',
     '<%= config.bin %> repos update my-project/releases --no-immutable-tags --description "Release builds"',
+    '<%= config.bin %> repos update backend --project my-project --cleanup-policies policies.json',
+    '<%= config.bin %> repos update backend --project my-project --no-cleanup-dry-run',
   ];
 
   static override args = {
@@ -25,6 +27,14 @@ export default class ReposUpdate extends MistriveCommand {
     }),
     'display-name': Flags.string({ description: 'a name for people' }),
     description: Flags.string({ description: 'what the repository holds' }),
+    'cleanup-policies': Flags.string({
+      description: 'a JSON file of cleanup policies; replaces every policy ([] removes them)',
+      helpValue: 'FILE.json',
+    }),
+    'cleanup-dry-run': Flags.boolean({
+      description: 'only record what the cleanup policies would delete (--no-cleanup-dry-run: delete it)',
+      allowNo: true,
+    }),
     registry: commonFlags.registry,
   };
 
@@ -38,6 +48,11 @@ export default class ReposUpdate extends MistriveCommand {
         immutableTags: flags['immutable-tags'],
         displayName: flags['display-name'],
         description: flags.description,
+        cleanupPolicies:
+          flags['cleanup-policies'] === undefined
+            ? undefined
+            : await readPolicyFile(flags['cleanup-policies']),
+        cleanupDryRun: flags['cleanup-dry-run'],
       },
     );
     const target = this.context.io.target;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuthServices } from '../auth/auth-services.js';
 import { PublicUrls } from '../auth/oauth/public-urls.js';
+import type { CleanupService } from '../cleanup/cleanup-service.js';
 import type { ServeConfig } from '../config/config.js';
 import type { Maintenance } from '../gc/maintenance.js';
 import type { OciServices } from '../oci/oci-routes.js';
@@ -24,10 +25,12 @@ import { organizationOperations } from './organizations/organization-routes.js';
 import { OrganizationService } from './organizations/organization-service.js';
 import { projectOperations } from './projects/project-routes.js';
 import { ProjectService } from './projects/project-service.js';
+import { CleanupApi, cleanupOperations } from './repositories/cleanup-routes.js';
 import { repositoryOperations } from './repositories/repository-routes.js';
 import { RepositoryService } from './repositories/repository-service.js';
 import { serviceAccountOperations } from './service-accounts/service-account-routes.js';
 import { ServiceAccountService } from './service-accounts/service-account-service.js';
+import { InstanceUsageService, usageOperations } from './usage-routes.js';
 import { userOperations } from './users/user-routes.js';
 import { UserService } from './users/user-service.js';
 
@@ -41,6 +44,7 @@ export function managementOperations(
   oci: OciServices,
   scans: ScanService,
   maintenance: Maintenance,
+  cleanup: CleanupService,
 ): ApiOperation[] {
   const { metadata, clock, ids } = context;
   const access = new ApiAccess(auth.access, metadata);
@@ -51,12 +55,14 @@ export function managementOperations(
     ...organizationOperations(new OrganizationService(access, metadata)),
     ...projectOperations(new ProjectService(access, metadata, clock)),
     ...repositoryOperations(new RepositoryService(access, metadata, clock, ids)),
+    ...cleanupOperations(new CleanupApi(access, metadata, cleanup)),
     ...imageOperations(images),
     ...vulnerabilityOperations(new VulnerabilityService(images, scans, scanViews)),
     ...iamOperations(new IamPolicyService(access, metadata)),
     ...userOperations(new UserService(access, metadata, auth.credentials, clock)),
     ...serviceAccountOperations(new ServiceAccountService(access, metadata, clock)),
     ...adminOperations(new AdminService(access, maintenance)),
+    ...usageOperations(new InstanceUsageService(access, metadata)),
   ];
 }
 
@@ -68,8 +74,9 @@ export function managementApiRoutes(
   config: Pick<ServeConfig, 'publicUrl'>,
   scans: ScanService,
   maintenance: Maintenance,
+  cleanup: CleanupService,
 ): Route[] {
-  const operations = managementOperations(context, auth, oci, scans, maintenance);
+  const operations = managementOperations(context, auth, oci, scans, maintenance, cleanup);
   let document: unknown;
   const openApi = operation({
     id: 'getOpenApiDocument',

@@ -50,6 +50,20 @@ export const platformView = z.object({
   osVersion: z.string().optional(),
 });
 
+/** Storage a repository or project holds, computed when asked. */
+export const usageView = z
+  .object({
+    logicalBytes: z
+      .number()
+      .int()
+      .describe('The sizes of the distinct blobs and manifests it holds, added up'),
+    uniqueBytes: z
+      .number()
+      .int()
+      .describe('The part of that nothing outside it holds: what deleting it would free'),
+  })
+  .describe('Storage usage');
+
 /** A resource's path parameter, percent-decoded. */
 export const pathParams = {
   organization: resourceId.describe('Organization ID'),

@@ -1,4 +1,5 @@
 import { Chalk } from 'chalk';
+import { formatByteSize } from '../lib/byte-sizes.js';
 
 /**
  * Renderers: pure functions of a result and of where it goes. On a terminal, aligned tables with a
@@ -77,15 +78,7 @@ export function formatTime(value: string | number | Date | undefined): string {
 
 /** Byte counts as people read them: `12.3 MB`. */
 export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '';
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  return bytes === undefined ? '' : formatByteSize(bytes, 'decimal');
 }
 
 /** `sha256:0123456789ab…` shortened for tables; the full digest stays in --json and piped output. */

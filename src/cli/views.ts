@@ -1,4 +1,6 @@
 import {
+  type CleanupPolicy,
+  type CleanupRun,
   type Digest,
   type Finding,
   type Policy,
@@ -9,6 +11,7 @@ import {
   severities,
   type User,
 } from '../client/management-api.js';
+import { formatBinaryBytes } from '../lib/byte-sizes.js';
 import {
   formatBytes,
   formatTime,
@@ -28,6 +31,8 @@ import { type ScanResult, summaryOf, type VulnerabilitiesResult } from './resour
 
 const time = (value: string | undefined, target: RenderTarget) => (target.tty ? formatTime(value) : value);
 const yesNo = (value: boolean) => (value ? 'yes' : 'no');
+/** Sizes read as `12.3 MB` on a terminal; piped, the byte count, for scripts. */
+const bytes = (value: number | undefined, target: RenderTarget) => (target.tty ? formatBytes(value) : value);
 
 export function projectTable(projects: readonly Project[], target: RenderTarget): string {
   return renderTable(
@@ -50,6 +55,16 @@ export function projectDetails(project: Project, target: RenderTarget): string {
       ['Display name', project.displayName],
       ['Description', project.description],
       ['Organization', project.organization],
+      ['Logical size', bytes(project.usage.logicalBytes, target)],
+      ['Unique size', bytes(project.usage.uniqueBytes, target)],
+      [
+        'Storage quota',
+        project.storageQuota === undefined
+          ? 'none'
+          : target.tty
+            ? `${formatBinaryBytes(project.storageQuota)} (${Math.round((100 * project.usage.logicalBytes) / Math.max(project.storageQuota, 1))} % used)`
+            : project.storageQuota,
+      ],
       ['Created', time(project.createdAt, target)],
       ['Updated', time(project.updatedAt, target)],
     ],
@@ -70,6 +85,8 @@ export function repositoryTable(
       { header: 'Immutable tags', value: (row) => yesNo(row.immutableTags) },
       { header: 'Description', value: (row) => row.description },
       { header: 'Created', value: (row) => time(row.createdAt, target) },
+      { header: 'Logical size', value: (row) => bytes(row.usage.logicalBytes, target) },
+      { header: 'Unique size', value: (row) => bytes(row.usage.uniqueBytes, target) },
     ],
     repositories,
     target,
@@ -89,11 +106,63 @@ export function repositoryDetails(repository: Repository, target: RenderTarget):
       ['Description', repository.description],
       ['Scanning', yesNo(repository.scanning)],
       ['Immutable tags', yesNo(repository.immutableTags)],
+      ['Logical size', bytes(repository.usage.logicalBytes, target)],
+      ['Unique size', bytes(repository.usage.uniqueBytes, target)],
+      [
+        'Cleanup',
+        repository.cleanupPolicies.length === 0
+          ? 'no policies'
+          : `${repository.cleanupPolicies.length} ${repository.cleanupPolicies.length === 1 ? 'policy' : 'policies'}, ${repository.cleanupDryRun ? 'dry run (only records what would be deleted)' : 'deletes'}`,
+      ],
+      ...repository.cleanupPolicies.map(
+        (policy) => [`Policy ${policy.name}`, describePolicy(policy)] as const,
+      ),
       ['Created', time(repository.createdAt, target)],
       ['Updated', time(repository.updatedAt, target)],
     ],
     target,
   );
+}
+
+/** One policy in a line: `Delete untagged, older than 7d`. */
+export function describePolicy(policy: CleanupPolicy): string {
+  const parts: string[] = [];
+  const { condition, mostRecentVersions } = policy;
+  if (condition?.tagState && condition.tagState !== 'any') parts.push(condition.tagState);
+  if (condition?.tagPrefixes) parts.push(`tags starting ${condition.tagPrefixes.join('|')}`);
+  if (condition?.imageNamePrefixes) parts.push(`images starting ${condition.imageNamePrefixes.join('|')}`);
+  if (condition?.olderThan) parts.push(`older than ${condition.olderThan}`);
+  if (condition?.newerThan) parts.push(`newer than ${condition.newerThan}`);
+  if (mostRecentVersions) {
+    parts.push(
+      `the ${mostRecentVersions.keepCount} most recent of each image` +
+        (mostRecentVersions.imageNamePrefixes
+          ? ` starting ${mostRecentVersions.imageNamePrefixes.join('|')}`
+          : ''),
+    );
+  }
+  if (parts.length === 0) parts.push('everything');
+  return `${policy.action.type} ${parts.join(', ')}`;
+}
+
+/** What a cleanup run deleted, or would delete: a summary, then one row per digest. */
+export function cleanupRunTable(run: CleanupRun, target: RenderTarget): string {
+  const table = renderTable(
+    [
+      { header: 'Image', value: (row: CleanupRun['items'][number]) => row.image },
+      { header: 'Digest', value: (row) => shortDigest(row.digest, target) },
+      { header: 'Tags', value: (row) => row.tags.join(',') },
+      { header: 'Policies', value: (row) => row.policies.join(',') },
+      { header: 'Outcome', value: (row) => row.outcome },
+    ],
+    run.items,
+    target,
+    `Nothing to delete in ${run.project}/${run.repository}.`,
+  );
+  if (!target.tty) return table;
+  const verb = run.dryRun ? 'Would delete' : 'Deleted';
+  const summary = `${verb} ${run.deleted} digest${run.deleted === 1 ? '' : 's'} from ${run.project}/${run.repository}, freeing ${formatBytes(run.freedBytes)}${run.dryRun ? ' (dry run: nothing was deleted)' : ' once garbage collection runs'}.\n`;
+  return run.items.length === 0 ? table : `${table}${summary}`;
 }
 
 export function policyTable(policy: Policy, target: RenderTarget): string {

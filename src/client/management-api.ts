@@ -5,11 +5,22 @@ import { type ApiClient, segment } from './api-client.js';
  * (`/api/v1/openapi.json`); each method is one operation.
  */
 
+/** Storage a repository or project holds. */
+export interface StorageUsage {
+  /** The sizes of the distinct blobs and manifests it holds, added up. */
+  readonly logicalBytes: number;
+  /** The part of that nothing outside it holds: what deleting it would free. */
+  readonly uniqueBytes: number;
+}
+
 export interface Project {
   readonly id: string;
   readonly organization: string;
   readonly displayName: string;
   readonly description: string;
+  /** Bytes; absent when unlimited. */
+  readonly storageQuota?: number;
+  readonly usage: StorageUsage;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -30,8 +41,60 @@ export interface Repository {
   readonly description: string;
   readonly scanning: boolean;
   readonly immutableTags: boolean;
+  readonly cleanupPolicies: CleanupPolicy[];
+  readonly cleanupDryRun: boolean;
+  readonly usage: StorageUsage;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+export interface ProjectChanges {
+  readonly displayName?: string;
+  readonly description?: string;
+  /** Bytes; null removes the quota (the administrator only). */
+  readonly storageQuota?: number | null;
+}
+
+/** A cleanup policy, as in a policy file (see the README for the format). */
+export interface CleanupPolicy {
+  readonly name: string;
+  readonly action: { readonly type: 'Delete' | 'Keep' };
+  readonly condition?: {
+    readonly tagState?: string;
+    readonly tagPrefixes?: string[];
+    readonly imageNamePrefixes?: string[];
+    readonly olderThan?: string;
+    readonly newerThan?: string;
+  };
+  readonly mostRecentVersions?: { readonly keepCount: number; readonly imageNamePrefixes?: string[] };
+}
+
+export interface CleanupRun {
+  readonly project: string;
+  readonly repository: string;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly deleted: number;
+  readonly freedBytes: number;
+  readonly items: {
+    readonly image: string;
+    readonly digest: string;
+    readonly tags: string[];
+    readonly policies: string[];
+    readonly outcome: 'deleted' | 'would-delete' | 'kept';
+  }[];
+}
+
+export interface InstanceUsage {
+  readonly logicalBytes: number;
+  readonly storedBytes: number;
+  readonly digests: number;
+  readonly projects: {
+    readonly project: string;
+    readonly storageQuota?: number;
+    readonly usage: StorageUsage;
+  }[];
 }
 
 export interface NewRepository {
@@ -43,7 +106,10 @@ export interface NewRepository {
 }
 
 export type RepositoryChanges = Partial<
-  Pick<Repository, 'displayName' | 'description' | 'scanning' | 'immutableTags'>
+  Pick<
+    Repository,
+    'displayName' | 'description' | 'scanning' | 'immutableTags' | 'cleanupPolicies' | 'cleanupDryRun'
+  >
 >;
 
 export interface Platform {
@@ -250,8 +316,16 @@ export class ManagementApi {
     return this.client.call('GET', `/projects/${segment(project)}`);
   }
 
+  updateProject(project: string, changes: ProjectChanges): Promise<Project> {
+    return this.client.call('PATCH', `/projects/${segment(project)}`, { body: changes });
+  }
+
   deleteProject(project: string): Promise<void> {
     return this.client.call('DELETE', `/projects/${segment(project)}`);
+  }
+
+  getInstanceUsage(): Promise<InstanceUsage> {
+    return this.client.call('GET', '/usage');
   }
 
   // Repositories
@@ -279,6 +353,13 @@ export class ManagementApi {
 
   deleteRepository(project: string, repository: string): Promise<void> {
     return this.client.call('DELETE', this.repositoryPath(project, repository));
+  }
+
+  /** `dryRun` undefined: the repository's own setting. */
+  runCleanup(project: string, repository: string, dryRun: boolean | undefined): Promise<CleanupRun> {
+    return this.client.call('POST', `${this.repositoryPath(project, repository)}/cleanup`, {
+      body: dryRun === undefined ? {} : { dryRun },
+    });
   }
 
   // Images, digests and tags

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { durationProblem, parseDuration } from '../lib/durations.js';
 import { isAddressOrRange } from '../server/request-identity.js';
 
 /** The YAML parser loads only when a config file is given: most starts have none, and it costs ~30 ms. */
@@ -11,17 +12,14 @@ function parseYaml(text: string): unknown {
   return yaml.parse(text);
 }
 
-const durationShape = /^(\d+)(ms|s|m|h|d)$/;
-const durationUnits = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
 /** Durations are written `500ms`, `30s`, `15m`, `24h` or `7d`; they become milliseconds. */
 const duration = z.string().transform((text, context) => {
-  const match = durationShape.exec(text);
-  if (!match) {
-    context.addIssue({ code: 'custom', message: `"${text}" is not a duration such as 30s, 15m, 24h or 7d` });
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    context.addIssue({ code: 'custom', message: durationProblem(text) });
     return z.NEVER;
   }
-  return Number(match[1]) * durationUnits[match[2] as keyof typeof durationUnits];
+  return ms;
 });
 
 /** Vulnerability scanning with Trivy; which repositories are scanned is a per-repository setting. */
@@ -142,6 +140,13 @@ const configSchema = z
       .prefault({}),
     scanning: scanningSchema.prefault({}),
     gc: gcSchema.prefault({}),
+    cleanup: z
+      .object({
+        /** How often every repository's cleanup policies are evaluated (and, outside dry run, applied). */
+        interval: duration.default(3_600_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -157,6 +162,8 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   scanning?: z.input<typeof scanningSchema>;
   http?: z.input<typeof httpSchema>;
   gc?: z.input<typeof gcSchema>;
+  cleanup?: { interval?: string };
+  auth?: { accessTokenTtl?: string };
 };
 
 export class ConfigError extends Error {

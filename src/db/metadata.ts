@@ -1,8 +1,10 @@
+import type { CleanupStore } from './cleanup.js';
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from './identity.js';
 import type { LifecycleStore } from './lifecycle.js';
 import type { OAuthStore } from './oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
 import type { ScanStore } from './scans.js';
+import type { QuotaExceeded, UsageStore } from './usage.js';
 
 /**
  * Metadata contracts, split by role. They return promises although SQLite answers synchronously,
@@ -45,17 +47,18 @@ export type PutManifestOutcome =
   | { readonly outcome: 'no-image' }
   | { readonly outcome: 'missing'; readonly digests: string[] }
   /** The manifest's own bytes are being removed by the garbage collector: put them back and retry. */
-  | { readonly outcome: 'deleting' };
+  | { readonly outcome: 'deleting' }
+  | QuotaExceeded;
 
 /**
  * What recording a blob for an image found. `deleting`: the garbage collector is removing the file
  * this very moment; the caller waits for it to finish, puts the bytes back and tries again.
- * `no-image`: the image was deleted since the caller looked it up.
+ * `no-image`: the image was deleted since the caller looked it up. Over quota: nothing was recorded.
  */
-export type LinkOutcome = 'linked' | 'deleting' | 'no-image';
+export type LinkOutcome = 'linked' | 'deleting' | 'no-image' | QuotaExceeded;
 
 /** What a cross-repository mount found: `not-held` when the source no longer holds the blob. */
-export type MountOutcome = 'mounted' | 'not-held' | 'no-image';
+export type MountOutcome = 'mounted' | 'not-held' | 'no-image' | QuotaExceeded;
 
 /** Projects, repositories and the images inside them. */
 export interface CatalogStore {
@@ -83,12 +86,18 @@ export interface ContentStore {
   missingBlobs(imageId: number, digests: readonly string[]): Promise<string[]>;
   /**
    * Records the blob (stored with `size` bytes) as held by the image and promised to a client at
-   * `at`, in one step with the collector's state: nothing is recorded while the collector is
-   * deleting the blob's file.
+   * `at`, in one step with the collector's state and the project's quota: nothing is recorded while
+   * the collector is deleting the blob's file, or when the blob would take the project over quota.
    */
   linkBlob(imageId: number, digest: string, size: number, at: Date): Promise<LinkOutcome>;
-  /** Links a blob `from` one image into another, promised at `at`, unless either is gone. */
-  mountBlob(fromImageId: number, imageId: number, digest: string, at: Date): Promise<MountOutcome>;
+  /** Links a blob of `size` bytes `from` one image into another, promised at `at`, unless either is gone. */
+  mountBlob(
+    fromImageId: number,
+    imageId: number,
+    digest: string,
+    size: number,
+    at: Date,
+  ): Promise<MountOutcome>;
   /**
    * Whether the image holds the blob, as a client is about to be told; when it does, the promise is
    * recorded at `at` unless one recorded since `refreshAfter` already covers it (so a busy blob
@@ -114,7 +123,9 @@ export interface ContentStore {
    * Stores a manifest and, in the same transaction, points `tag` at it. Nothing is stored when a
    * reference is no longer a blob or manifest of the image (deleted since the caller checked):
    * `missing` names them. With `keepExistingTag` (immutable tags), a tag that already points at
-   * another manifest is left alone and nothing is stored: `tag-kept`. Checks and write are one step.
+   * another manifest is left alone and nothing is stored: `tag-kept`. A manifest new to its project
+   * that would take the project over its storage quota is refused: `over-quota`. Checks and write are
+   * one step.
    */
   putManifest(
     imageId: number,
@@ -160,5 +171,7 @@ export interface MetadataStore {
   readonly images: ImageStore;
   readonly scans: ScanStore;
   readonly lifecycle: LifecycleStore;
+  readonly usage: UsageStore;
+  readonly cleanup: CleanupStore;
   close(): Promise<void>;
 }

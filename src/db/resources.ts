@@ -1,3 +1,4 @@
+import type { CleanupPolicies } from '../cleanup/policy.js';
 import type { ManifestRecord, Page } from './metadata.js';
 
 /**
@@ -17,6 +18,8 @@ export interface ProjectRecord {
   readonly organization: string;
   readonly displayName: string;
   readonly description: string;
+  /** The most bytes its repositories may hold (logical bytes), when the administrator set a quota. */
+  readonly storageQuota: number | undefined;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -30,13 +33,22 @@ export interface RepositoryRecord {
   readonly scanning: boolean;
   /** Refuse to move or delete a tag once it exists. */
   readonly immutableTags: boolean;
+  readonly cleanupPolicies: CleanupPolicies;
+  /** Cleanup only records what the policies would delete. */
+  readonly cleanupDryRun: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
 
-export type ProjectChanges = Partial<Pick<ProjectRecord, 'displayName' | 'description'>>;
+export type ProjectChanges = Partial<Pick<ProjectRecord, 'displayName' | 'description'>> & {
+  /** Bytes; null removes the quota. */
+  readonly storageQuota?: number | null;
+};
 export type RepositoryChanges = Partial<
-  Pick<RepositoryRecord, 'displayName' | 'description' | 'scanning' | 'immutableTags'>
+  Pick<
+    RepositoryRecord,
+    'displayName' | 'description' | 'scanning' | 'immutableTags' | 'cleanupPolicies' | 'cleanupDryRun'
+  >
 >;
 
 export interface OrganizationStore {

@@ -7,6 +7,7 @@ import { imageForPull, imageForPush } from './image-resolver.js';
 import { immutableTagRefusal, tagsAreImmutable } from './immutable-tags.js';
 import { type ParsedManifest, parseManifest } from './manifest.js';
 import { assertTag, parseImageName } from './names.js';
+import { quotaRefusal } from './quota.js';
 import type { RegistryContext } from './registry-context.js';
 
 export type Reference = { digest: string } | { tag: string };
@@ -132,6 +133,7 @@ export class ManifestService {
     }
     this.cache.set(digest, body);
     if (stored.outcome === 'missing') throw missingReferences(name, stored.digests);
+    if (stored.outcome === 'over-quota') throw quotaRefusal(stored);
     if (stored.outcome === 'tag-kept' && tag !== undefined) {
       throw immutableTagRefusal(parseImageName(name), { kind: 'move', tag });
     }

@@ -7,6 +7,7 @@ import { KeyedLock } from '../lib/keyed-lock.js';
 import { UploadOffsetError } from '../storage/blob-store.js';
 import { createDigester, type Digest, parseDigest } from './digest.js';
 import { imageForPush, pushInto } from './image-resolver.js';
+import { quotaRefusal } from './quota.js';
 import type { RegistryContext } from './registry-context.js';
 
 const uploadIdShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -96,11 +97,13 @@ export class UploadService {
     const source = await catalog.findImage(from);
     if (!source || !(await canRead(from)) || !(await content.isBlobLinked(source.id, digest.value)))
       return false;
-    if ((await this.context.blobs.stat(digest.value)) === undefined) return false;
+    const size = await this.context.blobs.stat(digest.value);
+    if (size === undefined) return false;
     const target = await imageForPush(this.context, name);
     const outcome = await pushInto(this.context, name, target, (image) =>
-      content.mountBlob(source.id, image.id, digest.value, this.context.clock.now()),
+      content.mountBlob(source.id, image.id, digest.value, size, this.context.clock.now()),
     );
+    if (typeof outcome === 'object') throw quotaRefusal(outcome);
     return outcome === 'mounted';
   }
 
@@ -178,6 +181,8 @@ export class UploadService {
           `upload ${id} ended because ${name} was deleted meanwhile; push the blob again`,
         );
       }
+      // Over quota, the bytes stay in the blob store unlinked, for the collector: another image may hold them.
+      if (typeof linked === 'object') throw quotaRefusal(linked);
       return digest.value;
     });
   }

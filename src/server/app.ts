@@ -14,6 +14,7 @@ import { type AdminBootstrap, bootstrapAdmin } from '../auth/bootstrap-admin.js'
 import { guardRegistryRoutes } from '../auth/guarded-routes.js';
 import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
 import { tokenRoutes } from '../auth/token-routes.js';
+import { CleanupService } from '../cleanup/cleanup-service.js';
 import type { ServeConfig } from '../config/config.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
 import { RegistryError } from '../errors/registry-error.js';
@@ -28,6 +29,7 @@ import { resolveRegistryNames } from '../oci/short-names.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
+import { backfillBlobSizes } from '../usage/blob-sizes.js';
 import { clientUrls } from './client-urls.js';
 import { guardConnections, headersCheckInterval } from './connection-guards.js';
 import { recordDaemon } from './daemon-lock.js';
@@ -54,6 +56,8 @@ export interface RunningRegistry {
   readonly scans: ScanService;
   /** Garbage collection and the integrity check. */
   readonly maintenance: Maintenance;
+  /** Cleanup policies: evaluated on the schedule, or now. */
+  readonly cleanup: CleanupService;
   /** Stops accepting connections, lets requests in flight finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -123,7 +127,7 @@ export async function startRegistry(
     await closed;
     throw error;
   }
-  const { context, metadata, auth, admin, scanning, services, maintenance, routes } = built;
+  const { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes } = built;
   listener = createRequestListener(routes, logger, new TrustedProxies(config.trustedProxies));
   const releaseDataDir = await recordDaemon(config.dataDir);
 
@@ -141,10 +145,22 @@ export async function startRegistry(
   scanning.workers.start();
   maintenance.start();
 
+  // One pass at a time: a pass slower than the interval is not run twice at once.
+  let cleaning: Promise<void> | undefined;
+  const runCleanup = () => {
+    cleaning ??= cleanup.runAll().finally(() => {
+      cleaning = undefined;
+    });
+  };
+  const cleanupTimer =
+    config.cleanup.interval > 0 ? setInterval(runCleanup, config.cleanup.interval) : undefined;
+  cleanupTimer?.unref();
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       clearInterval(purgeTimer);
+      clearInterval(cleanupTimer);
       stopping = true;
       for (const res of unfinished) if (!res.headersSent) res.setHeader('Connection', 'close');
       const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
@@ -154,6 +170,7 @@ export async function startRegistry(
       clearTimeout(grace);
       await scanning.workers.stop();
       await maintenance.stop();
+      await cleaning;
       await metadata.close();
       await releaseDataDir();
       logger.flush();
@@ -170,6 +187,7 @@ export async function startRegistry(
     admin,
     scans: scanning.service,
     maintenance,
+    cleanup,
     close,
   };
 }
@@ -191,7 +209,9 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
       promises: new BlobPromises(config.gc.delay),
     };
     const auth = await createAuthServices(config, metadata, context.clock);
+    await backfillBlobSizes(metadata, blobs, logger);
     const scanning = createScanning(context, config.scanning, config.dataDir);
+    const cleanup = new CleanupService(metadata, context.clock, logger);
     const services = createOciServices(context, {
       onManifestStored: (stored) => scanning.service.manifestPushed(stored),
     });
@@ -208,7 +228,7 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens),
       ...oauthRoutes(config, metadata, auth, context.clock),
-      ...managementApiRoutes(context, auth, services, config, scanning.service, maintenance),
+      ...managementApiRoutes(context, auth, services, config, scanning.service, maintenance, cleanup),
       ...resolveRegistryNames(
         guardRegistryRoutes(
           ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
@@ -219,7 +239,7 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
     ];
     // Last: once the administrator exists, nothing stands between it and the ready line that shows its password.
     const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
-    return { context, metadata, auth, admin, scanning, services, maintenance, routes };
+    return { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes };
   } catch (error) {
     await metadata.close();
     throw error;

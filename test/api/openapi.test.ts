@@ -38,6 +38,8 @@ const endpoints = [
   'GET /api/v1/projects/{project}/repositories/{repository}/iamPolicy',
   'POST /api/v1/projects/{project}/repositories/{repository}/iamPolicy/bindings',
   'DELETE /api/v1/projects/{project}/repositories/{repository}/iamPolicy/bindings',
+  'POST /api/v1/projects/{project}/repositories/{repository}/cleanup',
+  'GET /api/v1/projects/{project}/repositories/{repository}/cleanup',
   'GET /api/v1/projects/{project}/repositories/{repository}/images',
   'GET /api/v1/projects/{project}/repositories/{repository}/images/{image}',
   'DELETE /api/v1/projects/{project}/repositories/{repository}/images/{image}',
@@ -68,6 +70,7 @@ const endpoints = [
   'DELETE /api/v1/users/{login}',
   'PUT /api/v1/users/{login}/password',
   'PUT /api/v1/account/password',
+  'GET /api/v1/usage',
 ];
 
 function documented(): { method: string; path: string; operation: Json }[] {

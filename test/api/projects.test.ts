@@ -65,6 +65,7 @@ describe('projects', () => {
       organization: 'default',
       displayName: 'Shop',
       description: 'The web shop',
+      usage: { logicalBytes: 0, uniqueBytes: 0 },
       createdAt: expect.any(String),
       updatedAt: created.createdAt,
     });

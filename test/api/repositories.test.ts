@@ -40,6 +40,9 @@ describe('creating repositories', () => {
       description: 'Services',
       scanning: true,
       immutableTags: true,
+      cleanupPolicies: [],
+      cleanupDryRun: true,
+      usage: { logicalBytes: 0, uniqueBytes: 0 },
       createdAt: expect.any(String),
       updatedAt: created.createdAt,
     });

@@ -86,6 +86,7 @@ describe('management commands against mistrive serve', { timeout: 180_000 }, () 
       organization: 'default',
       displayName: 'Shop',
       description: 'the shop images',
+      usage: { logicalBytes: 0, uniqueBytes: 0 },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -98,7 +99,7 @@ describe('management commands against mistrive serve', { timeout: 180_000 }, () 
 
     const described = await mistrive(admin, ['projects', 'describe', 'shop']);
     expect(described.stdout).toBe(
-      `Project\tshop\nDisplay name\tShop\nDescription\tthe shop images\nOrganization\tdefault\nCreated\t${created.createdAt}\nUpdated\t${created.updatedAt}\n`,
+      `Project\tshop\nDisplay name\tShop\nDescription\tthe shop images\nOrganization\tdefault\nLogical size\t0\nUnique size\t0\nStorage quota\tnone\nCreated\t${created.createdAt}\nUpdated\t${created.updatedAt}\n`,
     );
 
     const duplicate = await mistrive(admin, ['projects', 'create', 'shop']);

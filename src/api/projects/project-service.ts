@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { MetadataStore } from '../../db/metadata.js';
 import type { ProjectRecord } from '../../db/resources.js';
+import type { StorageUsage } from '../../db/usage.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Caller } from '../../iam/principals.js';
 import type { Clock } from '../../lib/clock.js';
@@ -14,6 +15,7 @@ import {
   resourceId,
   responseSchema,
   timestamp,
+  usageView,
 } from '../schemas.js';
 
 export const defaultOrganization = 'default';
@@ -25,6 +27,12 @@ export const projectView = responseSchema(
     organization: z.string(),
     displayName: z.string(),
     description: z.string(),
+    storageQuota: z
+      .number()
+      .int()
+      .optional()
+      .describe('The most logical bytes its repositories may hold together; absent when unlimited'),
+    usage: usageView,
     createdAt: timestamp,
     updatedAt: timestamp,
   }),
@@ -46,18 +54,33 @@ export const newProject = requestSchema(
 
 export const projectChanges = requestSchema(
   'ProjectChanges',
-  z.object({ displayName: displayName.optional(), description: description.optional() }).strict(),
+  z
+    .object({
+      displayName: displayName.optional(),
+      description: description.optional(),
+      storageQuota: z
+        .number()
+        .int('must be a whole number of bytes')
+        .min(0, 'must not be negative')
+        .max(Number.MAX_SAFE_INTEGER)
+        .nullable()
+        .optional()
+        .describe('Bytes; null removes the quota. Only the instance administrator sets it'),
+    })
+    .strict(),
   'The fields to change; the others keep their values',
 );
 
 export type ProjectView = z.input<typeof projectView>;
 
-export function viewProject(project: ProjectRecord): ProjectView {
+export function viewProject(project: ProjectRecord, usage: StorageUsage): ProjectView {
   return {
     id: project.id,
     organization: project.organization,
     displayName: project.displayName,
     description: project.description,
+    ...(project.storageQuota !== undefined ? { storageQuota: project.storageQuota } : {}),
+    usage,
     createdAt: iso(project.createdAt),
     updatedAt: iso(project.updatedAt),
   };
@@ -82,6 +105,7 @@ export class ProjectService {
       organization: input.organization,
       displayName: input.displayName,
       description: input.description,
+      storageQuota: undefined,
       createdAt: now,
       updatedAt: now,
     };
@@ -91,7 +115,7 @@ export class ProjectService {
         `project ${input.projectId} already exists: choose another ID`,
       );
     }
-    return viewProject(project);
+    return this.view(project);
   }
 
   /** The projects the caller can see: through its organization, itself, or one of its repositories. */
@@ -105,25 +129,33 @@ export class ProjectService {
       (project) =>
         bound.everything || bound.organizations.has(project.organization) || bound.projects.has(project.id),
     );
-    return { items: page.items.map(viewProject), nextPageToken: page.nextPageToken };
+    const items: ProjectView[] = [];
+    for (const project of page.items) items.push(await this.view(project));
+    return { items, nextPageToken: page.nextPageToken };
   }
 
   async get(caller: Caller, id: string): Promise<ProjectView> {
     await this.access.project(caller, id, 'see');
-    return viewProject(await this.find(id));
+    return this.view(await this.find(id));
   }
 
   async update(caller: Caller, id: string, changes: z.output<typeof projectChanges>): Promise<ProjectView> {
     await this.access.project(caller, id, 'administer');
+    // A quota limits what the project's own owners may store, so only the administrator sets it.
+    if (changes.storageQuota !== undefined) this.access.requireAdmin(caller, 'set storage quotas');
     const updated = await this.metadata.projects.update(id, changes, this.clock.now());
     if (!updated) throw projectNotFound(id);
-    return viewProject(updated);
+    return this.view(updated);
   }
 
   /** Deletes the project with its repositories, images, service accounts and IAM bindings. */
   async delete(caller: Caller, id: string): Promise<void> {
     await this.access.project(caller, id, 'administer');
     if (!(await this.metadata.projects.delete(id))) throw projectNotFound(id);
+  }
+
+  private async view(project: ProjectRecord): Promise<ProjectView> {
+    return viewProject(project, await this.metadata.usage.project(project.id));
   }
 
   async find(id: string): Promise<ProjectRecord> {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { cleanupPolicies, normalizePolicies } from '../../cleanup/policy.js';
 import type { MetadataStore } from '../../db/metadata.js';
 import type { RepositoryRecord } from '../../db/resources.js';
+import type { StorageUsage } from '../../db/usage.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Caller } from '../../iam/principals.js';
 import type { Clock } from '../../lib/clock.js';
@@ -16,6 +18,7 @@ import {
   resourceIdPattern,
   responseSchema,
   timestamp,
+  usageView,
 } from '../schemas.js';
 
 export const repositoryView = responseSchema(
@@ -28,6 +31,9 @@ export const repositoryView = responseSchema(
     description: z.string(),
     scanning: z.boolean().describe('Every pushed image is queued for a vulnerability scan'),
     immutableTags: z.boolean().describe('Existing tags can be neither moved nor deleted'),
+    cleanupPolicies,
+    cleanupDryRun: z.boolean().describe('Cleanup only records what the policies would delete'),
+    usage: usageView,
     createdAt: timestamp,
     updatedAt: timestamp,
   }),
@@ -44,6 +50,11 @@ export const newRepository = requestSchema(
       description: description.default(''),
       scanning: z.boolean().default(false),
       immutableTags: z.boolean().default(false),
+      cleanupPolicies: cleanupPolicies.default([]),
+      cleanupDryRun: z
+        .boolean()
+        .default(true)
+        .describe('Only record what the policies would delete (the default, until you have seen a dry run)'),
     })
     .strict(),
 );
@@ -56,6 +67,8 @@ export const repositoryChanges = requestSchema(
       description: description.optional(),
       scanning: z.boolean().optional(),
       immutableTags: z.boolean().optional(),
+      cleanupPolicies: cleanupPolicies.optional().describe('Replaces every policy; [] removes them'),
+      cleanupDryRun: z.boolean().optional(),
     })
     .strict(),
   'The fields to change; the others keep their values',
@@ -63,7 +76,7 @@ export const repositoryChanges = requestSchema(
 
 export type RepositoryView = z.input<typeof repositoryView>;
 
-export function viewRepository(repository: RepositoryRecord): RepositoryView {
+export function viewRepository(repository: RepositoryRecord, usage: StorageUsage): RepositoryView {
   return {
     project: repository.project,
     id: repository.id,
@@ -72,6 +85,9 @@ export function viewRepository(repository: RepositoryRecord): RepositoryView {
     description: repository.description,
     scanning: repository.scanning,
     immutableTags: repository.immutableTags,
+    cleanupPolicies: normalizePolicies(repository.cleanupPolicies),
+    cleanupDryRun: repository.cleanupDryRun,
+    usage,
     createdAt: iso(repository.createdAt),
     updatedAt: iso(repository.updatedAt),
   };
@@ -113,6 +129,8 @@ export class RepositoryService {
       description: input.description,
       scanning: input.scanning,
       immutableTags: input.immutableTags,
+      cleanupPolicies: normalizePolicies(input.cleanupPolicies),
+      cleanupDryRun: input.cleanupDryRun,
       createdAt: now,
       updatedAt: now,
     });
@@ -125,7 +143,7 @@ export class RepositoryService {
           `repository ${project}/${input.repositoryId} already exists: choose another ID`,
         );
       }
-      return viewRepository(repository);
+      return this.view(repository);
     }
     const base = baseId(input.displayName);
     const candidates = [
@@ -141,7 +159,7 @@ export class RepositoryService {
     ];
     for (const id of candidates) {
       const repository = record(id);
-      if (await this.metadata.repositories.create(repository)) return viewRepository(repository);
+      if (await this.metadata.repositories.create(repository)) return this.view(repository);
     }
     throw projectNotFound(project);
   }
@@ -158,12 +176,14 @@ export class RepositoryService {
       (repository) => repository.id,
       (repository) => bound === undefined || bound.has(repository.id),
     );
-    return { items: page.items.map(viewRepository), nextPageToken: page.nextPageToken };
+    const items: RepositoryView[] = [];
+    for (const repository of page.items) items.push(await this.view(repository));
+    return { items, nextPageToken: page.nextPageToken };
   }
 
   async get(caller: Caller, project: string, id: string): Promise<RepositoryView> {
     await this.access.repository(caller, project, id, 'read');
-    return viewRepository(await this.find(project, id));
+    return this.view(await this.find(project, id));
   }
 
   async update(
@@ -173,15 +193,28 @@ export class RepositoryService {
     changes: z.output<typeof repositoryChanges>,
   ): Promise<RepositoryView> {
     await this.access.repository(caller, project, id, 'administer');
-    const updated = await this.metadata.repositories.update(project, id, changes, this.clock.now());
+    const { cleanupPolicies: policies, ...rest } = changes;
+    const updated = await this.metadata.repositories.update(
+      project,
+      id,
+      { ...rest, ...(policies ? { cleanupPolicies: normalizePolicies(policies) } : {}) },
+      this.clock.now(),
+    );
     if (!updated) throw repositoryNotFound(project, id);
-    return viewRepository(updated);
+    return this.view(updated);
   }
 
   /** Deletes the repository with its images and the IAM bindings on it. */
   async delete(caller: Caller, project: string, id: string): Promise<void> {
     await this.access.repository(caller, project, id, 'administer');
     if (!(await this.metadata.repositories.delete(project, id))) throw repositoryNotFound(project, id);
+  }
+
+  private async view(repository: RepositoryRecord): Promise<RepositoryView> {
+    return viewRepository(
+      repository,
+      await this.metadata.usage.repository(repository.project, repository.id),
+    );
   }
 
   async find(project: string, id: string): Promise<RepositoryRecord> {

@@ -1,7 +1,9 @@
-import { ManagementApi, type Project } from '../../client/management-api.js';
+import { ManagementApi, type Project, type ProjectChanges } from '../../client/management-api.js';
+import { parseByteSize } from '../../lib/byte-sizes.js';
 import type { CliContext } from '../context.js';
+import { CliError } from '../errors.js';
 
-/** `projects create|list|describe|delete`. */
+/** `projects create|list|describe|update|delete`. */
 
 export interface ProjectList {
   readonly projects: Project[];
@@ -50,4 +52,30 @@ export async function deleteProject(
 ): Promise<ProjectDeleted> {
   await api(context, registry).deleteProject(id);
   return { project: id, deleted: true };
+}
+
+/** `--storage-quota`: a size such as `10GiB` or `500MB`, or `none` to remove the quota. */
+export function parseStorageQuota(text: string): number | null {
+  if (/^(none|unlimited)$/i.test(text.trim())) return null;
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) {
+    throw new CliError('USAGE', `--storage-quota "${text}" is not a size`, {
+      hint: 'write it like 10GiB, 500MB or 1073741824 (bytes), or none to remove the quota',
+    });
+  }
+  return bytes;
+}
+
+export function updateProject(
+  context: CliContext,
+  id: string,
+  changes: ProjectChanges,
+  registry?: string,
+): Promise<Project> {
+  if (Object.values(changes).every((value) => value === undefined)) {
+    throw new CliError('USAGE', 'nothing to change', {
+      hint: 'pass --storage-quota, --description or --display-name',
+    });
+  }
+  return api(context, registry).updateProject(id, changes);
 }

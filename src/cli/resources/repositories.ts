@@ -1,9 +1,16 @@
-import { ManagementApi, type Repository, type RepositoryChanges } from '../../client/management-api.js';
+import { readFile } from 'node:fs/promises';
+import {
+  type CleanupPolicy,
+  type CleanupRun,
+  ManagementApi,
+  type Repository,
+  type RepositoryChanges,
+} from '../../client/management-api.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { parseRepositoryReference, registryOf } from '../references.js';
 
-/** `repos create|list|describe|update|delete`. */
+/** `repos create|list|describe|update|delete|cleanup`. */
 
 export interface RepositoryList {
   readonly project: string;
@@ -76,7 +83,9 @@ export function updateRepository(
 ): Promise<Repository> {
   if (Object.values(changes).every((value) => value === undefined)) {
     throw new CliError('USAGE', 'nothing to change', {
-      hint: 'pass --scanning/--no-scanning, --immutable-tags/--no-immutable-tags, --description or --display-name',
+      hint:
+        'pass --scanning/--no-scanning, --immutable-tags/--no-immutable-tags, --cleanup-policies FILE, ' +
+        '--cleanup-dry-run/--no-cleanup-dry-run, --description or --display-name',
     });
   }
   return new ManagementApi(context.api(target.registry)).updateRepository(
@@ -92,4 +101,48 @@ export async function deleteRepository(
 ): Promise<RepositoryDeleted> {
   await new ManagementApi(context.api(target.registry)).deleteRepository(target.project, target.repository);
   return { project: target.project, repository: target.repository, deleted: true };
+}
+
+/**
+ * A cleanup policy file: a JSON array of policies (see the README). Only its JSON is checked here;
+ * the registry validates the policies themselves and names the field at fault.
+ */
+export async function readPolicyFile(path: string): Promise<CleanupPolicy[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError('LOCAL_FILE', `cannot read cleanup policy file ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(
+      'LOCAL_FILE',
+      `cleanup policy file ${path} is not valid JSON: ${(error as Error).message}`,
+      {
+        hint: 'the file holds a JSON array of policies, e.g. [{"name":"untagged","action":{"type":"Delete"},"condition":{"tagState":"untagged","olderThan":"7d"}}]',
+      },
+    );
+  }
+  if (!Array.isArray(parsed)) {
+    throw new CliError('LOCAL_FILE', `cleanup policy file ${path} must hold a JSON array of policies`, {
+      hint: 'write [] to remove every policy',
+    });
+  }
+  return parsed as CleanupPolicy[];
+}
+
+/** `repos cleanup`: evaluates the policies now; `dryRun` undefined keeps the repository's setting. */
+export function cleanupRepository(
+  context: CliContext,
+  target: RepositoryTarget,
+  dryRun: boolean | undefined,
+): Promise<CleanupRun> {
+  return new ManagementApi(context.api(target.registry)).runCleanup(
+    target.project,
+    target.repository,
+    dryRun,
+  );
 }

@@ -272,4 +272,90 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX maintenance_runs_by_time ON maintenance_runs(requested_at);
   `,
+  // Storage usage, quotas and cleanup policies: the size of each linked blob (so usage is a query,
+  // not a walk of the blob store), a project's optional quota, a repository's cleanup policies and
+  // dry-run switch, and the last cleanup run of each repository.
+  `
+  ALTER TABLE image_blobs ADD COLUMN size INTEGER;
+  ALTER TABLE projects ADD COLUMN storage_quota INTEGER;
+  ALTER TABLE repositories ADD COLUMN cleanup_policies TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE repositories ADD COLUMN cleanup_dry_run INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX images_by_repository ON images(project_id, repository_id);
+  CREATE TABLE cleanup_runs (
+    project_id TEXT NOT NULL,
+    repository_id TEXT NOT NULL,
+    dry_run INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    freed_bytes INTEGER NOT NULL,
+    items TEXT NOT NULL,
+    PRIMARY KEY (project_id, repository_id),
+    FOREIGN KEY (project_id, repository_id) REFERENCES repositories(project_id, id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  -- Each project's logical bytes (its distinct digests' sizes), kept by the triggers below in the
+  -- transaction that links or unlinks a digest, so a quota check reads one row.
+  CREATE TABLE project_usage (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    logical_bytes INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  INSERT INTO project_usage (project_id, logical_bytes)
+    SELECT project_id, sum(size) FROM (
+      SELECT project_id, digest, max(size) AS size FROM (
+        SELECT i.project_id, b.digest, coalesce(b.size, 0) AS size FROM image_blobs b JOIN images i ON i.id = b.image_id
+        UNION ALL
+        SELECT i.project_id, m.digest, m.size FROM manifests m JOIN images i ON i.id = m.image_id)
+      GROUP BY project_id, digest)
+    GROUP BY project_id;
+  -- An image's rows go before the image does, so the triggers still find the project they count in.
+  -- A project's own delete reaches its images after the project row is gone, so the counter
+  -- triggers below make a row only for a project that still exists.
+  CREATE TRIGGER images_usage_before_delete BEFORE DELETE ON images BEGIN
+    DELETE FROM manifests WHERE image_id = OLD.id;
+    DELETE FROM image_blobs WHERE image_id = OLD.id;
+  END;
+  CREATE TRIGGER image_blobs_usage_insert AFTER INSERT ON image_blobs
+  WHEN NOT EXISTS (SELECT 1 FROM image_blobs b JOIN images i ON i.id = b.image_id
+                   WHERE b.digest = NEW.digest AND b.image_id <> NEW.image_id AND i.project_id = (SELECT project_id FROM images WHERE id = NEW.image_id))
+   AND NOT EXISTS (SELECT 1 FROM manifests m JOIN images i ON i.id = m.image_id
+                   WHERE m.digest = NEW.digest AND i.project_id = (SELECT project_id FROM images WHERE id = NEW.image_id))
+  BEGIN
+    INSERT OR IGNORE INTO project_usage (project_id)
+      SELECT i.project_id FROM images i JOIN projects p ON p.id = i.project_id WHERE i.id = NEW.image_id;
+    UPDATE project_usage SET logical_bytes = logical_bytes + coalesce(NEW.size, 0)
+      WHERE project_id = (SELECT project_id FROM images WHERE id = NEW.image_id);
+  END;
+  CREATE TRIGGER image_blobs_usage_delete AFTER DELETE ON image_blobs
+  WHEN NOT EXISTS (SELECT 1 FROM image_blobs b JOIN images i ON i.id = b.image_id
+                   WHERE b.digest = OLD.digest AND i.project_id = (SELECT project_id FROM images WHERE id = OLD.image_id))
+   AND NOT EXISTS (SELECT 1 FROM manifests m JOIN images i ON i.id = m.image_id
+                   WHERE m.digest = OLD.digest AND i.project_id = (SELECT project_id FROM images WHERE id = OLD.image_id))
+  BEGIN
+    INSERT OR IGNORE INTO project_usage (project_id)
+      SELECT i.project_id FROM images i JOIN projects p ON p.id = i.project_id WHERE i.id = OLD.image_id;
+    UPDATE project_usage SET logical_bytes = logical_bytes - coalesce(OLD.size, 0)
+      WHERE project_id = (SELECT project_id FROM images WHERE id = OLD.image_id);
+  END;
+  CREATE TRIGGER manifests_usage_insert AFTER INSERT ON manifests
+  WHEN NOT EXISTS (SELECT 1 FROM image_blobs b JOIN images i ON i.id = b.image_id
+                   WHERE b.digest = NEW.digest AND i.project_id = (SELECT project_id FROM images WHERE id = NEW.image_id))
+   AND NOT EXISTS (SELECT 1 FROM manifests m JOIN images i ON i.id = m.image_id
+                   WHERE m.digest = NEW.digest AND m.image_id <> NEW.image_id AND i.project_id = (SELECT project_id FROM images WHERE id = NEW.image_id))
+  BEGIN
+    INSERT OR IGNORE INTO project_usage (project_id)
+      SELECT i.project_id FROM images i JOIN projects p ON p.id = i.project_id WHERE i.id = NEW.image_id;
+    UPDATE project_usage SET logical_bytes = logical_bytes + coalesce(NEW.size, 0)
+      WHERE project_id = (SELECT project_id FROM images WHERE id = NEW.image_id);
+  END;
+  CREATE TRIGGER manifests_usage_delete AFTER DELETE ON manifests
+  WHEN NOT EXISTS (SELECT 1 FROM image_blobs b JOIN images i ON i.id = b.image_id
+                   WHERE b.digest = OLD.digest AND i.project_id = (SELECT project_id FROM images WHERE id = OLD.image_id))
+   AND NOT EXISTS (SELECT 1 FROM manifests m JOIN images i ON i.id = m.image_id
+                   WHERE m.digest = OLD.digest AND i.project_id = (SELECT project_id FROM images WHERE id = OLD.image_id))
+  BEGIN
+    INSERT OR IGNORE INTO project_usage (project_id)
+      SELECT i.project_id FROM images i JOIN projects p ON p.id = i.project_id WHERE i.id = OLD.image_id;
+    UPDATE project_usage SET logical_bytes = logical_bytes - coalesce(OLD.size, 0)
+      WHERE project_id = (SELECT project_id FROM images WHERE id = OLD.image_id);
+  END;
+  `,
 ];

@@ -1,3 +1,4 @@
+import type { CleanupPolicies } from '../../cleanup/policy.js';
 import type { Page } from '../metadata.js';
 import type {
   OrganizationRecord,
@@ -38,6 +39,7 @@ interface ProjectRow {
   organization_id: string;
   display_name: string;
   description: string;
+  storage_quota: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -47,6 +49,7 @@ const toProject = (row: ProjectRow): ProjectRecord => ({
   organization: row.organization_id,
   displayName: row.display_name,
   description: row.description,
+  storageQuota: row.storage_quota ?? undefined,
   createdAt: new Date(row.created_at),
   updatedAt: new Date(row.updated_at),
 });
@@ -64,7 +67,7 @@ export class SqliteProjectStore implements ProjectStore {
       list: db.prepare('SELECT * FROM projects WHERE id > ? ORDER BY id LIMIT ?'),
       update: db.prepare(
         `UPDATE projects SET display_name = coalesce(?, display_name), description = coalesce(?, description),
-         updated_at = ? WHERE id = ?`,
+         storage_quota = CASE WHEN ? THEN ? ELSE storage_quota END, updated_at = ? WHERE id = ?`,
       ),
       removeBindingsOnProject: db.prepare(
         `DELETE FROM iam_bindings WHERE (resource_kind = 'project' AND resource_id = ?)
@@ -102,8 +105,15 @@ export class SqliteProjectStore implements ProjectStore {
   }
 
   async update(id: string, changes: ProjectChanges, at: Date): Promise<ProjectRecord | undefined> {
-    const { displayName, description } = changes;
-    this.statements.update.run(displayName ?? null, description ?? null, at.getTime(), id);
+    const { displayName, description, storageQuota } = changes;
+    this.statements.update.run(
+      displayName ?? null,
+      description ?? null,
+      storageQuota === undefined ? 0 : 1,
+      storageQuota ?? null,
+      at.getTime(),
+      id,
+    );
     return this.find(id);
   }
 
@@ -123,6 +133,8 @@ interface RepositoryRow {
   description: string;
   scanning: number;
   immutable_tags: number;
+  cleanup_policies: string;
+  cleanup_dry_run: number;
   created_at: number;
   updated_at: number;
 }
@@ -134,6 +146,8 @@ const toRepository = (row: RepositoryRow): RepositoryRecord => ({
   description: row.description,
   scanning: row.scanning === 1,
   immutableTags: row.immutable_tags === 1,
+  cleanupPolicies: JSON.parse(row.cleanup_policies) as CleanupPolicies,
+  cleanupDryRun: row.cleanup_dry_run === 1,
   createdAt: new Date(row.created_at),
   updatedAt: new Date(row.updated_at),
 });
@@ -147,15 +161,18 @@ export class SqliteRepositoryStore implements RepositoryStore {
     this.statements = {
       insert: db.prepare(
         `INSERT INTO repositories
-         (project_id, id, display_name, description, scanning, immutable_tags, created_at, updated_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM projects WHERE id = ?)
+         (project_id, id, display_name, description, scanning, immutable_tags, cleanup_policies,
+          cleanup_dry_run, created_at, updated_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM projects WHERE id = ?)
          ON CONFLICT (project_id, id) DO NOTHING`,
       ),
       find: db.prepare('SELECT * FROM repositories WHERE project_id = ? AND id = ?'),
       list: db.prepare('SELECT * FROM repositories WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?'),
       update: db.prepare(
         `UPDATE repositories SET display_name = coalesce(?, display_name), description = coalesce(?, description),
-         scanning = coalesce(?, scanning), immutable_tags = coalesce(?, immutable_tags), updated_at = ?
+         scanning = coalesce(?, scanning), immutable_tags = coalesce(?, immutable_tags),
+         cleanup_policies = coalesce(?, cleanup_policies), cleanup_dry_run = coalesce(?, cleanup_dry_run),
+         updated_at = ?
          WHERE project_id = ? AND id = ?`,
       ),
       removeBindings: db.prepare(
@@ -168,6 +185,7 @@ export class SqliteRepositoryStore implements RepositoryStore {
   async create(repository: RepositoryRecord): Promise<boolean> {
     const { project, id, displayName, description, scanning, immutableTags, createdAt, updatedAt } =
       repository;
+    const { cleanupPolicies, cleanupDryRun } = repository;
     const { changes } = this.statements.insert.run(
       project,
       id,
@@ -175,6 +193,8 @@ export class SqliteRepositoryStore implements RepositoryStore {
       description,
       scanning ? 1 : 0,
       immutableTags ? 1 : 0,
+      JSON.stringify(cleanupPolicies),
+      cleanupDryRun ? 1 : 0,
       createdAt.getTime(),
       updatedAt.getTime(),
       project,
@@ -198,12 +218,14 @@ export class SqliteRepositoryStore implements RepositoryStore {
     changes: RepositoryChanges,
     at: Date,
   ): Promise<RepositoryRecord | undefined> {
-    const { displayName, description, scanning, immutableTags } = changes;
+    const { displayName, description, scanning, immutableTags, cleanupPolicies, cleanupDryRun } = changes;
     this.statements.update.run(
       displayName ?? null,
       description ?? null,
       flag(scanning),
       flag(immutableTags),
+      cleanupPolicies === undefined ? null : JSON.stringify(cleanupPolicies),
+      flag(cleanupDryRun),
       at.getTime(),
       project,
       id,

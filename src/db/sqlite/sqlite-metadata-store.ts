@@ -1,3 +1,4 @@
+import type { CleanupStore } from '../cleanup.js';
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from '../identity.js';
 import type { LifecycleStore } from '../lifecycle.js';
 import type {
@@ -17,7 +18,9 @@ import type {
 import type { OAuthStore } from '../oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';
+import type { UsageStore } from '../usage.js';
 import { BlobRows } from './blob-rows.js';
+import { SqliteCleanupStore } from './cleanup-store.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
 import {
   SqliteIamStore,
@@ -31,6 +34,7 @@ import { SqliteOAuthStore } from './oauth-store.js';
 import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } from './resource-stores.js';
 import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
+import { SqliteQuotaGuard, SqliteUsageStore } from './usage-store.js';
 
 interface ImageRow {
   id: number;
@@ -116,16 +120,20 @@ class SqliteCatalogStore implements CatalogStore {
 class SqliteContentStore implements ContentStore {
   private readonly statements;
   private readonly blobRows;
+  private readonly quota: SqliteQuotaGuard;
 
   constructor(private readonly db: SqliteDatabase) {
     this.blobRows = new BlobRows(db);
+    this.quota = new SqliteQuotaGuard(db);
     this.statements = {
       isBlobLinked: db.prepare('SELECT 1 FROM image_blobs WHERE image_id = ? AND digest = ?').pluck(),
       promisedAt: db.prepare('SELECT promised_at FROM image_blobs WHERE image_id = ? AND digest = ?').pluck(),
       // A promise only moves forward: two instances recording at once keep the later time.
       linkBlob: db.prepare(
-        `INSERT INTO image_blobs (image_id, digest, created_at, promised_at) VALUES (@imageId, @digest, @at, @at)
-         ON CONFLICT (image_id, digest) DO UPDATE SET promised_at = max(promised_at, excluded.promised_at)`,
+        `INSERT INTO image_blobs (image_id, digest, size, created_at, promised_at)
+         VALUES (@imageId, @digest, @size, @at, @at)
+         ON CONFLICT (image_id, digest) DO UPDATE SET
+           promised_at = max(promised_at, excluded.promised_at), size = coalesce(size, excluded.size)`,
       ),
       renewPromise: db.prepare(
         'UPDATE image_blobs SET promised_at = max(promised_at, @at) WHERE image_id = @imageId AND digest = @digest',
@@ -180,23 +188,34 @@ class SqliteContentStore implements ContentStore {
     );
   }
 
-  // Both check the image in the transaction that links: a delete may have removed it since the
-  // caller looked it up (and its links would break the foreign key).
+  // Each checks, in the transaction that links: the image (a delete may have removed it since the
+  // caller looked it up, and its links would break the foreign key), the project's quota, and the
+  // collector's state of the blob.
   async linkBlob(imageId: number, digest: string, size: number, at: Date): Promise<LinkOutcome> {
     return this.db.transaction((): LinkOutcome => {
       if (this.statements.imageExists.get(imageId) === undefined) return 'no-image';
+      const exceeded = this.quota.check(imageId, digest, size);
+      if (exceeded) return exceeded;
       if (!this.blobRows.claim(digest, size, at)) return 'deleting';
-      this.statements.linkBlob.run({ imageId, digest, at: at.getTime() });
+      this.statements.linkBlob.run({ imageId, digest, size, at: at.getTime() });
       return 'linked';
     })();
   }
 
-  async mountBlob(fromImageId: number, imageId: number, digest: string, at: Date): Promise<MountOutcome> {
+  async mountBlob(
+    fromImageId: number,
+    imageId: number,
+    digest: string,
+    size: number,
+    at: Date,
+  ): Promise<MountOutcome> {
     // While the source holds the blob it cannot be marked for deletion, so checking it here suffices.
     return this.db.transaction((): MountOutcome => {
       if (this.statements.isBlobLinked.get(fromImageId, digest) === undefined) return 'not-held';
       if (this.statements.imageExists.get(imageId) === undefined) return 'no-image';
-      this.statements.linkBlob.run({ imageId, digest, at: at.getTime() });
+      const exceeded = this.quota.check(imageId, digest, size);
+      if (exceeded) return exceeded;
+      this.statements.linkBlob.run({ imageId, digest, size, at: at.getTime() });
       return 'mounted';
     })();
   }
@@ -258,6 +277,8 @@ class SqliteContentStore implements ContentStore {
         const current = this.statements.tagDigest.get(imageId, tag) as string | undefined;
         if (current !== undefined && current !== manifest.digest) return { outcome: 'tag-kept' };
       }
+      const exceeded = this.quota.check(imageId, manifest.digest, manifest.size);
+      if (exceeded) return exceeded;
       // The manifest's own bytes are a stored file too: the collector must not be removing them.
       if (!this.blobRows.claim(manifest.digest, manifest.size, at)) return { outcome: 'deleting' };
       this.statements.insertManifest.run(
@@ -351,6 +372,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly images: ImageStore;
   readonly scans: ScanStore;
   readonly lifecycle: LifecycleStore;
+  readonly usage: UsageStore;
+  readonly cleanup: CleanupStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
@@ -367,6 +390,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.images = new SqliteImageStore(db);
     this.scans = new SqliteScanStore(db);
     this.lifecycle = new SqliteLifecycleStore(db);
+    this.usage = new SqliteUsageStore(db);
+    this.cleanup = new SqliteCleanupStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {

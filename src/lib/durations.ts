@@ -1,0 +1,15 @@
+/** Durations as people write them in settings and policies: `500ms`, `30s`, `15m`, `24h` or `7d`. */
+
+const durationShape = /^(\d+)(ms|s|m|h|d)$/;
+const durationUnits = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Milliseconds, or undefined when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = durationShape.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * durationUnits[match[2] as keyof typeof durationUnits];
+}
+
+export function durationProblem(text: string): string {
+  return `"${text}" is not a duration such as 30s, 15m, 24h or 7d`;
+}
