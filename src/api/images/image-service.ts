@@ -108,12 +108,7 @@ export class ImageService {
   async delete(caller: Caller, project: string, repository: string, image: string): Promise<void> {
     const { name, record, immutableTags } = await this.image(caller, project, repository, image, 'delete');
     const outcome = await this.metadata.images.delete(record.id, { keepTagged: immutableTags });
-    if (outcome === 'tagged') {
-      throw new RegistryError(
-        'DENIED',
-        `${name.full} has tags and repository ${project}/${repository} has immutable tags: its tags cannot be deleted`,
-      );
-    }
+    if (outcome === 'tagged') throw immutableTagRefusal(name, { kind: 'delete-image' });
     if (outcome === 'missing') throw imageNotFound(name);
   }
 
