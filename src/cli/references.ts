@@ -45,6 +45,23 @@ export function checkTag(tag: string): string {
   return tag;
 }
 
+/** The one of `digests` (those of image `name`) that starts with `prefix`; a clear error when none or several do. */
+export function resolveDigestPrefix(prefix: string, digests: readonly string[], name: string): string {
+  const matches = digests.filter((digest) => digest.startsWith(prefix));
+  const [only] = matches;
+  if (matches.length === 1 && only) return only;
+  if (matches.length === 0) {
+    throw new CliError('NOT_FOUND', `no digest of ${name} starts with ${prefix}`, {
+      hint: `\`mistrive images describe ${name}\` lists its digests`,
+    });
+  }
+  throw new CliError(
+    'USAGE',
+    `${prefix} is ambiguous: ${matches.length} digests of ${name} start with it: ${matches.join(', ')}`,
+    { hint: 'give more of the digest' },
+  );
+}
+
 function isHost(component: string): boolean {
   return component.includes('.') || component.includes(':') || component === 'localhost';
 }

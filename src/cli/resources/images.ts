@@ -8,6 +8,7 @@ import {
   isFullDigest,
   parseImageReference,
   registryOf,
+  resolveDigestPrefix,
 } from '../references.js';
 import { repositoryTarget } from './repositories.js';
 
@@ -100,22 +101,13 @@ export async function digestOf({ api, reference }: ResolvedImage): Promise<strin
   return found.digest;
 }
 
-/** The one digest of the image that starts with `prefix`; a clear error when none or several do. */
+/** The one digest of the image that starts with `prefix`. */
 async function expandDigest(api: ManagementApi, reference: ImageReference, prefix: string): Promise<string> {
-  const name = formatReference({ ...reference, tag: undefined, digest: undefined });
   const image = await api.getImage(reference.project, reference.repository, reference.image);
-  const matches = image.digests.map((entry) => entry.digest).filter((digest) => digest.startsWith(prefix));
-  const [only] = matches;
-  if (matches.length === 1 && only) return only;
-  if (matches.length === 0) {
-    throw new CliError('NOT_FOUND', `no digest of ${name} starts with ${prefix}`, {
-      hint: `\`mistrive images describe ${name}\` lists its digests`,
-    });
-  }
-  throw new CliError(
-    'USAGE',
-    `${prefix} is ambiguous: ${matches.length} digests of ${name} start with it: ${matches.join(', ')}`,
-    { hint: 'give more of the digest' },
+  return resolveDigestPrefix(
+    prefix,
+    image.digests.map((entry) => entry.digest),
+    formatReference({ ...reference, tag: undefined, digest: undefined }),
   );
 }
 
