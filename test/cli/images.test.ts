@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { type CliHome, cliHome, inTerminal, mistrive, mistriveJson } from '../support/cli.js';
+import { type CliHome, cliHome, inTerminal, mistrive, mistriveJson, signIn } from '../support/cli.js';
 import {
   type BuiltImage,
   buildImage,
@@ -44,12 +44,7 @@ describe('images and tags, end to end', { timeout: 180_000 }, () => {
     daemon = await startDaemon(join(work.path, 'data'), ['--no-auto-create-repositories']);
     admin = await cliHome();
     viewer = await cliHome();
-    const login = await mistrive(
-      admin,
-      ['auth', 'login', '--registry', daemon.url, '--username', 'admin', '--password-stdin'],
-      { input: testAdminPassword },
-    );
-    expect(login.exitCode, login.stderr).toBe(0);
+    await signIn(admin, daemon.url, 'admin', testAdminPassword);
     await mistriveJson(admin, ['projects', 'create', 'shop']);
     await mistriveJson(admin, ['repos', 'create', 'apps', '--project', 'shop']);
     await mistriveJson(admin, ['repos', 'create', 'locked', '--project', 'shop', '--immutable-tags']);
@@ -65,12 +60,7 @@ describe('images and tags, end to end', { timeout: 180_000 }, () => {
       '--role',
       'viewer',
     ]);
-    const vic = await mistrive(
-      viewer,
-      ['auth', 'login', '--registry', daemon.url, '--username', 'vic@example.com', '--password-stdin'],
-      { input: 'vic-password-1' },
-    );
-    expect(vic.exitCode, vic.stderr).toBe(0);
+    await signIn(viewer, daemon.url, 'vic@example.com', 'vic-password-1');
 
     const layouts = join(work.path, 'layouts');
     web = await layoutOf(join(layouts, 'web'), 'v1', 20_000);
@@ -192,34 +182,36 @@ describe('images and tags, end to end', { timeout: 180_000 }, () => {
         .map((line) => line.split('\t'))
         .filter(([image]) => image === 'shop/apps/multi');
       const indexSize = rows[0]?.[4];
-      expect(
-        rows.map(([image, digest, tags, , size, platform, index]) => [
-          image,
-          digest,
-          tags,
-          size,
-          platform,
-          index,
-        ]),
-      ).toEqual([
-        ['shop/apps/multi', indexDigest, 'v1', indexSize, '', ''],
-        [
-          'shop/apps/multi',
-          amd64.manifest.descriptor.digest,
-          'amd64',
-          String(sizeOf(amd64)),
-          'linux/amd64',
-          indexDigest,
-        ],
-        [
-          'shop/apps/multi',
-          arm64.manifest.descriptor.digest,
-          '',
-          String(sizeOf(arm64)),
-          'linux/arm64/v8',
-          indexDigest,
-        ],
+      const shown = rows.map(([image, digest, tags, , size, platform, index]) => [
+        image,
+        digest,
+        tags,
+        size,
+        platform,
+        index,
       ]);
+      // The index first, then its platform images (in digest order).
+      expect(shown[0]).toEqual(['shop/apps/multi', indexDigest, 'v1', indexSize, '', '']);
+      expect(shown.slice(1).sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual(
+        [
+          [
+            'shop/apps/multi',
+            amd64.manifest.descriptor.digest,
+            'amd64',
+            String(sizeOf(amd64)),
+            'linux/amd64',
+            indexDigest,
+          ],
+          [
+            'shop/apps/multi',
+            arm64.manifest.descriptor.digest,
+            '',
+            String(sizeOf(arm64)),
+            'linux/arm64/v8',
+            indexDigest,
+          ],
+        ].sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+      );
       expect(Number(indexSize)).toBeGreaterThan(sizeOf(amd64) + sizeOf(arm64));
 
       const { screen } = await inTerminal(admin, ['images', 'list', 'shop/apps', '--untagged'], {
@@ -244,8 +236,18 @@ describe('images and tags, end to end', { timeout: 180_000 }, () => {
       expect(exitCode, screen).toBe(0);
       const lines = screen.trimEnd().split('\n');
       for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+      expect(lines[4]).toMatch(/^DIGEST +TAGS +SIZE +CREATED +TYPE +PLATFORMS +VULNS$/);
       expect(screen).toContain(indexDigest.slice(0, 19));
-      expect(screen).toContain('OCI index');
+      expect(screen).toContain('linux/arm64/v8');
+      // A wide terminal gets one line per digest.
+      const wide = await inTerminal(admin, ['images', 'describe', 'shop/apps/multi'], {
+        env: noColor,
+        columns: 200,
+      });
+      const indexLine = wide.screen.split('\n').find((line) => line.startsWith(indexDigest.slice(0, 19)));
+      expect(indexLine).toMatch(
+        / v1 +\d+\.\d kB +\S+ \S+ UTC +OCI index +linux\/amd64, linux\/arm64\/v8 +not scanned$/,
+      );
 
       const piped = await mistrive(admin, ['images', 'describe', 'shop/apps/multi']);
       const indexRow = piped.stdout.split('\n').find((line) => line.startsWith(indexDigest));

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { type CliHome, cliHome, mistrive, mistriveJson } from '../support/cli.js';
+import { type CliHome, cliHome, mistrive, mistriveJson, signIn } from '../support/cli.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { tempDir } from '../support/temp.js';
 
@@ -23,12 +23,7 @@ describe('mistrive in scripts', { timeout: 120_000 }, () => {
     work = await tempDir('mistrive-cli-scripting-');
     admin = await cliHome();
     bob = await cliHome();
-    const login = await mistrive(
-      admin,
-      ['auth', 'login', '--registry', registry.url, '--username', 'admin', '--password-stdin'],
-      { input: testAdminPassword },
-    );
-    expect(login.exitCode, login.stderr).toBe(0);
+    await signIn(admin, registry.url, 'admin', testAdminPassword);
     await mistriveJson(admin, ['projects', 'create', 'shop']);
     await mistriveJson(admin, ['repos', 'create', 'backend', '--project', 'shop']);
     await mistriveJson(admin, ['users', 'create', 'bob@example.com', '--password-stdin'], {

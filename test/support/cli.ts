@@ -109,6 +109,18 @@ export async function mistriveJson<T>(
   return JSON.parse(result.stdout) as T;
 }
 
+/** Signs `home` in to the registry at `url` with a password, as a script would; fails the test otherwise. */
+export async function signIn(home: CliHome, url: string, username: string, password: string): Promise<void> {
+  const result = await mistrive(
+    home,
+    ['auth', 'login', '--registry', url, '--username', username, '--password-stdin'],
+    {
+      input: password,
+    },
+  );
+  if (result.exitCode !== 0) throw new Error(`signing in as ${username} failed:\n${result.stderr}`);
+}
+
 /** `docker-credential-mistrive VERB` with `input` on stdin, as Docker runs it. */
 export function credentialHelper(
   home: CliHome,
