@@ -50,7 +50,8 @@ export function suggestCommand(
       distance: editDistance(mistyped, id.split(':').at(-1) ?? ''),
       read: isReadCommand(id),
     }))
-    .filter((candidate) => candidate.distance <= limit)
+    // The word itself naming a command means extra arguments, not a typo: nothing to suggest.
+    .filter((candidate) => candidate.distance > 0 && candidate.distance <= limit)
     .sort((a, b) => a.distance - b.distance || Number(b.read) - Number(a.read) || a.id.localeCompare(b.id));
   const best = ranked[0];
   const command = [...topic, mistyped];

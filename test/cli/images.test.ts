@@ -269,6 +269,10 @@ describe('images and tags, end to end', { timeout: 180_000 }, () => {
       expect(piped.exitCode).toBe(127);
       expect(piped.stderr).toContain('`mistrive images describ` is not a mistrive command.');
       expect(piped.stderr).toContain('Did you mean `mistrive images describe shop/apps/multi:v1`?');
+      // A command that takes no argument, given one, is not called unknown nor offered as a fix.
+      const extra = await mistrive(admin, ['projects', 'list', 'shop']);
+      expect(extra.stderr).toContain('`mistrive projects list` does not take "shop".');
+      expect(extra.stderr).not.toContain('Did you mean');
     });
 
     it('offers to run a read command on a terminal, and runs it with the same arguments', async () => {

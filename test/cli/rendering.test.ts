@@ -141,6 +141,10 @@ describe('a mistyped command', () => {
     expect(suggest(['images', 'delist']).suggestion?.id).toBe('images:list');
   });
 
+  it('suggests nothing for a command typed right (extra arguments are not a typo)', () => {
+    expect(suggest(['images', 'list', 'shop/apps', 'extra']).suggestion).toBeUndefined();
+  });
+
   it('suggests nothing far from every command', () => {
     expect(suggest(['images', 'frobnicate']).suggestion).toBeUndefined();
   });

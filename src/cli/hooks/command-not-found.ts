@@ -16,11 +16,18 @@ const hook: Hook<'command_not_found'> = async function (options) {
   const { typed, suggestion } = suggestCommand(
     words,
     options.config.commands.filter((command) => !command.hidden).map((command) => command.id),
-    (id) => options.config.findTopic(id) !== undefined,
+    // oclif counts a command's own ID as a topic too: a topic here is one that is not a command.
+    (id) => options.config.findTopic(id) !== undefined && !options.config.findCommand(id),
   );
   const shown = (id: string, argv: readonly string[]) =>
     [bin, ...id.split(':'), ...argv].map((word) => (/[\s'"]/.test(word) ? `'${word}'` : word)).join(' ');
-  process.stderr.write(`\`${[bin, ...typed].join(' ')}\` is not a ${bin} command.\n`);
+  if (options.config.findCommand(typed.join(':'))) {
+    // A command followed by words it does not take: name them rather than call it unknown.
+    const extra = words.slice(typed.length).filter((word) => !word.startsWith('-'));
+    process.stderr.write(
+      `\`${[bin, ...typed].join(' ')}\` does not take ${extra.map((word) => `"${word}"`).join(' ')}.\n`,
+    );
+  } else process.stderr.write(`\`${[bin, ...typed].join(' ')}\` is not a ${bin} command.\n`);
   if (suggestion) {
     const line = shown(suggestion.id, suggestion.argv);
     const io = processIo(process.env);
@@ -31,6 +38,9 @@ const hook: Hook<'command_not_found'> = async function (options) {
     } else {
       process.stderr.write(`Did you mean \`${line}\`?\n`);
     }
+  }
+  if (options.config.findCommand(typed.join(':'))) {
+    this.error(`Run \`${[bin, ...typed].join(' ')} --help\` for the arguments it takes.`, { exit: 127 });
   }
   const topic = suggestion?.id.split(':').slice(0, -1).join(' ');
   this.error(`Run \`${bin} help${topic ? ` ${topic}` : ''}\` for a list of available commands.`, {
