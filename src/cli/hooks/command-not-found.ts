@@ -21,8 +21,9 @@ const hook: Hook<'command_not_found'> = async function (options) {
   );
   const shown = (id: string, argv: readonly string[]) =>
     [bin, ...id.split(':'), ...argv].map((word) => (/[\s'"]/.test(word) ? `'${word}'` : word)).join(' ');
-  if (options.config.findCommand(typed.join(':'))) {
-    // A command followed by words it does not take: name them rather than call it unknown.
+  // A command followed by words it does not take: name them rather than call it unknown.
+  const known = options.config.findCommand(typed.join(':')) !== undefined;
+  if (known) {
     const extra = words.slice(typed.length).filter((word) => !word.startsWith('-'));
     process.stderr.write(
       `\`${[bin, ...typed].join(' ')}\` does not take ${extra.map((word) => `"${word}"`).join(' ')}.\n`,
@@ -39,7 +40,7 @@ const hook: Hook<'command_not_found'> = async function (options) {
       process.stderr.write(`Did you mean \`${line}\`?\n`);
     }
   }
-  if (options.config.findCommand(typed.join(':'))) {
+  if (known) {
     this.error(`Run \`${[bin, ...typed].join(' ')} --help\` for the arguments it takes.`, { exit: 127 });
   }
   const topic = suggestion?.id.split(':').slice(0, -1).join(' ');
