@@ -83,7 +83,8 @@ describe('images and tags, end to end', { timeout: 180_000 }, () => {
     indexDigest = index.index.descriptor.digest;
     await writeOciLayout(join(layouts, 'multi'), 'v1', index);
     await pushLayout(daemon.url, join(layouts, 'multi'), 'v1', 'shop/apps/multi', { all: true });
-  });
+    // Four skopeo pushes and a dozen CLI runs: on a busy machine this takes more than the default minute.
+  }, 180_000);
   afterAll(async () => {
     await daemon?.stop();
     for (const home of [admin, viewer]) await home?.remove();
