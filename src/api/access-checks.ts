@@ -133,7 +133,9 @@ export class ApiAccess {
     if (caller.kind === 'anonymous') throw unauthenticated();
     if (!visible) throw hidden();
     const role = roleName(kind, requiredRole[need === 'see' ? 'read' : need]);
-    throw new RegistryError('DENIED', `access forbidden: this needs the ${role} role on ${kind} ${id}`);
+    throw new RegistryError('DENIED', `access forbidden: this needs the ${role} role on ${kind} ${id}`, {
+      detail: { requiredRole: role, [kind]: id },
+    });
   }
 }
 

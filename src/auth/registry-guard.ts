@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { RegistryError } from '../errors/registry-error.js';
 import type { AccessService } from '../iam/access-service.js';
-import { allows, type Permission } from '../iam/policy.js';
+import { allows, type Permission, requiredRole } from '../iam/policy.js';
 import { anonymous, type Caller } from '../iam/principals.js';
-import { parseImageName } from '../oci/names.js';
+import type { RoleLevel } from '../iam/roles.js';
+import { type ImageName, parseImageName } from '../oci/names.js';
 import { quotedString } from '../server/host-header.js';
 import { clientAddress, notePrincipal } from '../server/request-identity.js';
 import type { Action } from '../server/router.js';
@@ -25,6 +26,32 @@ const permissionOf: Record<'pull' | 'push' | 'delete', Permission> = {
   push: 'write',
   delete: 'delete',
 };
+
+const actionWords: Record<'pull' | 'push' | 'delete', string> = {
+  pull: 'pulling from',
+  push: 'pushing to',
+  delete: 'deleting from',
+};
+
+/**
+ * The 403 a client shows as `denied: …`: the spec's words first, then what was refused, the role it
+ * takes and the role the caller holds. Only reached when the caller may see the repository
+ * (DESIGN §4), so nothing here tells a stranger that it exists.
+ */
+function deniedFor(
+  action: 'pull' | 'push' | 'delete',
+  name: string,
+  repository: ImageName | undefined,
+  held: RoleLevel | undefined,
+): RegistryError {
+  const needed = requiredRole[permissionOf[action]];
+  const where = repository ? `${repository.project}/${repository.repository}` : name;
+  return new RegistryError(
+    'DENIED',
+    `access forbidden: ${actionWords[action]} ${name} needs the ${needed} role on repository ${where}${held ? ` (you have ${held})` : ''}`,
+    { detail: { requiredRole: needed, repository: where, ...(held ? { role: held } : {}) } },
+  );
+}
 
 export interface ChallengeOptions {
   /** The token endpoint's URL; when unset, derived from the Host the client used. */
@@ -74,7 +101,7 @@ export class RegistryGuard {
     // The caller holds the role but its token was issued for less: it needs a token for this scope.
     if (allows(role, needed))
       throw this.unauthorized(req, 'the token does not grant this action', formatScope(scope));
-    throw new RegistryError('DENIED', 'access forbidden');
+    throw deniedFor(action, name ?? '', repository, role);
   }
 
   /**

@@ -52,7 +52,7 @@ export abstract class MistriveCommand extends Command {
   protected async confirmDeletion(what: string, yes: boolean): Promise<void> {
     const { io } = this.context;
     if (yes || this.jsonEnabled() || !canPrompt(io)) return;
-    if (!(await confirm(io, `Delete ${what}?`))) throw new CliError('CANCELLED', `${what} was not deleted`);
+    if (!(await confirm(io, `Delete ${what}?`))) throw new CliError('CANCELLED', 'nothing was deleted');
   }
 
   override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
@@ -61,6 +61,11 @@ export abstract class MistriveCommand extends Command {
     const stderr = process.stderr;
     if (this.jsonEnabled()) {
       stderr.write(`${JSON.stringify({ error: failure.toJSON() }, null, 2)}\n`);
+      return;
+    }
+    // Answering no is the person's choice, not a failure: say what happened, without "Error:".
+    if (failure.code === 'CANCELLED') {
+      stderr.write(`${failure.message.charAt(0).toUpperCase()}${failure.message.slice(1)}.\n`);
       return;
     }
     stderr.write(`Error: ${failure.message}\n`);
@@ -74,12 +79,7 @@ export function toCliError(error: Error & { oclif?: { exit?: number } }): CliErr
   if (error instanceof CliError) return error;
   if (error instanceof Errors.ExitError) return new CliError('INTERNAL', error.message);
   if (error instanceof Errors.CLIError) {
-    // oclif's parse errors span lines ("Missing 1 required arg:\nid  project ID\nSee more help with --help"): one sentence.
-    const message = error.message
-      .split('\n')
-      .map((line) => line.trim().replace(/\s{2,}/g, ': '))
-      .filter((line) => line && !/^See more help with/.test(line) && line !== 'The following error occurred:')
-      .join(' ');
+    const message = missingArguments(error) ?? parseMessage(error.message);
     const code =
       error.oclif?.exit === 2 || /flag|argument|arg\b|expected/i.test(message) ? 'USAGE' : 'INTERNAL';
     return new CliError(code, message, {
@@ -89,6 +89,36 @@ export function toCliError(error: Error & { oclif?: { exit?: number } }): CliErr
   return new CliError('INTERNAL', `unexpected error: ${error.message}`, {
     hint: 'set DEBUG=1 to see where it happened, and report it',
   });
+}
+
+/**
+ * oclif's "Missing 1 required arg:\nrepository  repository: ID …" as one sentence in the CLI's words:
+ * `missing argument REPOSITORY: ID …`, each argument named once.
+ */
+function missingArguments(error: Error): string | undefined {
+  const args = (error as { args?: unknown }).args;
+  if (!/^Missing \d+ required arg/.test(error.message) || !Array.isArray(args)) return undefined;
+  const named = (args as { name?: string; description?: string }[]).flatMap((arg) => {
+    if (!arg.name) return [];
+    const description = (arg.description ?? '').replace(new RegExp(`^${arg.name}:\\s*`, 'i'), '');
+    return [`${arg.name.toUpperCase()}${description ? `: ${description}` : ''}`];
+  });
+  if (named.length === 0) return undefined;
+  return `missing argument${named.length === 1 ? '' : 's'} ${named.join('; ')}`;
+}
+
+/** oclif's other parse errors span lines ("…\nSee more help with --help"): one sentence, in lower case. */
+function parseMessage(text: string): string {
+  const sentence = text
+    .split('\n')
+    .map((line) => line.trim().replace(/\s{2,}/g, ': '))
+    .filter((line) => line && !/^See more help with/.test(line) && line !== 'The following error occurred:')
+    .join(' ')
+    .replace(/^Nonexistent flags?: /, (match) =>
+      match.includes('flags') ? 'unknown flags: ' : 'unknown flag: ',
+    )
+    .replace(/^Flag (--\S+) expects a value$/, 'flag $1 needs a value');
+  return sentence.charAt(0).toLowerCase() + sentence.slice(1);
 }
 
 /** Flags several commands share. */

@@ -67,30 +67,46 @@ export class CliError extends Error {
 export const hints = {
   signIn: (registry?: string) =>
     registry ? `run \`mistrive auth login --registry ${registry}\`` : 'run `mistrive auth login`',
-  role: 'check your role: an owner of the repository or its project can grant it (`mistrive repos get-iam-policy ID --project P` shows the bindings)',
+  role: 'ask an owner of the repository or of its project (or the instance administrator) to grant you the role this needs',
   ids: 'check the project and repository IDs (`mistrive projects list`, `mistrive repos list --project P`)',
 } as const;
 
+/** What the registry says about a refusal, besides its message (`detail` of the error body). */
+export interface RefusalDetail {
+  /** The role the action takes (`owner`, `artifactstore.owner`). */
+  readonly requiredRole?: string;
+  /** Set when a repository setting, not a role, refused the change (`immutableTags`). */
+  readonly setting?: string;
+  /** PROJECT/REPOSITORY, when the refusal names one. */
+  readonly repository?: string;
+}
+
 /**
  * What to do about a refusal (DENIED) of the management API, for the resource its path names
- * (`/users/…`, `/projects`, `/projects/P/…`, `/projects/P/repositories/R/…`): who can grant what,
- * and the command that shows the bindings, with the caller's own IDs filled in.
+ * (`/users/…`, `/projects`, `/projects/P/…`, `/projects/P/repositories/R/…`): the repository setting
+ * that refused it, or whom to ask for the role it takes. It does not send the caller to
+ * `get-iam-policy`, which takes the owner role too.
  */
-export function roleHint(apiPath: string): string {
+export function deniedHint(apiPath: string, detail: RefusalDetail = {}): string {
   // The client built the path with each ID percent-encoded, so each segment decodes.
   const [collection, project, sub, repository] = (apiPath.split('?')[0] ?? '')
     .split('/')
     .filter(Boolean)
     .map(decodeURIComponent);
+  if (detail.setting === 'immutableTags') {
+    const [settingProject, settingRepository] = (detail.repository ?? `${project}/${repository}`).split('/');
+    return `tags in repository ${settingProject}/${settingRepository} are immutable (its immutable-tags setting): use a new tag, or have an owner turn the setting off with \`mistrive repos update ${settingRepository} --project ${settingProject} --no-immutable-tags\``;
+  }
+  const role = detail.requiredRole ? `the ${detail.requiredRole} role` : 'a role that allows this';
   if (collection === 'users') return 'only the instance administrator manages users: ask them';
   if (collection === 'organizations' || (collection === 'projects' && !project)) {
     return 'creating projects takes the instance administrator or artifactstore.owner on the organization: ask the administrator to create it or grant you that role';
   }
   if (collection === 'projects' && project && sub === 'repositories' && repository) {
-    return `check your role on ${project}/${repository}: an owner of the repository or of project ${project} can grant one (\`mistrive repos get-iam-policy ${repository} --project ${project}\` shows the bindings)`;
+    return `ask an owner of repository ${project}/${repository} or of project ${project} (or the instance administrator) to grant you ${role} there`;
   }
   if (collection === 'projects' && project) {
-    return `check your role on project ${project}: an owner of the project can grant one (\`mistrive projects get-iam-policy ${project}\` shows the bindings)`;
+    return `ask an owner of project ${project} (or the instance administrator) to grant you ${role} there`;
   }
   return hints.role;
 }

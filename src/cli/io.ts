@@ -30,7 +30,11 @@ export function processIo(env: NodeJS.ProcessEnv): CliIo {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
-    target: { tty: stdoutTty, color: colorAllowed(env, stdoutTty) },
+    target: {
+      tty: stdoutTty,
+      color: colorAllowed(env, stdoutTty),
+      ...(stdoutTty && process.stdout.columns > 0 ? { width: process.stdout.columns } : {}),
+    },
     stderrTty,
     color: colorAllowed(env, stderrTty),
   };

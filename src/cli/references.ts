@@ -22,8 +22,45 @@ export interface ImageReference extends RepositoryReference {
   readonly digest: string | undefined;
 }
 
-const digestShape = /^sha(256|512):[a-f0-9]{64,128}$/;
+/**
+ * A digest, or a prefix of one as tables show it (`sha256:ffb5629b2148`): at least 12 hex digits,
+ * as short image IDs are elsewhere. A prefix is resolved against the image's digests.
+ */
+const digestShape = /^(sha256:[a-f0-9]{12,64}|sha512:[a-f0-9]{12,128})$/;
+const fullDigestLength: Record<string, number> = { sha256: 64, sha512: 128 };
+
+/** Whether a digest as written is whole, rather than a prefix to resolve. */
+export function isFullDigest(digest: string): boolean {
+  const [algorithm = '', hex = ''] = digest.split(':');
+  return hex.length === fullDigestLength[algorithm];
+}
 const tagShape = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** What a tag may be, as a sentence for the errors that refuse one. */
+const tagRule = 'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"';
+
+/** Refuses a tag name the registry would refuse, naming it. */
+export function checkTag(tag: string): string {
+  if (!tagShape.test(tag)) throw new CliError('USAGE', `"${tag}" is not a tag: ${tagRule}`);
+  return tag;
+}
+
+/** The one of `digests` (those of image `name`) that starts with `prefix`; a clear error when none or several do. */
+export function resolveDigestPrefix(prefix: string, digests: readonly string[], name: string): string {
+  const matches = digests.filter((digest) => digest.startsWith(prefix));
+  const [only] = matches;
+  if (matches.length === 1 && only) return only;
+  if (matches.length === 0) {
+    throw new CliError('NOT_FOUND', `no digest of ${name} starts with ${prefix}`, {
+      hint: `\`mistrive images describe ${name}\` lists its digests`,
+    });
+  }
+  throw new CliError(
+    'USAGE',
+    `${prefix} is ambiguous: ${matches.length} digests of ${name} start with it: ${matches.join(', ')}`,
+    { hint: 'give more of the digest' },
+  );
+}
 
 function isHost(component: string): boolean {
   return component.includes('.') || component.includes(':') || component === 'localhost';
@@ -47,7 +84,11 @@ export function parseImageReference(text: string): ImageReference {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!digestShape.test(digest)) throw invalid(`"${digest}" is not a digest (sha256:…)`);
+    if (!digestShape.test(digest)) {
+      throw invalid(
+        `"${digest}" is not a digest: write sha256: and its 64 hex digits, or a unique prefix of at least 12`,
+      );
+    }
   }
   let tag: string | undefined;
   const lastSlash = rest.lastIndexOf('/');
@@ -55,7 +96,7 @@ export function parseImageReference(text: string): ImageReference {
   if (colon > lastSlash && colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!tagShape.test(tag)) throw invalid(`"${tag}" is not a tag`);
+    if (!tagShape.test(tag)) throw invalid(`"${tag}" is not a tag (${tagRule})`);
   }
   const { host, components } = splitHost(rest);
   if (components.length < 3 || components.some((component) => component === '')) {

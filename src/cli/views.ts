@@ -2,7 +2,9 @@ import {
   type CleanupPolicy,
   type CleanupRun,
   type Digest,
+  type DigestSummary,
   type Finding,
+  type Platform,
   type Policy,
   type Project,
   type Repository,
@@ -12,6 +14,7 @@ import {
   type User,
 } from '../client/management-api.js';
 import { formatBinaryBytes } from '../lib/byte-sizes.js';
+import { mediaTypes } from '../oci/media-types.js';
 import {
   formatBytes,
   formatTime,
@@ -177,10 +180,13 @@ export function policyTable(policy: Policy, target: RenderTarget): string {
   );
 }
 
-/** One row per digest: image, digest, tags, created. */
+/**
+ * One row per digest: image, digest, tags, created, size, and for a platform image its platform and
+ * the index listing it, the row placed under that index's.
+ */
 export function imageTable(list: ImageList, target: RenderTarget, untagged = false): string {
   const rows = list.images.flatMap((image) =>
-    image.digests.map((digest) => ({ image: image.fullName, ...digest })),
+    indexOrder(image.digests).map((digest) => ({ image: image.fullName, ...digest })),
   );
   return renderTable(
     [
@@ -188,6 +194,15 @@ export function imageTable(list: ImageList, target: RenderTarget, untagged = fal
       { header: 'Digest', value: (row) => shortDigest(row.digest, target) },
       { header: 'Tags', value: (row) => row.tags.join(',') },
       { header: 'Created', value: (row) => time(row.createdAt, target) },
+      { header: 'Size', value: (row) => (target.tty ? formatBytes(row.size) : row.size) },
+      {
+        header: 'Platform',
+        value: (row) => (row.platform ? platformName(row.platform) : row.indexes ? 'unknown' : ''),
+      },
+      {
+        header: 'Index',
+        value: (row) => (row.indexes ?? []).map((index) => shortDigest(index, target)).join(','),
+      },
     ],
     rows,
     target,
@@ -195,11 +210,34 @@ export function imageTable(list: ImageList, target: RenderTarget, untagged = fal
   );
 }
 
-function platforms(digest: Digest): string {
-  return (digest.platforms ?? [])
-    .map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/'))
-    .join(',');
+/** Digests with each platform image right after the first index listing it. */
+function indexOrder(digests: readonly DigestSummary[]): DigestSummary[] {
+  const present = new Set(digests.map((digest) => digest.digest));
+  const children = new Map<string, DigestSummary[]>();
+  const top: DigestSummary[] = [];
+  for (const digest of digests) {
+    const parent = digest.indexes?.find((index) => present.has(index));
+    if (parent) children.set(parent, [...(children.get(parent) ?? []), digest]);
+    else top.push(digest);
+  }
+  return top.flatMap((digest) => [digest, ...(children.get(digest.digest) ?? [])]);
 }
+
+const platformName = (p: Platform) => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+
+function platforms(digest: Digest, separator: string): string {
+  return (digest.platforms ?? []).map(platformName).join(separator);
+}
+
+const mediaTypeNames: Record<string, string> = {
+  [mediaTypes.ociManifest]: 'OCI image',
+  [mediaTypes.ociIndex]: 'OCI index',
+  [mediaTypes.dockerManifest]: 'Docker image',
+  [mediaTypes.dockerManifestList]: 'Docker manifest list',
+};
+
+/** The usual manifest media types by a short name, for a terminal; any other one as it is. */
+const mediaTypeName = (mediaType: string) => mediaTypeNames[mediaType] ?? mediaType;
 
 export function imageDetails(description: ImageDescription, target: RenderTarget): string {
   const { image, digests } = description;
@@ -211,15 +249,21 @@ export function imageDetails(description: ImageDescription, target: RenderTarget
     ],
     target,
   );
+  // On a terminal the table fits the window: short digests (a prefix is accepted as input), short
+  // names for the usual media types, and the long columns wrapped. Piped, every value is whole.
   const table = renderTable(
     [
-      { header: 'Digest', value: (row: Digest) => row.digest },
-      { header: 'Tags', value: (row) => row.tags.join(',') },
+      { header: 'Digest', value: (row: Digest) => shortDigest(row.digest, target) },
+      { header: 'Tags', value: (row) => row.tags.join(target.tty ? ', ' : ','), wrap: true },
       { header: 'Size', value: (row) => (target.tty ? formatBytes(row.size) : row.size) },
-      { header: 'Created', value: (row) => time(row.createdAt, target) },
-      { header: 'Media type', value: (row) => row.artifactType ?? row.mediaType },
-      { header: 'Platforms', value: platforms },
-      { header: 'Vulnerabilities', value: (row) => (row.scan ? scanSummary(row.scan) : '') },
+      { header: 'Created', value: (row) => time(row.createdAt, target), wrap: true },
+      {
+        header: target.tty ? 'Type' : 'Media type',
+        value: (row) => row.artifactType ?? (target.tty ? mediaTypeName(row.mediaType) : row.mediaType),
+        wrap: true,
+      },
+      { header: 'Platforms', value: (row) => platforms(row, target.tty ? ', ' : ','), wrap: true },
+      { header: 'Vulns', value: (row) => (row.scan ? scanSummary(row.scan) : ''), wrap: true },
     ],
     digests,
     target,

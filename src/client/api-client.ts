@@ -1,4 +1,5 @@
-import { fromServerError, roleHint } from '../cli/errors.js';
+import { inCliTerms } from '../cli/api-terms.js';
+import { deniedHint, fromServerError, type RefusalDetail } from '../cli/errors.js';
 import { httpRequest, parseJson } from './http.js';
 
 /** The management API's base path. */
@@ -13,7 +14,7 @@ export interface CallOptions {
 
 /** The registry's error body: `{"errors":[{code,message,detail}]}`. */
 interface ErrorBody {
-  errors?: { code?: string; message?: string }[];
+  errors?: { code?: string; message?: string; detail?: RefusalDetail }[];
   error?: string;
   error_description?: string;
 }
@@ -54,14 +55,16 @@ export class ApiClient {
     }
     let code: string | undefined;
     let message = `the registry answered ${response.status}`;
+    let detail: RefusalDetail | undefined;
     try {
       const error = JSON.parse(response.text) as ErrorBody;
       const first = error.errors?.[0];
       code = first?.code ?? error.error?.toUpperCase();
-      message = first?.message ?? error.error_description ?? message;
+      message = inCliTerms(first?.message ?? error.error_description ?? message);
+      detail = typeof first?.detail === 'object' && first.detail !== null ? first.detail : undefined;
     } catch {
       // not JSON: keep the status
     }
-    throw fromServerError(response.status, code, message, this.registry, roleHint(path));
+    throw fromServerError(response.status, code, message, this.registry, deniedHint(path, detail));
   }
 }

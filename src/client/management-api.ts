@@ -123,7 +123,13 @@ export interface DigestSummary {
   readonly digest: string;
   readonly mediaType: string;
   readonly tags: string[];
+  /** Bytes of the manifest and everything it references, each counted once. */
+  readonly size: number;
   readonly createdAt: string;
+  /** For a platform image: its platform, as the index listing it names it. */
+  readonly platform?: Platform;
+  /** For a platform image: the indexes of the image that list it. */
+  readonly indexes?: string[];
   readonly scan?: Scan;
 }
 

@@ -73,6 +73,31 @@ describe('images', () => {
     expect(Date.parse(backend.updatedAt)).toBeGreaterThanOrEqual(Date.parse(backend.createdAt));
   });
 
+  it("lists each digest's size, and for platform images their platform and the index listing them", async () => {
+    const { images } = await admin.ok('GET', `${repo}/images`);
+    const byDigest = Object.fromEntries(
+      images[0].digests.map((d: { digest: string }) => [d.digest, d]),
+    ) as Record<string, { size: number; platform?: unknown; indexes?: string[] }>;
+    // The same sizes as the digest resource: an image's manifest, config and layers; an index's own
+    // bytes and its platform images'.
+    for (const pushed of [amd64, arm64, index]) {
+      const digest = await admin.ok('GET', `${api}/digests/${pushed.digest}`);
+      expect(byDigest[pushed.digest]?.size).toBe(digest.size);
+    }
+    expect(byDigest[amd64.digest]?.size).toBe(amd64.size);
+    expect(byDigest[index.digest]?.size).toBe(index.manifest.length + amd64.size + arm64.size);
+    expect(byDigest[arm64.digest]).toMatchObject({
+      platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      indexes: [index.digest],
+    });
+    expect(byDigest[amd64.digest]).toMatchObject({
+      platform: { os: 'linux', architecture: 'amd64' },
+      indexes: [index.digest],
+    });
+    expect(byDigest[index.digest]?.platform).toBeUndefined();
+    expect(byDigest[index.digest]?.indexes).toBeUndefined();
+  });
+
   it('gets one image by its percent-encoded name', async () => {
     const image = await admin.ok('GET', api);
     expect(image.fullName).toBe('media/video/backend/api');

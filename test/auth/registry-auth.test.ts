@@ -252,13 +252,22 @@ describe('the token endpoint', () => {
 });
 
 describe('what a client sees when access fails', () => {
-  it('a Viewer pushing gets 403 DENIED', async () => {
+  it('a Viewer pushing gets 403 DENIED, naming the role it takes and the repository', async () => {
     const response = await fetch(`${registry.url}/v2/team/private/app/blobs/uploads/`, {
       method: 'POST',
       headers: { authorization: basic('viewer@example.com', 'viewer-password') },
     });
     expect(response.status).toBe(403);
-    expect(await errorCode(response)).toBe('DENIED');
+    expect(await response.json()).toEqual({
+      errors: [
+        {
+          code: 'DENIED',
+          message:
+            'access forbidden: pushing to team/private/app needs the editor role on repository team/private (you have viewer)',
+          detail: { requiredRole: 'editor', repository: 'team/private', role: 'viewer' },
+        },
+      ],
+    });
   });
 
   it('a Viewer pushing with a token it was granted gets 403 DENIED', async () => {
@@ -275,7 +284,11 @@ describe('what a client sees when access fails', () => {
       body: '{}',
     });
     expect(response.status).toBe(403);
-    expect(await errorCode(response)).toBe('DENIED');
+    const body = (await response.json()) as { errors: { code: string; message: string }[] };
+    expect(body.errors[0]?.code).toBe('DENIED');
+    expect(body.errors[0]?.message).toMatch(
+      /^access forbidden: pushing to team\/private\/app needs the editor role/,
+    );
   });
 
   it.each([

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { suggestCommand } from '../../src/cli/command-suggestion.js';
 import { normalizeRegistry, serverUrlHost } from '../../src/cli/credentials/registry-url.js';
 import { CliError, exitCodes, fromServerError } from '../../src/cli/errors.js';
 import { colorAllowed } from '../../src/cli/io.js';
-import { parseImageReference } from '../../src/cli/references.js';
+import { parseImageReference, resolveDigestPrefix } from '../../src/cli/references.js';
 import { formatBytes, renderDetails, renderTable, shortDigest } from '../../src/cli/render.js';
 import { goJson } from '../../src/credential-helper/protocol.js';
 
@@ -64,10 +65,88 @@ describe('renderers', () => {
     expect(formatBytes(bytes)).toBe(text);
   });
 
+  it('wrap the columns that may wrap to fit the terminal, words whole where they fit', () => {
+    const wide = [
+      { id: 'sha256:abc', tags: 'v1, latest, release-2026-12', note: 'linux/amd64, linux/arm64/v8' },
+    ];
+    const wrapping = [
+      { header: 'Digest', value: (row: (typeof wide)[number]) => row.id },
+      { header: 'Tags', value: (row: (typeof wide)[number]) => row.tags, wrap: true },
+      { header: 'Platforms', value: (row: (typeof wide)[number]) => row.note, wrap: true },
+    ];
+    expect(renderTable(wrapping, wide, { tty: true, color: false, width: 43 })).toBe(
+      'DIGEST      TAGS             PLATFORMS\n' +
+        'sha256:abc  v1, latest,      linux/amd64,\n' +
+        '            release-2026-12  linux/arm64/v8\n',
+    );
+    // Wide enough: one line per row, as without a width; piped: never wrapped.
+    expect(renderTable(wrapping, wide, { tty: true, color: false, width: 200 })).toBe(
+      renderTable(wrapping, wide, { tty: true, color: false }),
+    );
+    expect(renderTable(wrapping, wide, { tty: false, color: false, width: 20 })).toBe(
+      'sha256:abc\tv1, latest, release-2026-12\tlinux/amd64, linux/arm64/v8\n',
+    );
+  });
+
   it('shortens digests on a terminal only', () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
     expect(shortDigest(digest, { tty: true, color: false })).toBe('sha256:abababababab');
     expect(shortDigest(digest, { tty: false, color: false })).toBe(digest);
+  });
+});
+
+describe('digest prefixes', () => {
+  const digests = [
+    `sha256:ffb5629b2148${'0'.repeat(52)}`,
+    `sha256:ffb5629b2148${'1'.repeat(52)}`,
+    `sha256:${'a'.repeat(64)}`,
+  ];
+
+  it('resolve a unique prefix to the whole digest', () => {
+    expect(resolveDigestPrefix('sha256:aaaaaaaaaaaa', digests, 'shop/apps/api')).toBe(digests[2]);
+    expect(resolveDigestPrefix('sha256:ffb5629b21481', digests, 'shop/apps/api')).toBe(digests[1]);
+  });
+
+  it('refuse an ambiguous prefix, listing the candidates', () => {
+    expect(() => resolveDigestPrefix('sha256:ffb5629b2148', digests, 'shop/apps/api')).toThrow(
+      `sha256:ffb5629b2148 is ambiguous: 2 digests of shop/apps/api start with it: ${digests[0]}, ${digests[1]}`,
+    );
+  });
+
+  it('are at least 12 hex digits in a reference', () => {
+    expect(parseImageReference('shop/apps/api@sha256:ffb5629b2148').digest).toBe('sha256:ffb5629b2148');
+    expect(() => parseImageReference('shop/apps/api@sha256:ffb5629b214')).toThrow(/at least 12/);
+  });
+});
+
+describe('a mistyped command', () => {
+  const ids = ['images:list', 'images:scan', 'images:describe', 'images:delete', 'tags:list', 'tags:add'];
+  const topics = new Set(['images', 'tags']);
+  const suggest = (words: string[]) => suggestCommand(words, ids, (id) => topics.has(id));
+
+  it('is matched by its own word within its topic, the arguments kept whole', () => {
+    expect(suggest(['images', 'lst', 'my-project/backend/api:v1'])).toEqual({
+      typed: ['images', 'lst'],
+      suggestion: { id: 'images:list', argv: ['my-project/backend/api:v1'], read: true },
+    });
+    expect(suggest(['images', 'scn', 'a/b/c:v1', '--wait']).suggestion).toEqual({
+      id: 'images:scan',
+      argv: ['a/b/c:v1', '--wait'],
+      read: false,
+    });
+  });
+
+  it('prefers a command that reads when two are as close', () => {
+    // "delist" is two edits from both "delete" and "list".
+    expect(suggest(['images', 'delist']).suggestion?.id).toBe('images:list');
+  });
+
+  it('suggests nothing for a command typed right (extra arguments are not a typo)', () => {
+    expect(suggest(['images', 'list', 'shop/apps', 'extra']).suggestion).toBeUndefined();
+  });
+
+  it('suggests nothing far from every command', () => {
+    expect(suggest(['images', 'frobnicate']).suggestion).toBeUndefined();
   });
 });
 
@@ -107,7 +186,7 @@ describe('the error and exit-code table', () => {
 
   it.each([
     [401, 'UNAUTHORIZED', 'AUTH_REQUIRED', 3, 'run `mistrive auth login --registry http://r:1`'],
-    [403, 'DENIED', 'PERMISSION_DENIED', 4, 'check your role'],
+    [403, 'DENIED', 'PERMISSION_DENIED', 4, 'ask an owner of the repository'],
     [404, 'NAME_UNKNOWN', 'NOT_FOUND', 5, 'check the project and repository IDs'],
     [409, 'ALREADY_EXISTS', 'ALREADY_EXISTS', 6, undefined],
     [400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 2, undefined],

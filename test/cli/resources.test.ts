@@ -267,7 +267,7 @@ describe('management commands against mistrive serve', { timeout: 180_000 }, () 
     const denied = await mistrive(bob, ['repos', 'delete', 'shop/backend']);
     expect(denied.exitCode).toBe(4);
     expect(denied.stderr).toBe(
-      'Error: access forbidden: this needs the owner role on repository shop/backend\nHint: check your role on shop/backend: an owner of the repository or of project shop can grant one (`mistrive repos get-iam-policy backend --project shop` shows the bindings)\n',
+      'Error: access forbidden: this needs the owner role on repository shop/backend\nHint: ask an owner of repository shop/backend or of project shop (or the instance administrator) to grant you the owner role there\n',
     );
 
     const notSignedIn = await mistrive(nobody, ['repos', 'describe', 'shop/backend']);
@@ -347,7 +347,9 @@ describe('management commands against mistrive serve', { timeout: 180_000 }, () 
       }),
     ]);
     const piped = await mistrive(admin, ['images', 'list', `${host}/shop/apps`]);
-    expect(piped.stdout).toMatch(new RegExp(`^shop/apps/web/api\\t${firstDigest}\\tv1\\t\\S+\\n$`));
+    expect(piped.stdout).toMatch(
+      new RegExp(`^shop/apps/web/api\\t${firstDigest}\\tv1\\t\\S+\\t\\d+\\t\\t\\n$`),
+    );
 
     const described = await mistriveJson<{
       image: Image;

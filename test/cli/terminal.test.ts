@@ -1,7 +1,6 @@
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { type CliHome, cliBin, cliHome, mistrive, repositoryRoot } from '../support/cli.js';
+import { type CliHome, cliHome, mistrive, inTerminal as runInTerminal } from '../support/cli.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 
 /**
@@ -34,25 +33,8 @@ describe('on a terminal', () => {
     await home?.remove();
   });
 
-  /** Runs `mistrive ARGS` with a pseudo-terminal as stdin, stdout and stderr; returns what the terminal showed. */
-  async function inTerminal(
-    args: string[],
-    env: Record<string, string> = {},
-    typed = '',
-  ): Promise<{ exitCode: number; screen: string }> {
-    // A real terminal has a size: give the pseudo-terminal one, as a terminal window would.
-    const command = `stty cols 120 rows 40; ${[process.execPath, cliBin, ...args].map((word) => `'${word}'`).join(' ')}`;
-    const result = await execa('script', ['-qec', command, '/dev/null'], {
-      env: { ...home.env, TERM: 'xterm-256color', ...env },
-      timeout: 30_000,
-      // What the person types, delivered through the pseudo-terminal.
-      input: typed,
-      extendEnv: false,
-      cwd: repositoryRoot,
-      reject: false,
-    });
-    return { exitCode: result.exitCode ?? -1, screen: String(result.stdout).replaceAll('\r\n', '\n') };
-  }
+  const inTerminal = (args: string[], env: Record<string, string> = {}, typed = '') =>
+    runInTerminal(home, args, { env, typed });
 
   it('aligns tables under a header, without colour when NO_COLOR is set', async () => {
     const { exitCode, screen } = await inTerminal(['projects', 'list'], { NO_COLOR: '1' });
@@ -72,7 +54,9 @@ describe('on a terminal', () => {
   it('asks before deleting, and keeps everything when the answer is no', async () => {
     const { exitCode, screen } = await inTerminal(['projects', 'delete', 'tools'], { NO_COLOR: '1' }, 'n\n');
     expect(screen).toContain('Delete project tools and everything in it? [y/N]');
-    expect(screen).toContain('Error: project tools and everything in it was not deleted');
+    // Answering no is not an error: it says nothing was deleted, with its own exit code.
+    expect(screen).toContain('Nothing was deleted.');
+    expect(screen).not.toContain('Error:');
     expect(exitCode).toBe(13);
     const list = await mistrive(home, ['projects', 'list']);
     expect(list.stdout).toContain('tools\t');

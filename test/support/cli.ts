@@ -109,6 +109,18 @@ export async function mistriveJson<T>(
   return JSON.parse(result.stdout) as T;
 }
 
+/** Signs `home` in to the registry at `url` with a password, as a script would; fails the test otherwise. */
+export async function signIn(home: CliHome, url: string, username: string, password: string): Promise<void> {
+  const result = await mistrive(
+    home,
+    ['auth', 'login', '--registry', url, '--username', username, '--password-stdin'],
+    {
+      input: password,
+    },
+  );
+  if (result.exitCode !== 0) throw new Error(`signing in as ${username} failed:\n${result.stderr}`);
+}
+
 /** `docker-credential-mistrive VERB` with `input` on stdin, as Docker runs it. */
 export function credentialHelper(
   home: CliHome,
@@ -117,6 +129,28 @@ export function credentialHelper(
   options: RunOptions = {},
 ): Promise<CliResult> {
   return run(helperBin, args, home, { ...options, input });
+}
+
+/**
+ * Runs `mistrive ARGS` with a pseudo-terminal (`script`) as stdin, stdout and stderr, of `columns`
+ * columns as a terminal window would have; `typed` is what the person types. Returns what the
+ * terminal showed.
+ */
+export async function inTerminal(
+  home: CliHome,
+  args: readonly string[],
+  options: { env?: Record<string, string>; typed?: string; columns?: number } = {},
+): Promise<{ exitCode: number; screen: string }> {
+  const command = `stty cols ${options.columns ?? 120} rows 40; ${[process.execPath, cliBin, ...args].map((word) => `'${word}'`).join(' ')}`;
+  const result = await execa('script', ['-qec', command, '/dev/null'], {
+    env: { ...home.env, TERM: 'xterm-256color', ...options.env },
+    timeout: 30_000,
+    input: options.typed ?? '',
+    extendEnv: false,
+    cwd: repositoryRoot,
+    reject: false,
+  });
+  return { exitCode: result.exitCode ?? -1, screen: String(result.stdout).replaceAll('\r\n', '\n') };
 }
 
 /** A CLI process left running (browser and device sign-in), with its output so far. */

@@ -11,7 +11,7 @@ import { type ImageName, parseImageName } from '../../oci/names.js';
 import { type ApiAccess, repositoryNotFound } from '../access-checks.js';
 import { collectPage, type PageQuery, type PageResult } from '../pagination.js';
 import { iso, platformView, responseSchema, timestamp } from '../schemas.js';
-import type { ManifestDetailsReader } from './manifest-details.js';
+import type { ManifestDetailsReader, Platform } from './manifest-details.js';
 import { type ScanView, type ScanViews, scanView } from './scan-views.js';
 
 export const digestView = responseSchema(
@@ -35,7 +35,20 @@ const digestSummary = z.object({
   digest: z.string(),
   mediaType: z.string(),
   tags: z.array(z.string()),
+  size: z
+    .number()
+    .int()
+    .describe(
+      'Bytes of the manifest and everything it references, each counted once: for an image, the manifest, its config and layers; for an index, its own bytes and its platform images',
+    ),
   createdAt: timestamp,
+  platform: platformView
+    .optional()
+    .describe('For an image an index of the image lists: its platform, as the index names it'),
+  indexes: z
+    .array(z.string())
+    .optional()
+    .describe('For an image an index of the image lists: the digests of those indexes'),
   scan: scanView,
 });
 
@@ -108,12 +121,7 @@ export class ImageService {
   async delete(caller: Caller, project: string, repository: string, image: string): Promise<void> {
     const { name, record, immutableTags } = await this.image(caller, project, repository, image, 'delete');
     const outcome = await this.metadata.images.delete(record.id, { keepTagged: immutableTags });
-    if (outcome === 'tagged') {
-      throw new RegistryError(
-        'DENIED',
-        `${name.full} has tags and repository ${project}/${repository} has immutable tags: its tags cannot be deleted`,
-      );
-    }
+    if (outcome === 'tagged') throw immutableTagRefusal(name, { kind: 'delete-image' });
     if (outcome === 'missing') throw imageNotFound(name);
   }
 
@@ -271,18 +279,34 @@ export class ImageService {
     const name = parseImageName(image.name);
     const manifests = await this.metadata.images.allManifests(image.id);
     const scans = await this.scans.ofAll(manifests);
+    const details = await Promise.all(manifests.map((m) => this.details.describe(name.full, m)));
+    // Platform images are listed by an index: say which, and the platform the index gives them.
+    const listedBy = new Map<string, { platform: Platform | undefined; indexes: string[] }>();
+    manifests.forEach((m, position) => {
+      for (const child of details[position]?.children ?? []) {
+        const entry = listedBy.get(child.digest) ?? { platform: child.platform, indexes: [] };
+        entry.indexes.push(m.digest);
+        listedBy.set(child.digest, { ...entry, platform: entry.platform ?? child.platform });
+      }
+    });
     return {
       name: name.image,
       fullName: name.full,
       createdAt: iso(image.createdAt),
       updatedAt: iso(image.updatedAt),
-      digests: manifests.map((m) => ({
-        digest: m.digest,
-        mediaType: m.mediaType,
-        tags: m.tags,
-        createdAt: iso(m.createdAt),
-        scan: scans.get(m.digest) as ScanView,
-      })),
+      digests: manifests.map((m, position) => {
+        const parent = listedBy.get(m.digest);
+        return {
+          digest: m.digest,
+          mediaType: m.mediaType,
+          tags: m.tags,
+          size: details[position]?.size ?? m.size,
+          createdAt: iso(m.createdAt),
+          ...(parent?.platform ? { platform: parent.platform } : {}),
+          ...(parent ? { indexes: parent.indexes } : {}),
+          scan: scans.get(m.digest) as ScanView,
+        };
+      }),
     };
   }
 

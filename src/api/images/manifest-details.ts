@@ -14,6 +14,8 @@ export interface ManifestDetails {
   readonly size: number;
   /** For an index: the platforms of its images (attestation entries left out). */
   readonly platforms: Platform[] | undefined;
+  /** For an index: every manifest it lists, with its platform when the index names one. */
+  readonly children: { readonly digest: string; readonly platform: Platform | undefined }[];
 }
 
 interface StoredDescriptor {
@@ -49,10 +51,17 @@ export class ManifestDetailsReader {
   async describe(imageName: string, manifest: ManifestRecord): Promise<ManifestDetails> {
     const document = await this.read(manifest);
     const size = await this.totalSize(imageName, manifest, document, new Set());
-    const platforms = indexManifestTypes.has(manifest.mediaType)
+    const index = indexManifestTypes.has(manifest.mediaType);
+    const platforms = index
       ? (document.manifests ?? []).flatMap((child) => platformOf(child) ?? [])
       : undefined;
-    return { size, platforms };
+    const children = index
+      ? (document.manifests ?? []).flatMap((child) => {
+          const digest = text(child.digest);
+          return digest ? [{ digest, platform: platformOf(child) }] : [];
+        })
+      : [];
+    return { size, platforms, children };
   }
 
   private async read(manifest: ManifestRecord): Promise<StoredManifest> {

@@ -1,7 +1,15 @@
 import { type Digest, type Image, ManagementApi, type Tag } from '../../client/management-api.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
-import { formatReference, type ImageReference, parseImageReference, registryOf } from '../references.js';
+import {
+  checkTag,
+  formatReference,
+  type ImageReference,
+  isFullDigest,
+  parseImageReference,
+  registryOf,
+  resolveDigestPrefix,
+} from '../references.js';
 import { repositoryTarget } from './repositories.js';
 
 /** `images list|describe|delete` and `tags list|add|delete`. */
@@ -23,6 +31,8 @@ export interface ImageDeleted {
   readonly reference: string;
   /** The digests deleted, with the tags that pointed at them. */
   readonly deleted: { digest: string; tags: string[] }[];
+  /** Every tag deleted with them. */
+  readonly tags: string[];
 }
 
 export interface TagList {
@@ -65,9 +75,13 @@ export function resolveImage(
   };
 }
 
-/** The digest a reference names: its digest, or the one its tag points at. */
+/**
+ * The digest a reference names: its digest (a prefix of one resolved against the image's digests),
+ * or the one its tag points at.
+ */
 export async function digestOf({ api, reference }: ResolvedImage): Promise<string> {
-  if (reference.digest) return reference.digest;
+  if (reference.digest && isFullDigest(reference.digest)) return reference.digest;
+  if (reference.digest) return expandDigest(api, reference, reference.digest);
   if (!reference.tag) {
     throw new CliError('USAGE', `"${formatReference(reference)}" names no tag or digest`, {
       hint: 'add :TAG or @sha256:…',
@@ -85,6 +99,16 @@ export async function digestOf({ api, reference }: ResolvedImage): Promise<strin
     );
   }
   return found.digest;
+}
+
+/** The one digest of the image that starts with `prefix`. */
+async function expandDigest(api: ManagementApi, reference: ImageReference, prefix: string): Promise<string> {
+  const image = await api.getImage(reference.project, reference.repository, reference.image);
+  return resolveDigestPrefix(
+    prefix,
+    image.digests.map((entry) => entry.digest),
+    formatReference({ ...reference, tag: undefined, digest: undefined }),
+  );
 }
 
 export async function listImages(
@@ -126,27 +150,80 @@ export async function describeImage(
   };
 }
 
-/** Deletes a whole image, or one digest (named by digest or by a tag pointing at it) with its tags. */
-export async function deleteImage(
+/** What `images delete` is about to delete, worked out before asking. */
+export interface ImageDeletionPlan {
+  readonly api: ManagementApi;
+  readonly reference: ImageReference;
+  /** No tag or digest named: the whole image goes. */
+  readonly whole: boolean;
+  readonly targets: { digest: string; tags: string[] }[];
+}
+
+/**
+ * Works out what deleting a reference deletes. Deleting a digest deletes every tag pointing at it,
+ * so a tag or digest that other tags point at is refused unless `deleteTags` says they may go, as
+ * hosted registries' CLIs do; `tags delete` removes one tag and keeps the digest.
+ */
+export async function planImageDeletion(
   context: CliContext,
   text: string,
-  registryFlag?: string,
-): Promise<ImageDeleted> {
-  const resolved = resolveImage(context, text, registryFlag);
+  options: { registry?: string; deleteTags: boolean },
+): Promise<ImageDeletionPlan> {
+  const resolved = resolveImage(context, text, options.registry);
   const { api, reference } = resolved;
   const { project, repository, image } = reference;
   if (!reference.tag && !reference.digest) {
     const found = await api.getImage(project, repository, image);
-    await api.deleteImage(project, repository, image);
-    return {
-      reference: formatReference(reference),
-      deleted: found.digests.map((digest) => ({ digest: digest.digest, tags: digest.tags })),
-    };
+    const targets = found.digests.map((digest) => ({ digest: digest.digest, tags: digest.tags }));
+    return { api, reference, whole: true, targets };
   }
   const digest = await digestOf(resolved);
-  const found = await api.getDigest(project, repository, image, digest);
-  await api.deleteDigest(project, repository, image, digest);
-  return { reference: formatReference(reference), deleted: [{ digest, tags: found.tags }] };
+  const { tags } = await api.getDigest(project, repository, image, digest);
+  const others = tags.filter((tag) => tag !== reference.tag);
+  if (others.length > 0 && !options.deleteTags) {
+    const name = formatReference({ ...reference, tag: undefined, digest: undefined });
+    const named = reference.tag
+      ? `${name}:${reference.tag} is ${digest}, which ${plural(others, 'tag')} ${others.join(', ')} also point${others.length === 1 ? 's' : ''} at`
+      : `${name}@${digest} is tagged ${others.join(', ')}`;
+    throw new CliError(
+      'FAILED_PRECONDITION',
+      `${named}: deleting the digest deletes ${others.length === 1 ? 'that tag' : 'those tags'} too`,
+      {
+        hint: `add --delete-tags to delete the digest with all its tags (${tags.join(', ')}), or remove one tag with \`mistrive tags delete ${name}:${reference.tag ?? others[0]}\``,
+      },
+    );
+  }
+  // A digest prefix is shown whole from here on.
+  const named = reference.digest ? { ...reference, digest } : reference;
+  return { api, reference: named, whole: false, targets: [{ digest, tags }] };
+}
+
+/** The plan in words, for the confirmation: what goes, naming every tag. */
+export function describeDeletion(plan: ImageDeletionPlan): string {
+  const name = formatReference({ ...plan.reference, tag: undefined, digest: undefined });
+  const tags = plan.targets.flatMap((target) => target.tags);
+  const tagged = tags.length === 0 ? 'no tags' : `${plural(tags, 'tag')} ${tags.join(', ')}`;
+  if (plan.whole) {
+    return `image ${name}: ${plan.targets.length} ${plural(plan.targets, 'digest')} and ${tagged}`;
+  }
+  return `${name}@${plan.targets[0]?.digest} and ${tagged === 'no tags' ? 'no tags (it is untagged)' : tagged}`;
+}
+
+/** Deletes what the plan names: the whole image, or one digest with the tags pointing at it. */
+export async function deleteImage(plan: ImageDeletionPlan): Promise<ImageDeleted> {
+  const { api, reference } = plan;
+  const { project, repository, image } = reference;
+  if (plan.whole) await api.deleteImage(project, repository, image);
+  else for (const target of plan.targets) await api.deleteDigest(project, repository, image, target.digest);
+  return {
+    reference: formatReference(reference),
+    deleted: plan.targets,
+    tags: plan.targets.flatMap((target) => target.tags),
+  };
+}
+
+function plural(items: readonly unknown[], word: string): string {
+  return items.length === 1 ? word : `${word}s`;
 }
 
 export async function listTags(context: CliContext, text: string, registryFlag?: string): Promise<TagList> {
@@ -172,10 +249,9 @@ export async function addTags(
 ): Promise<TagsAdded> {
   const resolved = resolveImage(context, source, registryFlag);
   const { api, reference } = resolved;
-  const digest = await digestOf(resolved);
   const names = newTags.map((tag) => {
     // A tag may be written alone or as a full reference to the same image.
-    if (!tag.includes('/') && !tag.includes(':')) return tag;
+    if (!tag.includes('/') && !tag.includes(':')) return checkTag(tag);
     const target = parseImageReference(tag);
     const same =
       target.project === reference.project &&
@@ -192,6 +268,7 @@ export async function addTags(
     }
     return target.tag;
   });
+  const digest = await digestOf(resolved);
   const tags: Tag[] = [];
   for (const name of names)
     tags.push(await api.setTag(reference.project, reference.repository, reference.image, name, digest));
