@@ -2,13 +2,15 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { managementApiRoutes } from '../api/api-routes.js';
+import { createManagementServices, managementApiRoutes } from '../api/api-routes.js';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.js';
 import { type AdminBootstrap, bootstrapAdmin } from '../auth/bootstrap-admin.js';
 import { guardRegistryRoutes } from '../auth/guarded-routes.js';
 import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
+import { createOAuthServices } from '../auth/oauth/oauth-services.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import type { ServeConfig } from '../config/config.js';
+import { consoleRoutes } from '../console/console-routes.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { type IdGenerator, randomIds } from '../lib/ids.js';
@@ -63,14 +65,18 @@ export async function startRegistry(
   const services = createOciServices(context, {
     onManifestStored: (stored) => scanning.service.manifestPushed(stored),
   });
+  const oauth = createOAuthServices(config, metadata, auth, context.clock);
+  const management = createManagementServices(context, auth, services, scanning.service);
   const routes = [
     ...tokenRoutes(auth.credentials, auth.registryTokens),
-    ...oauthRoutes(config, metadata, auth, context.clock),
-    ...managementApiRoutes(context, auth, services, config, scanning.service),
+    ...oauthRoutes(oauth),
+    ...managementApiRoutes(management, auth, config),
     ...guardRegistryRoutes(
       ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
       auth.guard,
     ),
+    // Last: the console's paths are matched only once no registry, API or sign-in route has.
+    ...consoleRoutes({ services: management, sessions: oauth.sessions, urls: oauth.urls }),
   ];
 
   const server = createServer(

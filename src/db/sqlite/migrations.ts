@@ -198,4 +198,8 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (digest, position)
   ) WITHOUT ROWID;
   `,
+  // The web console lists an image's manifests by push time, a page at a time.
+  `
+  CREATE INDEX manifests_by_push_time ON manifests(image_id, created_at, digest);
+  `,
 ];
