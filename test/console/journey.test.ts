@@ -73,7 +73,10 @@ describe('the web console, end to end', { timeout: 240_000 }, () => {
     for (const login of [viewerLogin, strangerLogin]) {
       await page.getByLabel('Email').fill(login);
       await page.getByLabel('Initial password').fill(userPassword);
-      await Promise.all([page.waitForURL(/done=user-created/), page.getByRole('button', { name: 'Create user' }).click()]);
+      await Promise.all([
+        page.waitForURL(/done=user-created/),
+        page.getByRole('button', { name: 'Create user' }).click(),
+      ]);
     }
     const table = await page.locator('table').textContent();
     expect(table).toContain(viewerLogin);
@@ -85,13 +88,18 @@ describe('the web console, end to end', { timeout: 240_000 }, () => {
     await page.goto(url('/'));
     await page.getByLabel('Project ID').fill('shop');
     await page.getByLabel('Display name (optional)').fill('Shop');
-    await Promise.all([page.waitForURL(url('/projects/shop?done=project-created')), page.getByRole('button', { name: 'Create project' }).click()]);
+    await Promise.all([
+      page.waitForURL(url('/projects/shop?done=project-created')),
+      page.getByRole('button', { name: 'Create project' }).click(),
+    ]);
     expect(await page.locator('.notice').textContent()).toBe('Project created.');
 
     await page.getByLabel('Display name').fill('Backend services');
     const id = page.getByLabel('Repository ID (optional)');
     await id.fill('Backend_');
-    expect(await page.locator('#repositoryId-hint').textContent()).toBe('Must start with a lowercase letter.');
+    expect(await page.locator('#repositoryId-hint').textContent()).toBe(
+      'Must start with a lowercase letter.',
+    );
     expect(await id.getAttribute('aria-invalid')).toBe('true');
     await id.fill('backend');
     expect(await page.locator('#repositoryId-hint').textContent()).toBe('backend is a valid ID.');
@@ -114,7 +122,10 @@ describe('the web console, end to end', { timeout: 240_000 }, () => {
     });
     const v1 = buildImage([base, await tarGzLayer({ 'app/server': randomBytes(48 * 1024) })]);
     const v2 = buildImage([base, await tarGzLayer({ 'app/server': randomBytes(64 * 1024) })]);
-    for (const [tag, image] of [['v1', v1], ['v2', v2]] as const) {
+    for (const [tag, image] of [
+      ['v1', v1],
+      ['v2', v2],
+    ] as const) {
       const layout = join(work.path, `layout-${tag}`);
       await writeOciLayout(layout, tag, image);
       await pushLayout(daemon.url, layout, tag, 'shop/backend/api');
@@ -172,14 +183,19 @@ describe('the web console, end to end', { timeout: 240_000 }, () => {
     );
     await page.getByLabel('Principal').fill(`user:${viewerLogin}`);
     await page.getByLabel('Role').selectOption('viewer');
-    await Promise.all([page.waitForURL(/done=binding-added/), page.getByRole('button', { name: 'Save' }).click()]);
+    await Promise.all([
+      page.waitForURL(/done=binding-added/),
+      page.getByRole('button', { name: 'Save' }).click(),
+    ]);
     expect(await page.locator('.role-group').first().textContent()).toContain(`user:${viewerLogin}`);
 
     await page.getByLabel('Principal').fill('allUsers');
     await page.getByLabel('Role').selectOption('editor');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForSelector('.alert');
-    expect(await page.locator('.alert').textContent()).toContain('allUsers can only be granted the viewer role');
+    expect(await page.locator('.alert').textContent()).toContain(
+      'allUsers can only be granted the viewer role',
+    );
     expect(await page.getByLabel('Principal').inputValue()).toBe('allUsers');
     await shoot(page, 'repository-permissions');
   });
@@ -197,7 +213,13 @@ describe('the web console, end to end', { timeout: 240_000 }, () => {
 
   it('shows the viewer read-only pages and refuses the settings, naming the role', async () => {
     await signOutWithBrowser(page);
-    await signInWithBrowser(page, daemon.url, viewerLogin, userPassword, '/projects/shop/repositories/backend');
+    await signInWithBrowser(
+      page,
+      daemon.url,
+      viewerLogin,
+      userPassword,
+      '/projects/shop/repositories/backend',
+    );
     const main = await page.locator('main').textContent();
     expect(main).toContain('Your role: viewer');
     expect(await page.locator('nav.tabs').textContent()).toBe('ImagesSetup');
@@ -209,7 +231,9 @@ describe('the web console, end to end', { timeout: 240_000 }, () => {
     expect(await page.getByRole('button', { name: 'Rescan' }).count()).toBe(0);
     const refused = await page.goto(url('/projects/shop/repositories/backend/settings'));
     expect(refused?.status()).toBe(403);
-    expect(await page.locator('main').textContent()).toContain('this needs the owner role on repository shop/backend');
+    expect(await page.locator('main').textContent()).toContain(
+      'this needs the owner role on repository shop/backend',
+    );
     await shoot(page, 'refused');
   });
 
@@ -228,11 +252,20 @@ describe('the web console, end to end', { timeout: 240_000 }, () => {
 
   it('lets the administrator delete a tag, naming what goes', async () => {
     await signOutWithBrowser(page);
-    await signInWithBrowser(page, daemon.url, 'admin', testAdminPassword, '/projects/shop/repositories/backend/images/api');
+    await signInWithBrowser(
+      page,
+      daemon.url,
+      'admin',
+      testAdminPassword,
+      '/projects/shop/repositories/backend/images/api',
+    );
     await page.getByRole('link', { name: 'Delete tag v1' }).click();
     expect(await page.locator('main .card').textContent()).toContain('the digest it points at stays');
     await shoot(page, 'delete-tag');
-    await Promise.all([page.waitForURL(/done=tag-deleted/), page.getByRole('button', { name: 'Delete tag' }).click()]);
+    await Promise.all([
+      page.waitForURL(/done=tag-deleted/),
+      page.getByRole('button', { name: 'Delete tag' }).click(),
+    ]);
     expect(await page.locator('.notice').textContent()).toBe('Tag deleted.');
     const tags = await page.locator('main table tbody').textContent();
     expect(tags).not.toContain('v1');

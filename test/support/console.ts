@@ -20,11 +20,20 @@ export type Viewport = keyof typeof viewports;
 export type Scheme = 'light' | 'dark';
 
 /** Signs the browser in through the login page and waits for where it lands. */
-export async function signInWithBrowser(page: Page, url: string, login: string, password: string, next = '/') {
+export async function signInWithBrowser(
+  page: Page,
+  url: string,
+  login: string,
+  password: string,
+  next = '/',
+) {
   await page.goto(`${url}/login?next=${encodeURIComponent(next)}`);
   await page.getByLabel('Login').fill(login);
   await page.getByLabel('Password').fill(password);
-  await Promise.all([page.waitForURL((target) => target.pathname !== '/login'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([
+    page.waitForURL((target) => target.pathname !== '/login'),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
 }
 
 export async function signOutWithBrowser(page: Page): Promise<void> {
@@ -35,7 +44,10 @@ export async function signOutWithBrowser(page: Page): Promise<void> {
  * Shoots the page as it is at both widths in both colour schemes; returns the files. Also returns
  * whether the page overflowed sideways at each width (a layout that does not fit a phone).
  */
-export async function shoot(page: Page, name: string): Promise<{ files: string[]; overflow: Record<string, number> }> {
+export async function shoot(
+  page: Page,
+  name: string,
+): Promise<{ files: string[]; overflow: Record<string, number> }> {
   await mkdir(screenshotDir, { recursive: true });
   const files: string[] = [];
   const overflow: Record<string, number> = {};

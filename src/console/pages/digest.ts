@@ -57,12 +57,12 @@ function severityFilter(chosen: Severity | undefined): SafeHtml {
 }
 
 function findingsTable(findings: readonly FindingView[], index: boolean): SafeHtml {
-  return html`<div class="table-wrap"><table id="findings"><thead><tr><th scope="col">Vulnerability</th><th scope="col">Severity</th><th scope="col">Package</th><th scope="col">Installed</th><th scope="col">Fixed in</th><th scope="col" class="wide">Found in</th></tr></thead><tbody>${findings.map(
+  return html`<div class="table-wrap"><table id="findings" class="cards"><thead><tr><th scope="col">Vulnerability</th><th scope="col">Severity</th><th scope="col">Package</th><th scope="col">Installed</th><th scope="col">Fixed in</th><th scope="col" class="wide">Found in</th></tr></thead><tbody>${findings.map(
     (finding) => {
       const url = advisoryUrl(finding);
-      return html`<tr><td><strong>${url ? html`<a href="${url}" rel="noreferrer noopener" target="_blank">${finding.vulnerabilityId}</a>` : finding.vulnerabilityId}</strong>${
+      return html`<tr><td data-label="Vulnerability"><strong>${url ? html`<a href="${url}" rel="noreferrer noopener" target="_blank">${finding.vulnerabilityId}</a>` : finding.vulnerabilityId}</strong>${
         finding.title ? html`<div class="finding-title">${finding.title}</div>` : ''
-      }${finding.description ? html`<details><summary>Description</summary><p>${finding.description}</p></details>` : ''}</td><td><span class="sev ${finding.severity}">${severityLabels[finding.severity]}</span></td><td class="mono">${finding.pkgName}</td><td class="mono">${finding.installedVersion}</td><td class="mono">${finding.fixedVersion ?? html`<span class="muted">no fix</span>`}</td><td class="wide small">${finding.target}${
+      }${finding.description ? html`<details><summary>Description</summary><p>${finding.description}</p></details>` : ''}</td><td data-label="Severity"><span class="sev ${finding.severity}">${severityLabels[finding.severity]}</span></td><td data-label="Package" class="mono">${finding.pkgName}</td><td data-label="Installed" class="mono">${finding.installedVersion}</td><td data-label="Fixed in" class="mono">${finding.fixedVersion ?? html`<span class="muted">no fix</span>`}</td><td data-label="Found in" class="wide small">${finding.target}${
         index && finding.platform
           ? html`<div class="hint">${[finding.platform.os, finding.platform.architecture, finding.platform.variant].filter(Boolean).join('/')}</div>`
           : ''
@@ -157,7 +157,7 @@ export function digestPages(services: ManagementServices): ConsolePage[] {
       request,
       context,
       'images',
-      html`<h2 class="mono">${image}@${digest.digest.slice(0, 19)}…</h2>${facts}${vulnerabilities}${layers}${card('Annotations', annotationsTable(inspection.annotations))}${referrers}`,
+      html`<h2 class="subject mono">${image}@${digest.digest.slice(0, 19)}…</h2>${facts}${vulnerabilities}${layers}${card('Annotations', annotationsTable(inspection.annotations))}${referrers}`,
       [{ label: image, href: imagePath(project, id, image) }, { label: digest.digest.slice(7, 19) }],
     );
   };

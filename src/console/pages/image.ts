@@ -77,9 +77,9 @@ export function imagePages(services: ManagementServices): ConsolePage[] {
               html`<span class="tag">${tag}${canDelete ? html` <a href="${base}/tags/${encodeURIComponent(tag)}/delete" aria-label="Delete tag ${tag}" title="Delete tag ${tag}">×</a>` : ''}</span>`,
           )
         : html`<span class="muted">untagged</span>`;
-      return html`<tr><td><a class="mono" href="${link}" title="${digest.digest}">${digest.digest.slice(7, 19)}</a>${
+      return html`<tr><td data-label="Digest"><a class="mono" href="${link}" title="${digest.digest}">${digest.digest.slice(7, 19)}</a>${
         digest.artifactType ? html`<div class="hint">${digest.artifactType}</div>` : ''
-      }${platformsOf(digest) ? html`<div class="hint">${platformsOf(digest)}</div>` : ''}</td><td>${tags}</td><td class="num">${formatBytes(digest.size)}</td><td class="nowrap">${createdCell(digest)}</td><td>${scanCell(digest.scan)}</td><td class="wide"><details><summary>Pull</summary>${command(`pull-${index}`, `docker pull ${reference}@${digest.digest}`, 'Pull by digest')}</details>${
+      }${platformsOf(digest) ? html`<div class="hint">${platformsOf(digest)}</div>` : ''}</td><td data-label="Tags">${tags}</td><td data-label="Size" class="num">${formatBytes(digest.size)}</td><td data-label="Created" class="nowrap">${createdCell(digest)}</td><td data-label="Vulnerabilities">${scanCell(digest.scan)}</td><td data-label="Actions" class="wide"><details><summary>Pull</summary>${command(`pull-${index}`, `docker pull ${reference}@${digest.digest}`, 'Pull by digest')}</details>${
         canDelete ? html`<a class="small" href="${link}/delete">Delete…</a>` : ''
       }</td></tr>`;
     });
@@ -104,7 +104,7 @@ export function imagePages(services: ManagementServices): ConsolePage[] {
     const table =
       digests.items.length === 0
         ? html`<p class="empty">No ${filter === 'all' ? '' : `${filter} `}digests.</p>`
-        : html`<div class="table-wrap"><table><thead><tr><th scope="col">Digest</th><th scope="col">Tags</th><th scope="col" class="num">Size</th><th scope="col">Created</th><th scope="col">Vulnerabilities</th><th scope="col" class="wide">Actions</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+        : html`<div class="table-wrap"><table class="cards"><thead><tr><th scope="col">Digest</th><th scope="col">Tags</th><th scope="col" class="num">Size</th><th scope="col">Created</th><th scope="col">Vulnerabilities</th><th scope="col" class="wide">Actions</th></tr></thead><tbody>${rows}</tbody></table></div>`;
     const form = problem?.form;
     const tagForm = canTag
       ? card(
@@ -121,7 +121,7 @@ export function imagePages(services: ManagementServices): ConsolePage[] {
       request,
       context,
       'images',
-      html`<h2 class="mono">${image}</h2>${command('pull-tag', `docker pull ${reference}:TAG`, 'Pull by tag')}${card(undefined, html`${toolbar}${table}<div class="pager"><span class="muted small">${digests.items.length} shown, ${pageSize} per page</span><span class="actions">${first}${next}</span></div>`)}${tagForm}`,
+      html`<h2 class="subject mono">${image}</h2>${command('pull-tag', `docker pull ${reference}:TAG`, 'Pull by tag')}${card(undefined, html`${toolbar}${table}<div class="pager"><span class="muted small">${digests.items.length} shown, ${pageSize} per page</span><span class="actions">${first}${next}</span></div>`)}${tagForm}`,
       [{ label: image }],
     );
   };

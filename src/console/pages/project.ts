@@ -78,13 +78,13 @@ export function projectPages(services: ManagementServices): ConsolePage[] {
           .map((image) => image.updatedAt)
           .sort()
           .at(-1);
-        return html`<tr><td><a href="${projectPath(id)}/repositories/${repository.id}"><strong>${repository.id}</strong></a></td><td>${repository.displayName || html`<span class="muted">—</span>`}</td><td class="wide">${repository.description}</td><td>${onOff(repository.scanning)}</td><td>${onOff(repository.immutableTags, ['Immutable', 'Mutable'])}</td><td class="num">${images.length}</td><td class="num">${formatBytes(size)}</td><td class="nowrap">${time(last)}</td></tr>`;
+        return html`<tr><td data-label="ID"><a href="${projectPath(id)}/repositories/${repository.id}"><strong>${repository.id}</strong></a></td><td data-label="Name">${repository.displayName || html`<span class="muted">—</span>`}</td><td data-label="Description" class="wide">${repository.description}</td><td data-label="Scanning">${onOff(repository.scanning)}</td><td data-label="Tags">${onOff(repository.immutableTags, ['Immutable', 'Mutable'])}</td><td data-label="Images" class="num">${images.length}</td><td data-label="Size" class="num">${formatBytes(size)}</td><td data-label="Last push" class="nowrap">${time(last)}</td></tr>`;
       }),
     );
     const list =
       repositories.items.length === 0
         ? html`<p class="empty">No repositories yet.</p>`
-        : html`<div class="table-wrap"><table><thead><tr><th scope="col">ID</th><th scope="col">Name</th><th scope="col" class="wide">Description</th><th scope="col">Scanning</th><th scope="col">Tags</th><th scope="col" class="num">Images</th><th scope="col" class="num">Size</th><th scope="col">Last push</th></tr></thead><tbody>${rows}</tbody></table></div><p class="hint">Size counts each image's latest push: its manifest, config and layers.</p>`;
+        : html`<div class="table-wrap"><table class="cards"><thead><tr><th scope="col">ID</th><th scope="col">Name</th><th scope="col" class="wide">Description</th><th scope="col">Scanning</th><th scope="col">Tags</th><th scope="col" class="num">Images</th><th scope="col" class="num">Size</th><th scope="col">Last push</th></tr></thead><tbody>${rows}</tbody></table></div><p class="hint">Size counts each image's latest push: its manifest, config and layers.</p>`;
     const form = problem?.form;
     const create = allows(role, 'createRepository')
       ? card(

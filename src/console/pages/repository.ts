@@ -101,13 +101,13 @@ export function repositoryPages(services: ManagementServices): ConsolePage[] {
     const shown = filter ? all.filter((image) => image.name.includes(filter)) : all;
     const rows = shown.map(
       (image) =>
-        html`<tr data-name="${image.name}"><td><a href="${imagePath(project, id, image.name)}"><strong>${image.name}</strong></a></td><td class="num">${image.tags}</td><td>${image.latestTag ? html`<span class="tag">${image.latestTag}</span>` : html`<span class="muted">—</span>`}</td><td class="num wide">${image.digests}</td><td class="num">${formatBytes(image.size)}</td><td class="nowrap">${time(image.updatedAt)}</td></tr>`,
+        html`<tr data-name="${image.name}"><td data-label="Image"><a href="${imagePath(project, id, image.name)}"><strong>${image.name}</strong></a></td><td data-label="Tags" class="num">${image.tags}</td><td data-label="Latest tag">${image.latestTag ? html`<span class="tag">${image.latestTag}</span>` : html`<span class="muted">—</span>`}</td><td data-label="Digests" class="num wide">${image.digests}</td><td data-label="Size" class="num">${formatBytes(image.size)}</td><td data-label="Last push" class="nowrap">${time(image.updatedAt)}</td></tr>`,
     );
     const body =
       all.length === 0
         ? html`<p class="empty">No images yet. The <a href="${repositoryPath(project, id)}/setup">Setup</a> tab shows how to push one.</p>`
         : html`<form class="inline toolbar" method="get" role="search"><div class="field"><label for="filter">Filter by name</label><input id="filter" name="filter" type="search" value="${filter}" data-filter-rows="images"></div><button type="submit">Filter</button></form>
-<div class="table-wrap"><table id="images"><thead><tr><th scope="col">Image</th><th scope="col" class="num">Tags</th><th scope="col">Latest tag</th><th scope="col" class="num wide">Digests</th><th scope="col" class="num">Size</th><th scope="col">Last push</th></tr></thead><tbody>${rows}</tbody></table></div>${
+<div class="table-wrap"><table id="images" class="cards"><thead><tr><th scope="col">Image</th><th scope="col" class="num">Tags</th><th scope="col">Latest tag</th><th scope="col" class="num wide">Digests</th><th scope="col" class="num">Size</th><th scope="col">Last push</th></tr></thead><tbody>${rows}</tbody></table></div>${
             shown.length === 0 ? html`<p class="empty">No image name contains “${filter}”.</p>` : ''
           }<p class="hint">Size is that of each image's latest push.</p>`;
     return repositoryFrame(services, request, context, 'images', card(undefined, body));
