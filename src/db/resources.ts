@@ -120,7 +120,7 @@ export interface ImageStats {
   readonly tags: number;
   /** The tag changed last, when there is one. */
   readonly latestTag: string | undefined;
-  /** The manifest pushed last, when there is one. */
+  /** The manifest pushed last that is not a referrer (a signature, an SBOM), when there is one. */
   readonly latestDigest: string | undefined;
   /** The latest manifest push or tag change. */
   readonly updatedAt: Date;

@@ -112,7 +112,8 @@ export class SqliteImageStore implements ImageStore {
            (SELECT count(*) FROM manifests WHERE image_id = i.id) AS digests,
            (SELECT count(*) FROM tags WHERE image_id = i.id) AS tags,
            (SELECT name FROM tags WHERE image_id = i.id ORDER BY updated_at DESC, name LIMIT 1) AS latest_tag,
-           (SELECT digest FROM manifests WHERE image_id = i.id ORDER BY created_at DESC, digest DESC LIMIT 1)
+           (SELECT digest FROM manifests WHERE image_id = i.id AND subject_digest IS NULL
+              ORDER BY created_at DESC, digest DESC LIMIT 1)
              AS latest_digest
          FROM images i WHERE i.project_id = ? AND i.repository_id = ? ORDER BY i.name`,
       ),
