@@ -59,7 +59,7 @@ export async function shoot(
       await page.screenshot({ path: file, fullPage: true });
       files.push(file);
     }
-    overflow[viewport] = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    overflow[viewport] = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
   }
   await page.setViewportSize(viewports.desktop);
   await page.emulateMedia({ colorScheme: 'light' });
