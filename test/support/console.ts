@@ -59,7 +59,9 @@ export async function shoot(
       await page.screenshot({ path: file, fullPage: true });
       files.push(file);
     }
-    overflow[viewport] = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+    overflow[viewport] = (await page.evaluate(
+      'document.documentElement.scrollWidth - window.innerWidth',
+    )) as number;
   }
   await page.setViewportSize(viewports.desktop);
   await page.emulateMedia({ colorScheme: 'light' });
