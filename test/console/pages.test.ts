@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
 import { launchChromium } from '../support/browser.js';
-import { shoot, signInWithBrowser } from '../support/console.js';
+import { adminApi, shoot, signInWithBrowser } from '../support/console.js';
 import { descriptor, emptyJson, manifestBytes, pushBlob, pushManifest } from '../support/oci-client.js';
 import { buildImage, buildIndex, tarGzLayer } from '../support/oci-layout.js';
 import { type TestRegistry, testAdminPassword } from '../support/registry.js';
@@ -23,12 +23,7 @@ describe('every console page', { timeout: 240_000 }, () => {
   let page: Page;
   const digests: Record<string, string> = {};
 
-  const api = (path: string, method: string, body: unknown) =>
-    adminFetch(`${registry.url}/api/v1${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  const api = (path: string, method: string, body: unknown) => adminApi(registry.url)(path, method, body);
 
   beforeAll(async () => {
     standin = await installStandin({ report: 'alpine-310.json', version: '0.58.1' });

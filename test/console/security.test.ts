@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
-import { type HttpSession, postConsoleForm, signInOverHttp } from '../support/console.js';
+import { adminApi, type HttpSession, postConsoleForm, signInOverHttp } from '../support/console.js';
 import { type PushedImage, pushImage } from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry, testAdminPassword } from '../support/registry.js';
 
@@ -11,12 +11,7 @@ describe('the web console over HTTP', () => {
   let image: PushedImage;
   const hostile = '<script>alert(1)</script>';
 
-  const api = (path: string, method: string, body: unknown) =>
-    adminFetch(`${registry.url}/api/v1${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  const api = (path: string, method: string, body: unknown) => adminApi(registry.url)(path, method, body);
 
   beforeAll(async () => {
     registry = await startTestRegistry();

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { adminFetch } from './admin-session.js';
 
 /**
  * Helpers for the web console's tests: signing a browser or a plain HTTP client in through the
@@ -114,4 +115,14 @@ export function postConsoleForm(
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: session.cookie },
     body: new URLSearchParams({ ...fields, ...(token === false ? {} : { csrf_token: token }) }),
   });
+}
+
+/** A management API call as the administrator, to set up what a console test looks at. */
+export function adminApi(url: string) {
+  return (path: string, method: string, body: unknown) =>
+    adminFetch(`${url}/api/v1${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 }

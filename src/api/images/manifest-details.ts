@@ -80,15 +80,21 @@ function entryOf(descriptor: StoredDescriptor): ManifestEntry {
   };
 }
 
-/** Config `created` times by config digest: content-addressed, so an entry never goes stale. */
-const createdCacheEntries = 50_000;
+/** Entries of each cache below: content-addressed, so an entry never goes stale. */
+const cacheEntries = 50_000;
 
 /**
  * Works out a manifest's total size, platforms and creation time from its stored bytes (validated
  * when pushed) and its image config.
  */
 export class ManifestDetailsReader {
-  private readonly created = new LruCache<{ at: Date | undefined }>(createdCacheEntries, () => 1);
+  /** Config `created` times by config digest. */
+  private readonly created = new LruCache<{ at: Date | undefined }>(cacheEntries, () => 1);
+  /**
+   * Details of image manifests by digest: what they count is all in their own bytes, so an entry
+   * never goes stale. An index's size depends on which children the image holds, so it is not kept.
+   */
+  private readonly images = new LruCache<ManifestDetails>(cacheEntries, () => 1);
 
   constructor(
     private readonly manifests: ManifestService,
@@ -97,6 +103,15 @@ export class ManifestDetailsReader {
   ) {}
 
   async describe(imageName: string, manifest: ManifestRecord): Promise<ManifestDetails> {
+    const isIndex = indexManifestTypes.has(manifest.mediaType);
+    const cached = isIndex ? undefined : this.images.get(manifest.digest);
+    if (cached) return cached;
+    const details = await this.compute(imageName, manifest);
+    if (!isIndex) this.images.set(manifest.digest, details);
+    return details;
+  }
+
+  private async compute(imageName: string, manifest: ManifestRecord): Promise<ManifestDetails> {
     const document = await this.read(manifest);
     const size = await this.totalSize(imageName, manifest, document, new Set());
     const platforms = indexManifestTypes.has(manifest.mediaType)

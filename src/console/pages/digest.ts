@@ -16,7 +16,7 @@ import {
   tagList,
   time,
 } from '../layout.js';
-import { createdCell, digestPath, imagePattern, platformsOf } from './image.js';
+import { createdCell, digestPath, imageOf, imagePattern, platformsOf } from './image.js';
 import { imagePath, loadRepository, repositoryFrame } from './repository.js';
 import { scanCell, severityBar, statusLabel, summaryOf } from './scans.js';
 
@@ -170,12 +170,8 @@ export function digestPages(services: ManagementServices): ConsolePage[] {
       post: {
         page: render,
         act: async ({ caller, param }) => {
-          const [project, repository, image, digest] = [
-            param('project'),
-            param('repository'),
-            param('image'),
-            param('digest'),
-          ];
+          const { project, repository, image } = imageOf(param);
+          const digest = param('digest');
           await services.vulnerabilities.rescan(caller, project, repository, image, digest);
           return { redirect: digestPath(project, repository, image, digest), notice: 'rescan-queued' };
         },

@@ -17,6 +17,11 @@ export const imagePattern =
   /^\/projects\/(?<project>[^/]+)\/repositories\/(?<repository>[^/]+)\/images\/(?<image>[^/]+)/.source;
 
 const pageSize = 100;
+
+/** The project, repository and image a route under an image names. */
+export function imageOf(param: ConsoleRequest['param']) {
+  return { project: param('project'), repository: param('repository'), image: param('image') };
+}
 const tagTarget = z.object({ tag: tagParam, digest: digestParam });
 const tagFilters: readonly TagFilter[] = ['all', 'tagged', 'untagged'];
 
@@ -176,7 +181,7 @@ export function imagePages(services: ManagementServices): ConsolePage[] {
       post: {
         page: render,
         act: async ({ caller, param }, form) => {
-          const [project, repository, image] = [param('project'), param('repository'), param('image')];
+          const { project, repository, image } = imageOf(param);
           const target = formBody(tagTarget, form, { text: ['tag', 'digest'] });
           await services.images.setTag(caller, project, repository, image, target.tag, target.digest);
           return { redirect: imagePath(project, repository, image), notice: 'tag-set' };
@@ -190,12 +195,8 @@ export function imagePages(services: ManagementServices): ConsolePage[] {
       post: {
         page: deleteTag,
         act: async ({ caller, param }) => {
-          const [project, repository, image, tag] = [
-            param('project'),
-            param('repository'),
-            param('image'),
-            param('tag'),
-          ];
+          const { project, repository, image } = imageOf(param);
+          const tag = param('tag');
           await services.images.deleteTag(caller, project, repository, image, tag);
           return { redirect: imagePath(project, repository, image), notice: 'tag-deleted' };
         },
@@ -208,12 +209,8 @@ export function imagePages(services: ManagementServices): ConsolePage[] {
       post: {
         page: deleteDigest,
         act: async ({ caller, param }) => {
-          const [project, repository, image, digest] = [
-            param('project'),
-            param('repository'),
-            param('image'),
-            param('digest'),
-          ];
+          const { project, repository, image } = imageOf(param);
+          const digest = param('digest');
           await services.images.deleteDigest(caller, project, repository, image, digest);
           return { redirect: imagePath(project, repository, image), notice: 'digest-deleted' };
         },
