@@ -266,4 +266,39 @@ describe('every console page', { timeout: 240_000 }, () => {
     expect(await page.locator('.alert').textContent()).toMatch(/immutable/);
     expect(await page.getByRole('textbox', { name: 'Tag', exact: true }).inputValue()).toBe('v1');
   });
+
+  it('disables and enables a user', async () => {
+    await asAdmin();
+    await visit('/admin/users');
+    const row = page.locator('tr', { hasText: 'bob@example.com' });
+    await Promise.all([
+      page.waitForURL(/done=user-disabled/),
+      row.getByRole('button', { name: 'Disable' }).click(),
+    ]);
+    expect(await row.textContent()).toContain('Disabled');
+    await Promise.all([
+      page.waitForURL(/done=user-enabled/),
+      row.getByRole('button', { name: 'Enable' }).click(),
+    ]);
+    expect(await row.textContent()).toContain('Active');
+  });
+
+  it('saves settings, and deletes a repository only once its ID is typed', async () => {
+    await asAdmin();
+    await visit('/projects/shop/repositories/web/settings');
+    await page.getByLabel('Description').fill('The storefront');
+    await Promise.all([
+      page.waitForURL(/done=repository-updated/),
+      page.getByRole('button', { name: 'Save' }).click(),
+    ]);
+    expect(await page.locator('.page-head .sub').textContent()).toContain('The storefront');
+    const confirm = page.getByLabel('Type web to confirm');
+    const remove = page.getByRole('button', { name: 'Delete repository' });
+    await confirm.fill('we');
+    expect(await remove.isDisabled()).toBe(true);
+    await confirm.fill('web');
+    await Promise.all([page.waitForURL(/\/projects\/shop\?done=repository-deleted/), remove.click()]);
+    expect(await page.locator('main table').textContent()).not.toContain('web');
+    expect((await page.goto(`${registry.url}/projects/shop/repositories/web`))?.status()).toBe(404);
+  });
 });
