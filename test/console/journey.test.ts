@@ -101,8 +101,12 @@ describe('the web console, end to end', { timeout: 240_000 }, () => {
       'Must start with a lowercase letter.',
     );
     expect(await id.getAttribute('aria-invalid')).toBe('true');
+    // The browser's own check of the pattern attribute, which works without the script too.
+    const mismatch = "document.getElementById('repositoryId').validity.patternMismatch";
+    expect(await page.evaluate(mismatch)).toBe(true);
     await id.fill('backend');
     expect(await page.locator('#repositoryId-hint').textContent()).toBe('backend is a valid ID.');
+    expect(await page.evaluate(mismatch)).toBe(false);
     await page.getByLabel('Description (optional)').fill(hostile);
     expect(await page.getByLabel(/Vulnerability scanning/).isChecked()).toBe(true);
     await shoot(page, 'create-repository');

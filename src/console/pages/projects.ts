@@ -6,9 +6,15 @@ import { type ConsolePage, doneNotice } from '../console-page.js';
 import { alert, card, csrf, html, notice, page, pageHead, type SafeHtml } from '../layout.js';
 import { formBody, typed } from './forms.js';
 
+/**
+ * The ID rules as an HTML `pattern`: browsers compile it with the `v` flag, where a hyphen in a
+ * class must be escaped (unescaped, the whole pattern is ignored).
+ */
+const idPattern = resourceIdPattern.source.replace(/^\^|\$$/g, '').replaceAll('-]', '\\-]');
+
 /** The ID input with its rules: the browser checks the pattern, the script explains it live. */
 export function idInput(id: string, name: string, value: string, required: boolean, rules: string): SafeHtml {
-  return html`<input id="${id}" name="${name}" type="text" value="${value}" pattern="${resourceIdPattern.source.replace(/^\^|\$$/g, '')}" maxlength="63" autocomplete="off" autocapitalize="none" spellcheck="false" data-id-rules aria-describedby="${id}-hint"${required ? html` required` : ''}>
+  return html`<input id="${id}" name="${name}" type="text" value="${value}" pattern="${idPattern}" maxlength="63" autocomplete="off" autocapitalize="none" spellcheck="false" data-id-rules aria-describedby="${id}-hint"${required ? html` required` : ''}>
 <p class="hint" id="${id}-hint">${rules}</p>`;
 }
 
