@@ -31,7 +31,7 @@ const bareServerScript = join(repoRoot, 'bench', 'bare-server.ts');
 const readyTimeoutMs = 20_000;
 
 /** The administrator of the mistrive daemons of this run; a fresh password each run. */
-const mistriveAdmin: Login = { username: 'admin', password: randomBytes(18).toString('base64url') };
+export const mistriveAdmin: Login = { username: 'admin', password: randomBytes(18).toString('base64url') };
 
 /**
  * `mistrive serve` from the build, ready when it prints its listening line. Pushes create their

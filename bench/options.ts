@@ -16,6 +16,12 @@ export interface BenchOptions {
   readonly starts: number;
   readonly referenceCommand: string;
   readonly outDir: string;
+  /** Digests of the image whose console page is timed. */
+  readonly consoleDigests: number;
+  /** Timed requests per console page. */
+  readonly consoleSamples: number;
+  /** Only the console page scenario (no reference registry needed). */
+  readonly consoleOnly: boolean;
   /** True when sizes or durations differ from the defaults the targets are meant for. */
   readonly reduced: boolean;
 }
@@ -31,6 +37,8 @@ Compares mistrive serve with the reference registry (docker-registry) on loopbac
   --layers N          layers in the many-layer image (default 200, 64 KiB each)
   --load-seconds N    length of each manifest load test (default 10)
   --starts N          cold starts for the time-to-ready median (default 5)
+  --console-digests N digests behind the timed console page (default 10000)
+  --console-only      only the console page scenario
   --reference CMD     the reference registry's command (default docker-registry)
   --out DIR           where the JSON results go (default .bench)
   --quick             a short run to try the harness: 128 MiB, 1 round, 3 s loads
@@ -48,6 +56,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       'load-seconds': { type: 'string' },
       starts: { type: 'string' },
       reference: { type: 'string' },
+      'console-digests': { type: 'string' },
+      'console-only': { type: 'boolean', default: false },
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -67,9 +77,15 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     starts: positive('starts', values.starts, quick ? 3 : 5),
     referenceCommand: values.reference ?? 'docker-registry',
     outDir: values.out ?? '.bench',
+    consoleDigests: positive('console-digests', values['console-digests'], 10_000),
+    consoleSamples: quick ? 100 : 300,
+    consoleOnly: values['console-only'],
   };
   const reduced =
-    options.bigBlobBytes !== 1024 * mib || options.layerCount !== 200 || options.loadSeconds < 10;
+    options.bigBlobBytes !== 1024 * mib ||
+    options.layerCount !== 200 ||
+    options.loadSeconds < 10 ||
+    options.consoleDigests < 10_000;
   return { ...options, reduced };
 }
 

@@ -7,6 +7,7 @@ import { measure } from './measure.js';
 import { type BenchOptions, parseOptions, usage } from './options.js';
 import { formatNumber, renderFigures, renderTargets } from './report.js';
 import { ceilingOf, checkTargets, figuresOf } from './results.js';
+import { consoleFigures, consoleTarget, runConsoleScenario } from './scenarios/console-page.js';
 import { since } from './stats.js';
 
 /** `npm run bench`: mistrive serve against the reference registry, figures, targets, JSON results. */
@@ -32,12 +33,22 @@ async function main(cleanup: Cleanup): Promise<number> {
   const progress = (message: string) =>
     console.error(`[${(since(started) / 1000).toFixed(1).padStart(6)} s] ${message}`);
   try {
+    if (options.consoleOnly) {
+      const result = await runConsoleScenario(cleanup, options, progress);
+      const target = consoleTarget(result);
+      console.log(`\nmistrive serve, web console (loopback, ${cpus().length} CPUs, ${process.version})\n`);
+      console.log(renderFigures(consoleFigures(result)));
+      console.log(`\n${renderTargets([target])}`);
+      return target.pass ? 0 : 1;
+    }
     const loadBefore = loadavg()[0] ?? 0;
-    const measurements = await measure(options, cleanup, progress);
+    const measured = await measure(options, cleanup, progress);
+    const consolePage = await runConsoleScenario(cleanup, options, progress);
+    const measurements = { ...measured, consolePage };
     const loadAfter = loadavg()[0] ?? 0;
-    const figures = figuresOf(measurements, options);
+    const figures = [...figuresOf(measurements, options), ...consoleFigures(consolePage)];
     const ceiling = ceilingOf(measurements);
-    const targets = checkTargets(figures, ceiling, measurements);
+    const targets = [...checkTargets(figures, ceiling, measurements), consoleTarget(consolePage)];
     const seconds = since(started) / 1000;
 
     console.log(

@@ -22,3 +22,10 @@ export function mbPerSecond(bytes: number, ms: number): number {
 export function since(started: number): number {
   return performance.now() - started;
 }
+
+/** The value at percentile `p` (0 to 100) of values sorted in ascending order, nearest rank. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] as number;
+}

@@ -76,7 +76,7 @@ export interface TestImage {
 
 export const imageManifestType = 'application/vnd.oci.image.manifest.v1+json';
 
-function layer(bytes: Buffer): Layer {
+export function layer(bytes: Buffer): Layer {
   return { digest: sha256(bytes), bytes };
 }
 
@@ -93,7 +93,17 @@ export function randomImage(count: number, layerBytes: number): TestImage {
     ),
   );
   const layers = Array.from({ length: count }, () => layer(randomBytes(layerBytes)));
-  const manifest = Buffer.from(
+  const manifest = imageManifestOf(config, layers);
+  return { config, layers, manifest, manifestDigest: sha256(manifest) };
+}
+
+/** The bytes of an OCI image manifest over a config and layers, with optional annotations. */
+export function imageManifestOf(
+  config: Layer,
+  layers: readonly Layer[],
+  annotations?: Record<string, string>,
+): Buffer {
+  return Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: imageManifestType,
@@ -107,7 +117,7 @@ export function randomImage(count: number, layerBytes: number): TestImage {
         digest: l.digest,
         size: l.bytes.length,
       })),
+      ...(annotations ? { annotations } : {}),
     }),
   );
-  return { config, layers, manifest, manifestDigest: sha256(manifest) };
 }

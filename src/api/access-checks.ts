@@ -43,6 +43,11 @@ export class ApiAccess {
     throw new RegistryError('DENIED', `access forbidden: only the instance administrator can ${what}`);
   }
 
+  /** The caller's role on an organization, without refusing: to offer only what it may do. */
+  roleOnOrganization(caller: Caller, organization: string): Promise<RoleLevel | undefined> {
+    return this.access.roleOnOrganization(caller, organization);
+  }
+
   async organization(caller: Caller, organization: string, need: Need): Promise<void> {
     const role = await this.access.roleOnOrganization(caller, organization);
     if (need === 'see' ? role !== undefined : allows(role, need)) return;

@@ -37,46 +37,75 @@ import { UserService } from './users/user-service.js';
 export const apiVersion = 'v1';
 export const openApiPath = '/api/v1/openapi.json';
 
-/** Every operation of the management API, bound to its services. */
-export function managementOperations(
+/** The services behind the management API, built once: the API's operations and the web console call them. */
+export interface ManagementServices {
+  readonly access: ApiAccess;
+  readonly organizations: OrganizationService;
+  readonly projects: ProjectService;
+  readonly repositories: RepositoryService;
+  readonly images: ImageService;
+  readonly vulnerabilities: VulnerabilityService;
+  readonly iam: IamPolicyService;
+  readonly users: UserService;
+  readonly serviceAccounts: ServiceAccountService;
+  readonly cleanup: CleanupApi;
+  readonly admin: AdminService;
+  readonly usage: InstanceUsageService;
+}
+
+export function createManagementServices(
   context: RegistryContext,
   auth: AuthServices,
   oci: OciServices,
   scans: ScanService,
   maintenance: Maintenance,
   cleanup: CleanupService,
-): ApiOperation[] {
+): ManagementServices {
   const { metadata, clock, ids } = context;
   const access = new ApiAccess(auth.access, metadata);
-  const details = new ManifestDetailsReader(oci.manifests, metadata.content);
+  const details = new ManifestDetailsReader(oci.manifests, metadata.content, context.blobs);
   const scanViews = new ScanViews(scans);
   const images = new ImageService(access, metadata, details, clock, scanViews);
+  return {
+    access,
+    organizations: new OrganizationService(access, metadata),
+    projects: new ProjectService(access, metadata, clock),
+    repositories: new RepositoryService(access, metadata, clock, ids),
+    images,
+    vulnerabilities: new VulnerabilityService(images, scans, scanViews),
+    iam: new IamPolicyService(access, metadata),
+    users: new UserService(access, metadata, auth.credentials, clock),
+    serviceAccounts: new ServiceAccountService(access, metadata, clock),
+    cleanup: new CleanupApi(access, metadata, cleanup),
+    admin: new AdminService(access, maintenance),
+    usage: new InstanceUsageService(access, metadata),
+  };
+}
+
+/** Every operation of the management API, bound to its services. */
+export function managementOperations(services: ManagementServices): ApiOperation[] {
   return [
-    ...organizationOperations(new OrganizationService(access, metadata)),
-    ...projectOperations(new ProjectService(access, metadata, clock)),
-    ...repositoryOperations(new RepositoryService(access, metadata, clock, ids)),
-    ...cleanupOperations(new CleanupApi(access, metadata, cleanup)),
-    ...imageOperations(images),
-    ...vulnerabilityOperations(new VulnerabilityService(images, scans, scanViews)),
-    ...iamOperations(new IamPolicyService(access, metadata)),
-    ...userOperations(new UserService(access, metadata, auth.credentials, clock)),
-    ...serviceAccountOperations(new ServiceAccountService(access, metadata, clock)),
-    ...adminOperations(new AdminService(access, maintenance)),
-    ...usageOperations(new InstanceUsageService(access, metadata)),
+    ...organizationOperations(services.organizations),
+    ...projectOperations(services.projects),
+    ...repositoryOperations(services.repositories),
+    ...cleanupOperations(services.cleanup),
+    ...imageOperations(services.images),
+    ...vulnerabilityOperations(services.vulnerabilities),
+    ...iamOperations(services.iam),
+    ...userOperations(services.users),
+    ...serviceAccountOperations(services.serviceAccounts),
+    ...adminOperations(services.admin),
+    ...usageOperations(services.usage),
   ];
 }
 
 /** The management REST API under /api/v1/, with its OpenAPI document, as routes for the server. */
 export function managementApiRoutes(
-  context: RegistryContext,
+  services: ManagementServices,
   auth: AuthServices,
-  oci: OciServices,
   config: Pick<ServeConfig, 'publicUrl'>,
-  scans: ScanService,
-  maintenance: Maintenance,
-  cleanup: CleanupService,
 ): Route[] {
-  const operations = managementOperations(context, auth, oci, scans, maintenance, cleanup);
+  const operations = managementOperations(services);
   let document: unknown;
   const openApi = operation({
     id: 'getOpenApiDocument',

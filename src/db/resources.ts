@@ -113,6 +113,31 @@ export type TagOutcome = 'created' | 'moved' | 'unchanged' | 'kept' | 'no-manife
 /** `referenced`: an index of the image lists the manifest, so deleting it would break the index. */
 export type DeleteOutcome = 'deleted' | 'tagged' | 'missing' | 'referenced';
 
+/** Which of an image's manifests a listing by push time keeps. */
+export type TagFilter = 'all' | 'tagged' | 'untagged';
+
+export interface PushTimeQuery {
+  readonly newestFirst: boolean;
+  readonly tags: TagFilter;
+  /** The push time and digest of the last manifest of the previous page. */
+  readonly after: { readonly createdAt: Date; readonly digest: string } | undefined;
+  readonly limit: number;
+}
+
+/** One image of a repository at a glance, for listings. */
+export interface ImageStats {
+  readonly id: number;
+  readonly name: string;
+  readonly digests: number;
+  readonly tags: number;
+  /** The tag changed last, when there is one. */
+  readonly latestTag: string | undefined;
+  /** The manifest pushed last that is not a referrer (a signature, an SBOM), when there is one. */
+  readonly latestDigest: string | undefined;
+  /** The latest manifest push or tag change. */
+  readonly updatedAt: Date;
+}
+
 /** The images of a repository, as people browse and tidy them. */
 export interface ImageStore {
   /** A repository's images in name order after `after` (a full name). */
@@ -125,6 +150,10 @@ export interface ImageStore {
   find(name: string): Promise<ImageSummary | undefined>;
   /** An image's manifests in digest order after `after`, each with its tags. */
   manifests(imageId: number, after: string | undefined, limit: number): Promise<Page<TaggedManifest>>;
+  /** An image's manifests by push time (then digest), each with its tags, one keyset page at a time. */
+  manifestsByPushTime(imageId: number, query: PushTimeQuery): Promise<Page<TaggedManifest>>;
+  /** Every image of a repository with its counts, latest tag and latest push, in name order. */
+  stats(project: string, repository: string): Promise<ImageStats[]>;
   /** Every manifest of an image, each with its tags. */
   allManifests(imageId: number): Promise<TaggedManifest[]>;
   /** An image's tags in name order after `after`, with the digest each points at. */

@@ -8,14 +8,16 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { managementApiRoutes } from '../api/api-routes.js';
+import { createManagementServices, managementApiRoutes } from '../api/api-routes.js';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.js';
 import { type AdminBootstrap, bootstrapAdmin } from '../auth/bootstrap-admin.js';
 import { guardRegistryRoutes } from '../auth/guarded-routes.js';
 import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
+import { createOAuthServices } from '../auth/oauth/oauth-services.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import { CleanupService } from '../cleanup/cleanup-service.js';
 import type { ServeConfig } from '../config/config.js';
+import { consoleRoutes } from '../console/console-routes.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { Maintenance } from '../gc/maintenance.js';
@@ -225,10 +227,19 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
       gc: config.gc,
       purgeUploads: () => services.uploads.purge(config.uploads.purgeAfter),
     });
+    const oauth = createOAuthServices(config, metadata, auth, context.clock);
+    const management = createManagementServices(
+      context,
+      auth,
+      services,
+      scanning.service,
+      maintenance,
+      cleanup,
+    );
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens),
-      ...oauthRoutes(config, metadata, auth, context.clock),
-      ...managementApiRoutes(context, auth, services, config, scanning.service, maintenance, cleanup),
+      ...oauthRoutes(oauth),
+      ...managementApiRoutes(management, auth, config),
       ...resolveRegistryNames(
         guardRegistryRoutes(
           ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
@@ -236,6 +247,8 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
         ),
         config.autoCreateRepositories,
       ),
+      // Last: the console's paths are matched only once no registry, API or sign-in route has.
+      ...consoleRoutes({ services: management, sessions: oauth.sessions, urls: oauth.urls }),
     ];
     // Last: once the administrator exists, nothing stands between it and the ready line that shows its password.
     const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);

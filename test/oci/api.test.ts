@@ -80,7 +80,7 @@ describe('wrong methods', () => {
   });
 
   it('answers a path outside the API with 404 and an OCI error body', async () => {
-    for (const path of ['/', '/v1/_ping', `/v2/${name}`, `/v2/${name}/blobs/`]) {
+    for (const path of ['/nowhere', '/v1/_ping', `/v2/${name}`, `/v2/${name}/blobs/`]) {
       const response = await adminFetch(`${registry.url}${path}`);
       await expectError(response, 404, 'UNSUPPORTED', /no endpoint/);
     }

@@ -3,7 +3,13 @@ import type { ResourceRef } from '../../db/identity.js';
 import type { MetadataStore } from '../../db/metadata.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Binding } from '../../iam/policy.js';
-import { type Caller, isSpecialPrincipal, parseMember } from '../../iam/principals.js';
+import {
+  allAuthenticatedUsers,
+  allUsers,
+  type Caller,
+  isSpecialPrincipal,
+  parseMember,
+} from '../../iam/principals.js';
 import { roleLevel, rolesFor } from '../../iam/roles.js';
 import { type ApiAccess, projectNotFound, repositoryNotFound } from '../access-checks.js';
 import { requestSchema, responseSchema } from '../schemas.js';
@@ -48,6 +54,16 @@ export const policyView = responseSchema(
 
 export type PolicyView = z.input<typeof policyView>;
 
+/** A policy with the policies above its resource, whose roles it inherits. */
+export interface PolicyWithInherited {
+  readonly policy: PolicyView;
+  /** The organization's policy, then the project's, for a project or repository; closest last. */
+  readonly inherited: PolicyView[];
+}
+
+/** Who may read a repository without a binding of their own. */
+export type PublicAccess = typeof allUsers | typeof allAuthenticatedUsers | undefined;
+
 function refOf(target: PolicyTarget): ResourceRef {
   switch (target.kind) {
     case 'organization':
@@ -80,6 +96,37 @@ export class IamPolicyService {
   async get(caller: Caller, target: PolicyTarget): Promise<PolicyView> {
     await this.authorize(caller, target);
     return this.view(target);
+  }
+
+  /** The policy and, for a project or repository, those above it it inherits from (owner on the target). */
+  async getWithInherited(caller: Caller, target: PolicyTarget): Promise<PolicyWithInherited> {
+    await this.authorize(caller, target);
+    const above: PolicyTarget[] = [];
+    if (target.kind !== 'organization') {
+      const organization = await this.metadata.catalog.projectOrganization(target.project);
+      if (organization !== undefined) above.push({ kind: 'organization', organization });
+      if (target.kind === 'repository') above.push({ kind: 'project', project: target.project });
+    }
+    const inherited: PolicyView[] = [];
+    for (const parent of above) inherited.push(await this.view(parent));
+    return { policy: await this.view(target), inherited };
+  }
+
+  /** Whether a repository is public: a special principal holds a role on it or above it. */
+  async publicAccess(caller: Caller, project: string, repository: string): Promise<PublicAccess> {
+    await this.access.repository(caller, project, repository, 'read');
+    const organization = await this.metadata.catalog.projectOrganization(project);
+    const refs: ResourceRef[] = [
+      ...(organization === undefined ? [] : [{ kind: 'organization' as const, id: organization }]),
+      { kind: 'project', id: project },
+      { kind: 'repository', id: `${project}/${repository}` },
+    ];
+    const members = new Set(
+      [...(await this.metadata.iam.bindingsOf(refs)).values()].flat().map((binding) => binding.member),
+    );
+    if (members.has(allUsers)) return allUsers;
+    if (members.has(allAuthenticatedUsers)) return allAuthenticatedUsers;
+    return undefined;
   }
 
   /** Adds a binding (adding one that exists changes nothing) and returns the policy. */

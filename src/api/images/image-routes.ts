@@ -17,10 +17,10 @@ const imageParam = z
   .describe(
     'The image name inside the repository, percent-encoded as one segment: backend%2Fapi for backend/api',
   );
-const digestParam = z
+export const digestParam = z
   .string()
   .regex(digestPattern, 'must be a digest: sha256: and 64 lowercase hex characters (or sha512: and 128)');
-const tagParam = z
+export const tagParam = z
   .string()
   .regex(
     /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/,

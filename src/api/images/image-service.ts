@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ManifestRecord, MetadataStore } from '../../db/metadata.js';
-import type { ImageSummary, TaggedManifest, TagRecord } from '../../db/resources.js';
+import type { ImageSummary, TagFilter, TaggedManifest, TagRecord } from '../../db/resources.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Permission } from '../../iam/policy.js';
 import type { Caller } from '../../iam/principals.js';
@@ -9,9 +9,20 @@ import { immutableTagRefusal } from '../../oci/immutable-tags.js';
 import { imageConfigTypes } from '../../oci/media-types.js';
 import { type ImageName, parseImageName } from '../../oci/names.js';
 import { type ApiAccess, repositoryNotFound } from '../access-checks.js';
-import { collectPage, type PageQuery, type PageResult } from '../pagination.js';
+import {
+  collectPage,
+  decodePageToken,
+  encodePageToken,
+  type PageQuery,
+  type PageResult,
+} from '../pagination.js';
 import { iso, platformView, responseSchema, timestamp } from '../schemas.js';
-import type { ManifestDetailsReader, Platform } from './manifest-details.js';
+import type {
+  ManifestContents,
+  ManifestDetails,
+  ManifestDetailsReader,
+  Platform,
+} from './manifest-details.js';
 import { type ScanView, type ScanViews, scanView } from './scan-views.js';
 
 export const digestView = responseSchema(
@@ -23,7 +34,8 @@ export const digestView = responseSchema(
     artifactType: z.string().optional(),
     tags: z.array(z.string()),
     size: z.number().int().describe('Bytes of the manifest and everything it references, each counted once'),
-    createdAt: timestamp,
+    createdAt: timestamp.describe('When it was pushed'),
+    imageCreatedAt: timestamp.optional().describe("The image config's created time, when it has one"),
     platforms: z.array(platformView).optional().describe('For an index: the platforms of its images'),
     subject: z.string().optional().describe('The digest this artifact refers to (signatures, SBOMs)'),
     scan: scanView,
@@ -72,6 +84,39 @@ export type DigestView = z.input<typeof digestView>;
 export type ImageView = z.input<typeof imageView>;
 export type TagView = z.input<typeof tagView>;
 
+/** One image of a repository at a glance. */
+export interface ImageListing {
+  readonly name: string;
+  readonly fullName: string;
+  readonly digests: number;
+  readonly tags: number;
+  readonly latestTag: string | undefined;
+  /** Bytes of its latest push, the manifest and all it references; 0 when it has none. */
+  readonly size: number;
+  readonly updatedAt: string;
+}
+
+export interface PushTimeListing extends PageQuery {
+  readonly newestFirst: boolean;
+  readonly tags: TagFilter;
+}
+
+/** A manifest that refers to another (a signature, an SBOM). */
+export interface ReferrerView {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly artifactType: string | undefined;
+  readonly createdAt: string;
+}
+
+/** Everything known of one digest: its summary, what its manifest lists, and what refers to it. */
+export interface DigestInspection {
+  readonly digest: DigestView;
+  readonly contents: ManifestContents;
+  readonly annotations: Record<string, string>;
+  readonly referrers: ReferrerView[];
+}
+
 interface ResolvedImage {
   readonly name: ImageName;
   readonly record: ImageSummary;
@@ -112,6 +157,87 @@ export class ImageService {
     return { items, nextPageToken: page.nextPageToken };
   }
 
+  /** Every image of the repository with its counts, latest tag, size and last change. */
+  async listings(caller: Caller, project: string, repository: string): Promise<ImageListing[]> {
+    await this.repository(caller, project, repository, 'read');
+    const stats = await this.metadata.images.stats(project, repository);
+    return Promise.all(
+      stats.map(async (image) => {
+        const name = parseImageName(image.name);
+        const latest = image.latestDigest
+          ? await this.metadata.content.findManifest(image.name, { digest: image.latestDigest })
+          : undefined;
+        return {
+          name: name.image,
+          fullName: name.full,
+          digests: image.digests,
+          tags: image.tags,
+          latestTag: image.latestTag,
+          size: latest ? (await this.details.describe(name.full, latest)).size : 0,
+          updatedAt: iso(image.updatedAt),
+        };
+      }),
+    );
+  }
+
+  /** An image's digests by push time, newest or oldest first, all or only the tagged or untagged ones. */
+  async listDigestsByPushTime(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    query: PushTimeListing,
+  ): Promise<PageResult<DigestView>> {
+    const { name, record } = await this.image(caller, project, repository, image, 'read');
+    const listing = `digests ${name.full} ${query.newestFirst ? 'newest' : 'oldest'} ${query.tags}`;
+    const position = decodePageToken(listing, query.pageToken);
+    const separator = position?.indexOf(' ') ?? -1;
+    const after =
+      position !== undefined && separator > 0
+        ? { createdAt: new Date(Number(position.slice(0, separator))), digest: position.slice(separator + 1) }
+        : undefined;
+    const page = await this.metadata.images.manifestsByPushTime(record.id, {
+      newestFirst: query.newestFirst,
+      tags: query.tags,
+      after,
+      limit: query.pageSize,
+    });
+    const last = page.items.at(-1);
+    return {
+      items: await this.viewDigests(name, page.items),
+      nextPageToken:
+        page.more && last
+          ? encodePageToken(listing, `${last.createdAt.getTime()} ${last.digest}`)
+          : undefined,
+    };
+  }
+
+  /** A digest with what its manifest lists (config, layers, platforms, annotations) and its referrers. */
+  async inspect(
+    caller: Caller,
+    project: string,
+    repository: string,
+    image: string,
+    digest: string,
+  ): Promise<DigestInspection> {
+    const { name, record } = await this.image(caller, project, repository, image, 'read');
+    const manifest = await this.metadata.content.findManifest(name.full, { digest });
+    if (!manifest) throw digestNotFound(name, digest);
+    const tagged = { ...manifest, tags: await this.metadata.images.tagsOf(record.id, digest) };
+    const referrers = await this.metadata.content.listReferrers(record.id, digest, undefined);
+    return {
+      digest: await this.viewDigest(name, tagged),
+      contents: await this.details.contents(manifest),
+      annotations: manifest.annotations ?? {},
+      referrers: referrers.map((referrer) => ({
+        digest: referrer.digest,
+        mediaType: referrer.mediaType,
+        artifactType: referrer.artifactType,
+        createdAt: iso(referrer.createdAt),
+      })),
+    };
+  }
+
   async get(caller: Caller, project: string, repository: string, image: string): Promise<ImageView> {
     const resolved = await this.image(caller, project, repository, image, 'read');
     return this.viewImage(resolved.record);
@@ -139,9 +265,7 @@ export class ImageService {
       (after, limit) => this.metadata.images.manifests(record.id, after, limit),
       (manifest) => manifest.digest,
     );
-    const items: DigestView[] = [];
-    for (const manifest of page.items) items.push(await this.viewDigest(name, manifest));
-    return { items, nextPageToken: page.nextPageToken };
+    return { items: await this.viewDigests(name, page.items), nextPageToken: page.nextPageToken };
   }
 
   async getDigest(
@@ -311,7 +435,31 @@ export class ImageService {
   }
 
   private async viewDigest(name: ImageName, manifest: TaggedManifest): Promise<DigestView> {
-    const details = await this.details.describe(name.full, manifest);
+    return (await this.viewDigests(name, [manifest]))[0] as DigestView;
+  }
+
+  /** Views of several digests: their details read side by side, their scans together. */
+  private async viewDigests(name: ImageName, manifests: readonly TaggedManifest[]): Promise<DigestView[]> {
+    const [details, scans] = await Promise.all([
+      Promise.all(manifests.map((manifest) => this.details.describe(name.full, manifest))),
+      this.scans.ofAll(manifests),
+    ]);
+    return manifests.map((manifest, index) =>
+      this.digestOf(
+        name,
+        manifest,
+        details[index] as ManifestDetails,
+        scans.get(manifest.digest) as ScanView,
+      ),
+    );
+  }
+
+  private digestOf(
+    name: ImageName,
+    manifest: TaggedManifest,
+    details: ManifestDetails,
+    scan: ScanView,
+  ): DigestView {
     return {
       digest: manifest.digest,
       image: name.image,
@@ -322,9 +470,10 @@ export class ImageService {
       tags: manifest.tags,
       size: details.size,
       createdAt: iso(manifest.createdAt),
+      ...(details.imageCreatedAt ? { imageCreatedAt: iso(details.imageCreatedAt) } : {}),
       ...(details.platforms ? { platforms: details.platforms } : {}),
       ...(manifest.subjectDigest ? { subject: manifest.subjectDigest } : {}),
-      scan: await this.scans.of(manifest),
+      scan,
     };
   }
 }

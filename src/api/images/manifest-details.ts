@@ -1,6 +1,8 @@
 import type { ContentStore, ManifestRecord } from '../../db/metadata.js';
+import { LruCache } from '../../lib/lru-cache.js';
 import type { ManifestService } from '../../oci/manifest-service.js';
-import { indexManifestTypes } from '../../oci/media-types.js';
+import { imageConfigTypes, indexManifestTypes } from '../../oci/media-types.js';
+import type { BlobStore } from '../../storage/blob-store.js';
 
 export interface Platform {
   readonly os: string;
@@ -16,15 +18,37 @@ export interface ManifestDetails {
   readonly platforms: Platform[] | undefined;
   /** For an index: every manifest it lists, with its platform when the index names one. */
   readonly children: { readonly digest: string; readonly platform: Platform | undefined }[];
+  /** The image config's `created`, when the manifest is an image whose config has one. */
+  readonly imageCreatedAt: Date | undefined;
+}
+
+/** One entry a manifest references: a config, a layer, or an index's child. */
+export interface ManifestEntry {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly platform: Platform | undefined;
+  readonly annotations: Record<string, string>;
+}
+
+/** What a manifest says, as people read it. */
+export interface ManifestContents {
+  readonly config: ManifestEntry | undefined;
+  readonly layers: ManifestEntry[];
+  readonly manifests: ManifestEntry[];
+  readonly annotations: Record<string, string>;
 }
 
 interface StoredDescriptor {
+  mediaType?: unknown;
   digest?: unknown;
   size?: unknown;
+  annotations?: unknown;
   platform?: { os?: unknown; architecture?: unknown; variant?: unknown; 'os.version'?: unknown };
 }
 
 interface StoredManifest {
+  annotations?: unknown;
   config?: StoredDescriptor;
   layers?: StoredDescriptor[];
   manifests?: StoredDescriptor[];
@@ -41,14 +65,55 @@ function platformOf(descriptor: StoredDescriptor): Platform | undefined {
   return { os, architecture, ...(variant ? { variant } : {}), ...(osVersion ? { osVersion } : {}) };
 }
 
-/** Works out a manifest's total size and platforms from its stored bytes (validated when pushed). */
+function stringMap(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
+function entryOf(descriptor: StoredDescriptor): ManifestEntry {
+  return {
+    mediaType: text(descriptor.mediaType) ?? '',
+    digest: text(descriptor.digest) ?? '',
+    size: typeof descriptor.size === 'number' ? descriptor.size : 0,
+    platform: platformOf(descriptor),
+    annotations: stringMap(descriptor.annotations),
+  };
+}
+
+/** Entries of each cache below: content-addressed, so an entry never goes stale. */
+const cacheEntries = 50_000;
+
+/**
+ * Works out a manifest's total size, platforms and creation time from its stored bytes (validated
+ * when pushed) and its image config.
+ */
 export class ManifestDetailsReader {
+  /** Config `created` times by config digest. */
+  private readonly created = new LruCache<{ at: Date | undefined }>(cacheEntries, () => 1);
+  /**
+   * Details of image manifests by digest: what they count is all in their own bytes, so an entry
+   * never goes stale. An index's size depends on which children the image holds, so it is not kept.
+   */
+  private readonly images = new LruCache<ManifestDetails>(cacheEntries, () => 1);
+
   constructor(
     private readonly manifests: ManifestService,
     private readonly content: ContentStore,
+    private readonly blobs: BlobStore,
   ) {}
 
   async describe(imageName: string, manifest: ManifestRecord): Promise<ManifestDetails> {
+    const isIndex = indexManifestTypes.has(manifest.mediaType);
+    const cached = isIndex ? undefined : this.images.get(manifest.digest);
+    if (cached) return cached;
+    const details = await this.compute(imageName, manifest);
+    if (!isIndex) this.images.set(manifest.digest, details);
+    return details;
+  }
+
+  private async compute(imageName: string, manifest: ManifestRecord): Promise<ManifestDetails> {
     const document = await this.read(manifest);
     const size = await this.totalSize(imageName, manifest, document, new Set());
     const index = indexManifestTypes.has(manifest.mediaType);
@@ -61,7 +126,36 @@ export class ManifestDetailsReader {
           return digest ? [{ digest, platform: platformOf(child) }] : [];
         })
       : [];
-    return { size, platforms, children };
+    return { size, platforms, children, imageCreatedAt: await this.configCreated(document.config) };
+  }
+
+  /** The config, layers, child manifests and annotations a manifest lists. */
+  async contents(manifest: ManifestRecord): Promise<ManifestContents> {
+    const document = await this.read(manifest);
+    return {
+      config: document.config ? entryOf(document.config) : undefined,
+      layers: (document.layers ?? []).map(entryOf),
+      manifests: (document.manifests ?? []).map(entryOf),
+      annotations: stringMap(document.annotations),
+    };
+  }
+
+  /** An image config's `created` time; undefined for other configs, or one without a valid time. */
+  private async configCreated(config: StoredDescriptor | undefined): Promise<Date | undefined> {
+    const digest = text(config?.digest);
+    if (!digest || !imageConfigTypes.has(text(config?.mediaType) ?? '')) return undefined;
+    const cached = this.created.get(digest);
+    if (cached) return cached.at;
+    let at: Date | undefined;
+    try {
+      const parsed = JSON.parse((await this.blobs.readAll(digest)).toString('utf8')) as { created?: unknown };
+      const time = typeof parsed.created === 'string' ? new Date(parsed.created) : undefined;
+      at = time && !Number.isNaN(time.getTime()) ? time : undefined;
+    } catch {
+      at = undefined;
+    }
+    this.created.set(digest, { at });
+    return at;
   }
 
   private async read(manifest: ManifestRecord): Promise<StoredManifest> {

@@ -1,15 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import type { ServeConfig } from '../../config/config.js';
-import type { MetadataStore } from '../../db/metadata.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import type { Clock } from '../../lib/clock.js';
 import { readForm, sendJson } from '../../server/http.js';
 import type { Route } from '../../server/router.js';
-import type { AuthServices } from '../auth-services.js';
 import { authorizeRoutes } from './authorize-routes.js';
 import { deviceRoutes } from './device-routes.js';
 import { oauthEndpoint, sendOAuthJson } from './oauth-responses.js';
-import { createOAuthServices, type OAuthServices } from './oauth-services.js';
+import type { OAuthServices } from './oauth-services.js';
 import { challengeMethod } from './pkce.js';
 import { oauthPaths } from './public-urls.js';
 import { requestedScope, supportedScopes } from './scopes.js';
@@ -125,13 +121,7 @@ function endpointRoutes(services: OAuthServices): Route[] {
 }
 
 /** The OAuth 2.0 authorization server the CLI signs in against: its JSON endpoints and its pages. */
-export function oauthRoutes(
-  config: ServeConfig,
-  metadata: MetadataStore,
-  auth: AuthServices,
-  clock: Clock,
-): Route[] {
-  const services = createOAuthServices(config, metadata, auth, clock);
+export function oauthRoutes(services: OAuthServices): Route[] {
   return [
     ...endpointRoutes(services),
     ...authorizeRoutes(services),

@@ -13,16 +13,26 @@ export interface PageOptions {
    * redirect); `any` when CSP cannot name the origin (it has no syntax for IPv6 literals).
    */
   readonly formTargets?: readonly string[] | 'any';
+  /**
+   * The page loads its stylesheet and script from this origin (the console) instead of carrying its
+   * one inline stylesheet (the sign-in pages).
+   */
+  readonly sameOriginAssets?: boolean;
 }
 
 /**
  * Pages load nothing but their inline stylesheet, may not be framed (clickjacking on the consent
  * and device pages), leak no URL through Referer, and are never cached.
  */
-function securityHeaders(formTargets: readonly string[] | 'any'): OutgoingHttpHeaders {
+function securityHeaders(
+  formTargets: readonly string[] | 'any',
+  sameOriginAssets: boolean,
+): OutgoingHttpHeaders {
   const policy = [
     "default-src 'none'",
-    `style-src '${stylesheetHash}'`,
+    ...(sameOriginAssets
+      ? ["style-src 'self'", "script-src 'self'", "img-src 'self'", "connect-src 'self'"]
+      : [`style-src '${stylesheetHash}'`]),
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ];
@@ -39,7 +49,7 @@ function securityHeaders(formTargets: readonly string[] | 'any'): OutgoingHttpHe
 export function sendPage(res: ServerResponse, page: SafeHtml, options: PageOptions = {}): void {
   const body = page.text;
   res.writeHead(options.status ?? 200, {
-    ...securityHeaders(options.formTargets ?? []),
+    ...securityHeaders(options.formTargets ?? [], options.sameOriginAssets ?? false),
     ...options.headers,
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),

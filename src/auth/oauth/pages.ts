@@ -180,6 +180,7 @@ export function accountPage(login: string, csrfToken: string): SafeHtml {
     { title: 'Signed in', signedInAs: login },
     html`<h1>You are signed in</h1>
 <p>This browser is signed in to Mistrive as <strong>${login}</strong>.</p>
+<p><a href="/">Open the console</a> to browse projects, repositories and images.</p>
 <p>To connect a device that shows a code, go to <a href="${oauthPaths.device}">${oauthPaths.device}</a>.</p>
 <form method="post" action="${oauthPaths.logout}">
 ${hidden(csrfField, csrfToken)}

@@ -1,8 +1,11 @@
+import type { Statement } from 'better-sqlite3';
 import type { Page } from '../metadata.js';
 import type {
   DeleteOutcome,
+  ImageStats,
   ImageStore,
   ImageSummary,
+  PushTimeQuery,
   TaggedManifest,
   TagOutcome,
   TagRecord,
@@ -45,6 +48,42 @@ const toTaggedManifest = (row: TaggedManifestRow): TaggedManifest => ({
   tags: JSON.parse(row.tags) as string[],
 });
 
+interface StatsRow {
+  id: number;
+  name: string;
+  digests: number;
+  tags: number;
+  latest_tag: string | null;
+  latest_digest: string | null;
+  updated_at: number;
+}
+
+const tagFilters = {
+  all: '',
+  tagged: 'AND EXISTS (SELECT 1 FROM tags t WHERE t.image_id = m.image_id AND t.digest = m.digest)',
+  untagged: 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.image_id = m.image_id AND t.digest = m.digest)',
+} as const;
+
+/** One statement per order and tag filter, each walking the push-time index from a keyset position. */
+function pushTimeStatements(db: SqliteDatabase) {
+  const statements = new Map<string, Statement<unknown[]>>();
+  for (const newestFirst of [true, false]) {
+    const direction = newestFirst ? 'DESC' : 'ASC';
+    const beyond = newestFirst ? '<' : '>';
+    for (const tags of Object.keys(tagFilters) as (keyof typeof tagFilters)[]) {
+      statements.set(
+        `${newestFirst}/${tags}`,
+        db.prepare(
+          `SELECT ${taggedManifestColumns} FROM manifests m WHERE m.image_id = ?
+           AND (m.created_at, m.digest) ${beyond} (?, ?) ${tagFilters[tags]}
+           ORDER BY m.created_at ${direction}, m.digest ${direction} LIMIT ?`,
+        ),
+      );
+    }
+  }
+  return statements;
+}
+
 const imageColumns = `i.id, i.name, i.created_at, max(i.created_at,
   coalesce((SELECT max(created_at) FROM manifests WHERE image_id = i.id), 0),
   coalesce((SELECT max(updated_at) FROM tags WHERE image_id = i.id), 0)) AS updated_at`;
@@ -66,6 +105,17 @@ export class SqliteImageStore implements ImageStore {
       manifests: db.prepare(
         `SELECT ${taggedManifestColumns} FROM manifests m WHERE m.image_id = ? AND m.digest > ?
          ORDER BY m.digest LIMIT ?`,
+      ),
+      byPushTime: pushTimeStatements(db),
+      stats: db.prepare(
+        `SELECT ${imageColumns},
+           (SELECT count(*) FROM manifests WHERE image_id = i.id) AS digests,
+           (SELECT count(*) FROM tags WHERE image_id = i.id) AS tags,
+           (SELECT name FROM tags WHERE image_id = i.id ORDER BY updated_at DESC, name LIMIT 1) AS latest_tag,
+           (SELECT digest FROM manifests WHERE image_id = i.id AND subject_digest IS NULL
+              ORDER BY created_at DESC, digest DESC LIMIT 1)
+             AS latest_digest
+         FROM images i WHERE i.project_id = ? AND i.repository_id = ? ORDER BY i.name`,
       ),
       allManifests: db.prepare(
         `SELECT ${taggedManifestColumns} FROM manifests m WHERE m.image_id = ? ORDER BY m.digest`,
@@ -116,6 +166,31 @@ export class SqliteImageStore implements ImageStore {
   async manifests(imageId: number, after: string | undefined, limit: number): Promise<Page<TaggedManifest>> {
     const rows = this.statements.manifests.all(imageId, after ?? '', limit + 1) as TaggedManifestRow[];
     return page(rows.map(toTaggedManifest), limit);
+  }
+
+  async manifestsByPushTime(imageId: number, query: PushTimeQuery): Promise<Page<TaggedManifest>> {
+    const statement = this.statements.byPushTime.get(`${query.newestFirst}/${query.tags}`);
+    if (!statement) throw new Error(`no statement for ${query.newestFirst}/${query.tags}`);
+    // Without a position, start beyond every row: after the largest time, or before the smallest.
+    const [time, digest] = query.after
+      ? [query.after.createdAt.getTime(), query.after.digest]
+      : query.newestFirst
+        ? [Number.MAX_SAFE_INTEGER, '']
+        : [-1, ''];
+    const rows = statement.all(imageId, time, digest, query.limit + 1) as TaggedManifestRow[];
+    return page(rows.map(toTaggedManifest), query.limit);
+  }
+
+  async stats(project: string, repository: string): Promise<ImageStats[]> {
+    return (this.statements.stats.all(project, repository) as StatsRow[]).map((row) => ({
+      id: row.id,
+      name: row.name,
+      digests: row.digests,
+      tags: row.tags,
+      latestTag: row.latest_tag ?? undefined,
+      latestDigest: row.latest_digest ?? undefined,
+      updatedAt: new Date(row.updated_at),
+    }));
   }
 
   async allManifests(imageId: number): Promise<TaggedManifest[]> {

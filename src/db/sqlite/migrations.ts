@@ -358,4 +358,10 @@ export const migrations: readonly string[] = [
       WHERE project_id = (SELECT project_id FROM images WHERE id = OLD.image_id);
   END;
   `,
+  // The web console lists an image's manifests by push time, a page at a time, each with its tags
+  // (without an index by digest, finding a manifest's tags reads every tag of the image).
+  `
+  CREATE INDEX manifests_by_push_time ON manifests(image_id, created_at, digest);
+  CREATE INDEX tags_by_digest ON tags(image_id, digest);
+  `,
 ];

@@ -1,0 +1,21 @@
+/** What a page says after a change went through; the address carries only the key. */
+export const notices = {
+  'project-created': 'Project created.',
+  'repository-created': 'Repository created.',
+  'repository-updated': 'Settings saved.',
+  'repository-deleted': 'Repository deleted.',
+  'binding-added': 'Principal added.',
+  'binding-removed': 'Principal removed.',
+  'tag-set': 'Tag saved.',
+  'tag-deleted': 'Tag deleted.',
+  'digest-deleted': 'Digest deleted, with the tags that pointed at it.',
+  'rescan-queued': 'Rescan queued.',
+  'user-created': 'User created.',
+  'user-disabled': 'User disabled: they can no longer sign in, and their tokens stop working.',
+  'user-enabled': 'User enabled.',
+  'account-created': 'Service account created.',
+  'account-deleted': 'Service account deleted, with its keys and bindings.',
+  'key-disabled': 'Key disabled.',
+  'key-enabled': 'Key enabled.',
+  'key-deleted': 'Key deleted.',
+} as const;
