@@ -14,7 +14,7 @@ import {
   type TokenResponse,
 } from '../../client/oauth-client.js';
 import type { CliContext } from '../context.js';
-import { type AccountKind, type AccountSecret, secretKeys } from '../credentials/accounts.js';
+import { type AccountKind, type AccountSecret, secretKeys, storedRegistry } from '../credentials/accounts.js';
 import {
   chooseSecretBackend,
   fileStoreNotice,
@@ -88,12 +88,13 @@ export async function saveSession(
   const { name, kind } = accountNameOf(subject);
   const backend = await chooseSecretBackend(context.env);
   const store = openSecretStore(backend, context.configDir, (path) => context.notice(fileStoreNotice(path)));
-  const key = secretKeys.account(registry, name);
   const expiresAt = expiryOf(tokens.access_token, tokens.expires_in, now);
 
   // Signing in again replaces the previous session: end it on the server too.
   const previous = await context.accounts.read();
-  const previousRecord = previous.registries[registry]?.accounts[name];
+  const stored = storedRegistry(previous, registry);
+  const key = secretKeys.account(stored, name);
+  const previousRecord = previous.registries[stored]?.accounts[name];
   if (previousRecord) {
     const old = await openSecretStore(previousRecord.backend, context.configDir)
       .get(key)

@@ -7,9 +7,10 @@ import {
   type AccountSecret,
   activeAccount,
   secretKeys,
+  storedRegistry,
 } from './accounts.js';
 import { withLock } from './files.js';
-import { normalizeRegistry } from './registry-url.js';
+import { normalizeRegistry, sameRegistry } from './registry-url.js';
 import { chooseSecretBackend, fileStoreNotice, openSecretStore, type SecretStore } from './secret-store.js';
 import {
   expiryOf,
@@ -143,13 +144,14 @@ export async function getAccessToken(
 ): Promise<AccessToken> {
   const margin = options.minValiditySeconds ?? refreshMarginSeconds;
   const key = options.account === undefined ? environmentKey(session.env) : undefined;
-  if (key && (keyRegistry(key) ?? registry) === registry)
+  if (key && sameRegistry(keyRegistry(key) ?? registry, registry))
     return tokenForEnvironmentKey(session, registry, key, margin);
 
   const data = await new AccountBook(session.configDir).read();
+  const stored = storedRegistry(data, registry);
   const account = options.account
-    ? data.registries[registry]?.accounts[options.account]
-    : activeAccount(data, registry);
+    ? data.registries[stored]?.accounts[options.account]
+    : activeAccount(data, stored);
   if (!account) {
     throw new CliError(
       'AUTH_REQUIRED',
@@ -162,7 +164,7 @@ export async function getAccessToken(
   const store = openSecretStore(account.backend, session.configDir, (path) =>
     session.notice(fileStoreNotice(path)),
   );
-  const secretKey = secretKeys.account(registry, account.name);
+  const secretKey = secretKeys.account(stored, account.name);
   const result = (secret: FreshSecret, source: AccessToken['source']): AccessToken => ({
     registry,
     account: account.name,
