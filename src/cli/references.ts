@@ -1,5 +1,5 @@
 import type { CliContext } from './context.js';
-import { normalizeRegistry, registryHost, sameHost } from './credentials/registry-url.js';
+import { registryHost, sameHost } from './credentials/registry-url.js';
 import { CliError, hints } from './errors.js';
 
 /**
