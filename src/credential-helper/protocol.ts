@@ -7,7 +7,7 @@ import {
   secretKeys,
 } from '../cli/credentials/accounts.js';
 import { normalizeRegistry, registryHost, sameHost, serverUrlHost } from '../cli/credentials/registry-url.js';
-import { chooseSecretBackend, fileStoreNotice, openSecretStore } from '../cli/credentials/secret-store.js';
+import { openSecretStore, saveSecret } from '../cli/credentials/secret-store.js';
 import {
   environmentKey,
   getAccessToken,
@@ -203,11 +203,13 @@ async function store(stdin: string, session: SessionEnvironment): Promise<void> 
   const username = typeof credentials.Username === 'string' ? credentials.Username : '';
   if (!username) throw new HelperError(missingUsernameMessage);
   const secret = typeof credentials.Secret === 'string' ? credentials.Secret : '';
-  const backend = await chooseSecretBackend(session.env);
-  const secrets = openSecretStore(backend, session.configDir, (path) =>
-    session.notice(fileStoreNotice(path)),
+  const backend = await saveSecret(
+    session.env,
+    session.configDir,
+    secretKeys.docker(serverUrl),
+    secret,
+    session.notice,
   );
-  await secrets.set(secretKeys.docker(serverUrl), secret);
   await new AccountBook(session.configDir).update((data) => {
     data.docker[serverUrl] = { username, backend, storedAt: new Date().toISOString() };
   });

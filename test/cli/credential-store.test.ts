@@ -182,3 +182,74 @@ describe('credentials in the OS keychain (Secret Service under dbus-run-session)
     expect(await read('get-after.txt')).toBe('credentials not found in native keychain\n');
   });
 });
+
+describe('a Secret Service whose keyring is locked', { timeout: 120_000 }, () => {
+  let registry: TestRegistry;
+  let home: CliHome;
+
+  beforeAll(async () => {
+    registry = await startTestRegistry();
+    home = await cliHome();
+  });
+  afterAll(async () => {
+    await registry?.close();
+    await home?.remove();
+  });
+
+  it('falls back to the 0600 file saying why, or names MISTRIVE_CREDENTIAL_STORE=file when the keychain was asked for', async () => {
+    const out = join(home.path, 'out');
+    await mkdir(out);
+    const host = new URL(registry.url).host;
+    // gnome-keyring started and never unlocked: the Secret Service answers, but refuses to store.
+    const script = `
+      gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1
+      printf '%s' "$ADMIN_PASSWORD" | node "$CLI" auth login --registry "$REGISTRY" --username admin --password-stdin --json > "$OUT/login.json" 2> "$OUT/login.err"
+      echo $? > "$OUT/login.exit"
+      printf '%s' "$HOST" | node "$HELPER" get > "$OUT/get.json"
+      node "$CLI" auth print-access-token > "$OUT/token.txt"
+      printf '{"ServerURL":"other.example.com","Username":"u","Secret":"s"}' | node "$HELPER" store > "$OUT/store.out" 2> "$OUT/store.err"
+      echo $? > "$OUT/store.exit"
+      printf '%s' "$ADMIN_PASSWORD" | MISTRIVE_CREDENTIAL_STORE=keychain node "$CLI" auth login --registry "$REGISTRY" --username admin --password-stdin > "$OUT/forced.out" 2> "$OUT/forced.err"
+      echo $? > "$OUT/forced.exit"
+    `;
+    const result = await execa('dbus-run-session', ['--', 'sh', '-c', script], {
+      env: {
+        ...home.env,
+        XDG_DATA_HOME: join(home.path, 'keyring-data'),
+        ADMIN_PASSWORD: testAdminPassword,
+        CLI: cliBin,
+        HELPER: helperBin,
+        REGISTRY: registry.url,
+        HOST: host,
+        OUT: out,
+      },
+      extendEnv: false,
+      cwd: repositoryRoot,
+      reject: false,
+      all: true,
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    const read = (name: string) => readFile(join(out, name), 'utf8');
+    const file = join(home.configDir, 'credentials.json');
+
+    expect((await read('login.exit')).trim(), await read('login.err')).toBe('0');
+    expect(JSON.parse(await read('login.json'))).toMatchObject({ account: 'admin', credentialStore: 'file' });
+    const notice = `The OS keychain refused to store credentials (Secret Service: no result found; the keyring is locked or has no default collection), so they are stored in ${file}, readable only by you; unlock the keyring, or set MISTRIVE_CREDENTIAL_STORE=file to stop trying it.\n`;
+    expect(await read('login.err')).toBe(notice);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const token = (await read('token.txt')).trim();
+    expect(JSON.parse(await read('get.json'))).toEqual({
+      ServerURL: host,
+      Username: 'oauth2accesstoken',
+      Secret: token,
+    });
+    // What `docker login` hands the helper takes the same way.
+    expect((await read('store.exit')).trim()).toBe('0');
+    expect(await read('store.err')).toBe(notice);
+
+    expect((await read('forced.exit')).trim()).toBe('12');
+    expect(await read('forced.err')).toBe(
+      'Error: the OS keychain refused to store the credentials: Secret Service: no result found; the keyring is locked or has no default collection\nHint: unlock the keyring, or set MISTRIVE_CREDENTIAL_STORE=file to keep credentials in a file readable only by you\n',
+    );
+  });
+});

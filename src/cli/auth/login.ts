@@ -15,12 +15,7 @@ import {
 } from '../../client/oauth-client.js';
 import type { CliContext } from '../context.js';
 import { type AccountKind, type AccountSecret, secretKeys, storedRegistry } from '../credentials/accounts.js';
-import {
-  chooseSecretBackend,
-  fileStoreNotice,
-  openSecretStore,
-  type SecretBackend,
-} from '../credentials/secret-store.js';
+import { openSecretStore, type SecretBackend, saveSecret } from '../credentials/secret-store.js';
 import { accountNameOf, expiryOf, jwtClaims } from '../credentials/tokens.js';
 import { CliError, hints } from '../errors.js';
 import type { Spinner } from '../io.js';
@@ -86,8 +81,6 @@ export async function saveSession(
   if (!subject)
     throw new CliError('SERVER_ERROR', 'the registry issued an access token that names no account');
   const { name, kind } = accountNameOf(subject);
-  const backend = await chooseSecretBackend(context.env);
-  const store = openSecretStore(backend, context.configDir, (path) => context.notice(fileStoreNotice(path)));
   const expiresAt = expiryOf(tokens.access_token, tokens.expires_in, now);
 
   // Signing in again replaces the previous session: end it on the server too.
@@ -103,11 +96,6 @@ export async function saveSession(
     if (oldRefresh && previousRecord.revocationEndpoint && oldRefresh !== tokens.refresh_token) {
       await revokeToken(previousRecord.revocationEndpoint, oldRefresh, 'refresh_token').catch(() => false);
     }
-    if (previousRecord.backend !== backend) {
-      await openSecretStore(previousRecord.backend, context.configDir)
-        .delete(key)
-        .catch(() => false);
-    }
   }
 
   const secret: AccountSecret = {
@@ -116,7 +104,18 @@ export async function saveSession(
     ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
     ...extra,
   };
-  await store.set(key, JSON.stringify(secret));
+  const backend = await saveSecret(
+    context.env,
+    context.configDir,
+    key,
+    JSON.stringify(secret),
+    context.notice,
+  );
+  if (previousRecord && previousRecord.backend !== backend) {
+    await openSecretStore(previousRecord.backend, context.configDir)
+      .delete(key)
+      .catch(() => false);
+  }
   await context.accounts.add(registry, {
     name,
     kind,
