@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import ora, { type Ora } from 'ora';
+import { CliError } from './errors.js';
 import type { RenderTarget } from './render.js';
 
 /** The streams a command talks through, and what they are connected to. */
@@ -88,5 +89,42 @@ export async function confirm(io: CliIo, question: string): Promise<boolean> {
     return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
   } finally {
     prompt.close();
+  }
+}
+
+/**
+ * Asks for a secret on the terminal without echoing it: the terminal is put in raw mode while the
+ * person types (Backspace and Ctrl-U edit, Enter ends, Ctrl-C cancels).
+ */
+export async function promptSecret(io: CliIo, question: string): Promise<string> {
+  const stdin = io.stdin as NodeJS.ReadStream;
+  io.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  let secret = '';
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const onData = (chunk: string) => {
+        for (const char of chunk) {
+          if (char === '\r' || char === '\n' || char === '\u0004') {
+            stdin.off('data', onData);
+            return resolve(secret);
+          }
+          if (char === '\u0003') {
+            stdin.off('data', onData);
+            return reject(new CliError('CANCELLED', 'the password prompt was cancelled'));
+          }
+          if (char === '\u007f' || char === '\b') secret = [...secret].slice(0, -1).join('');
+          else if (char === '\u0015') secret = '';
+          else if (char >= ' ') secret += char;
+        }
+      };
+      stdin.on('data', onData);
+    });
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    io.stderr.write('\n');
   }
 }

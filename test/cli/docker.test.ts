@@ -268,13 +268,34 @@ describe('Docker, skopeo and the credential helper against a registry', { timeou
     try {
       await signIn(home, registry);
       await mistrive(home, ['auth', 'configure-docker']);
+      // The cached token still has 20 minutes: docker-login hands Docker a new one all the same.
+      const file = join(home.configDir, 'credentials.json');
+      const secrets = JSON.parse(await readFile(file, 'utf8')) as { secrets: Record<string, string> };
+      const accountKey = `account ${registry.url} admin`;
+      const cached = JSON.parse(secrets.secrets[accountKey] ?? '{}') as Record<string, unknown>;
+      const cachedExpiry = Math.floor(Date.now() / 1000) + 1200;
+      secrets.secrets[accountKey] = JSON.stringify({ ...cached, accessTokenExpiresAt: cachedExpiry });
+      await writeFile(file, JSON.stringify(secrets));
+
       const result = await mistrive(home, ['auth', 'docker-login', '--json']);
       expect(result.exitCode, result.stderr).toBe(0);
-      expect(JSON.parse(result.stdout)).toMatchObject({
-        host,
-        username: 'oauth2accesstoken',
-        account: 'admin',
-      });
+      const login = JSON.parse(result.stdout) as { expiresAt: string };
+      expect(login).toMatchObject({ host, username: 'oauth2accesstoken', account: 'admin' });
+      const handed = (JSON.parse(await readFile(file, 'utf8')) as { secrets: Record<string, string> })
+        .secrets[`docker ${host}`];
+      expect(handed).toBeDefined();
+      expect(handed).not.toBe(cached.accessToken);
+      const claims = JSON.parse(Buffer.from(handed?.split('.')[1] ?? '', 'base64url').toString()) as {
+        exp: number;
+      };
+      expect(login.expiresAt).toBe(new Date(claims.exp * 1000).toISOString());
+      expect(claims.exp).not.toBe(cachedExpiry);
+      const human = await mistrive(home, ['auth', 'docker-login']);
+      expect(human.stdout).toMatch(
+        new RegExp(
+          `^Docker is logged in to ${host.replace(/\./g, '\\.')} as admin with a new token that expires at \\d{4}-`,
+        ),
+      );
       // Docker handed the credentials to the helper instead of writing them into its config.
       expect(JSON.parse(await readFile(home.dockerConfig, 'utf8'))).toEqual({
         auths: { [host]: {} },

@@ -118,6 +118,34 @@ describe('one registry under its loopback names', { timeout: 120_000 }, () => {
     expect((await mistriveJson<{ accounts: unknown[] }>(home, ['auth', 'list'])).accounts).toEqual([]);
   });
 
+  it('print-access-token and logout take a registry host as their argument, as --registry', async () => {
+    await signIn(`127.0.0.1:${port}`);
+    const token = (await mistrive(home, ['auth', 'print-access-token'])).stdout.trim();
+    expect(await mistrive(home, ['auth', 'print-access-token', `localhost:${port}`])).toEqual({
+      exitCode: 0,
+      stdout: `${token}\n`,
+      stderr: '',
+    });
+    const both = await mistrive(home, [
+      'auth',
+      'print-access-token',
+      `localhost:${port}`,
+      '--registry',
+      registry.url,
+    ]);
+    expect(both).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: `Error: "localhost:${port}" is a registry address, and --registry names one already\nHint: give the account to use as the argument, and the registry with --registry\n`,
+    });
+    const nobody = await mistrive(home, ['auth', 'print-access-token', 'nobody@example.com']);
+    expect(nobody.exitCode).toBe(3);
+    expect(nobody.stderr).toContain(`there is no account nobody@example.com for ${registry.url}`);
+    const logout = await mistrive(home, ['auth', 'logout', `localhost:${port}`, '--json']);
+    expect(logout.exitCode, logout.stderr).toBe(0);
+    expect(JSON.parse(logout.stdout)).toMatchObject({ account: 'admin', revoked: true });
+  });
+
   it('configure-docker warns for a host no account can answer for, and not for a loopback alias', async () => {
     await signIn(`127.0.0.1:${port}`);
     const aliased = await mistrive(home, ['auth', 'configure-docker', `localhost:${port}`, '--json']);

@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { fetchMetadata, revokeToken } from '../../client/oauth-client.js';
 import type { CliContext } from '../context.js';
 import { type AccountKind, type AccountSecret, secretKeys, storedRegistry } from '../credentials/accounts.js';
-import { registryHost, sameHost, sameRegistry, serverUrlHost } from '../credentials/registry-url.js';
+import {
+  looksLikeRegistry,
+  registryHost,
+  sameHost,
+  sameRegistry,
+  serverUrlHost,
+} from '../credentials/registry-url.js';
 import { openSecretStore } from '../credentials/secret-store.js';
 import { environmentKey, getAccessToken, keyRegistry, tokenFromKey } from '../credentials/session.js';
 import { parseServiceAccountKey } from '../credentials/tokens.js';
@@ -143,6 +149,29 @@ async function forgetDockerTokens(context: CliContext, registry: string): Promis
   await context.accounts.update((current) => {
     for (const [serverUrl] of stale) delete current.docker[serverUrl];
   });
+}
+
+/**
+ * The positional argument of `auth print-access-token` and `auth logout`: an account of the registry,
+ * or, when it is no account there and reads as an address (`127.0.0.1:5000`, `localhost`, a URL),
+ * the registry itself, as --registry would name it.
+ */
+export async function accountOrRegistry(
+  context: CliContext,
+  argument: string | undefined,
+  registryFlag: string | undefined,
+): Promise<{ registry: string; account: string | undefined }> {
+  const registry = context.registry(registryFlag);
+  if (argument === undefined) return { registry, account: undefined };
+  const data = await context.accounts.read();
+  if (data.registries[storedRegistry(data, registry)]?.accounts[argument] || !looksLikeRegistry(argument))
+    return { registry, account: argument };
+  if (registryFlag !== undefined) {
+    throw new CliError('USAGE', `"${argument}" is a registry address, and --registry names one already`, {
+      hint: 'give the account to use as the argument, and the registry with --registry',
+    });
+  }
+  return { registry: context.registry(argument), account: undefined };
 }
 
 export interface AccessTokenResult {

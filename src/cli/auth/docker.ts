@@ -128,9 +128,12 @@ export interface DockerLoginResult {
   readonly expiresAt: string;
 }
 
-/** Pipes a fresh access token to `docker login --username oauth2accesstoken --password-stdin HOST`. */
+/**
+ * Pipes a new access token to `docker login --username oauth2accesstoken --password-stdin HOST`:
+ * renewed rather than the cached one, so Docker holds a token for its full lifetime.
+ */
 export async function dockerLogin(context: CliContext, registry: string): Promise<DockerLoginResult> {
-  const token = await getAccessToken(context.session, registry, { minValiditySeconds: 600 });
+  const token = await getAccessToken(context.session, registry, { renew: true });
   const host = registryHost(registry);
   const { execa } = await import('execa');
   const result = await execa(

@@ -51,6 +51,8 @@ export interface TokenOptions {
   readonly account?: string;
   /** Refresh when the cached token has less than this left (seconds). */
   readonly minValiditySeconds?: number;
+  /** A new token whatever the cache holds (one handed to a program that keeps it, such as `docker login`). */
+  readonly renew?: boolean;
 }
 
 const oauth = () => import('../../client/oauth-client.js');
@@ -142,7 +144,10 @@ export async function getAccessToken(
   registry: string,
   options: TokenOptions = {},
 ): Promise<AccessToken> {
-  const margin = options.minValiditySeconds ?? refreshMarginSeconds;
+  // No cached token is fresh enough for a renewal.
+  const margin = options.renew
+    ? Number.POSITIVE_INFINITY
+    : (options.minValiditySeconds ?? refreshMarginSeconds);
   const key = options.account === undefined ? environmentKey(session.env) : undefined;
   if (key && sameRegistry(keyRegistry(key) ?? registry, registry))
     return tokenForEnvironmentKey(session, registry, key, margin);
