@@ -105,6 +105,35 @@ describe('credentials on a machine without a keychain', () => {
   });
 });
 
+/**
+ * Runs `script` in a D-Bus session of its own (where it starts gnome-keyring), with the built CLI
+ * ($CLI), the helper ($HELPER), the registry ($REGISTRY, $HOST) and the administrator's password in
+ * its environment; returns a reader of the files it wrote to $OUT.
+ */
+async function inDbusSession(home: CliHome, registry: TestRegistry, script: string) {
+  const out = join(home.path, 'out');
+  await mkdir(out);
+  const result = await execa('dbus-run-session', ['--', 'sh', '-c', script], {
+    env: {
+      ...home.env,
+      XDG_DATA_HOME: join(home.path, 'keyring-data'),
+      ADMIN_PASSWORD: testAdminPassword,
+      CLI: cliBin,
+      HELPER: helperBin,
+      REGISTRY: registry.url,
+      HOST: new URL(registry.url).host,
+      OUT: out,
+      CONFIG_DIR: home.configDir,
+    },
+    extendEnv: false,
+    cwd: repositoryRoot,
+    reject: false,
+    all: true,
+  });
+  expect(result.exitCode, result.all).toBe(0);
+  return (name: string) => readFile(join(out, name), 'utf8');
+}
+
 describe('credentials in the OS keychain (Secret Service under dbus-run-session)', {
   timeout: 120_000,
 }, () => {
@@ -121,8 +150,6 @@ describe('credentials in the OS keychain (Secret Service under dbus-run-session)
   });
 
   it('stores tokens in the keychain, where the helper and logout find them', async () => {
-    const out = join(home.path, 'out');
-    await mkdir(out);
     const host = new URL(registry.url).host;
     // One D-Bus session with an unlocked gnome-keyring, as on a desktop; every step runs inside it.
     const script = `
@@ -138,25 +165,7 @@ describe('credentials in the OS keychain (Secret Service under dbus-run-session)
       secret-tool search --all service mistrive > "$OUT/search-after.txt" 2>&1 || true
       printf '%s' "$HOST" | node "$HELPER" get > "$OUT/get-after.txt" || true
     `;
-    const result = await execa('dbus-run-session', ['--', 'sh', '-c', script], {
-      env: {
-        ...home.env,
-        XDG_DATA_HOME: join(home.path, 'keyring-data'),
-        ADMIN_PASSWORD: testAdminPassword,
-        CLI: cliBin,
-        HELPER: helperBin,
-        REGISTRY: registry.url,
-        HOST: host,
-        OUT: out,
-        CONFIG_DIR: home.configDir,
-      },
-      extendEnv: false,
-      cwd: repositoryRoot,
-      reject: false,
-      all: true,
-    });
-    expect(result.exitCode, result.all).toBe(0);
-    const read = (name: string) => readFile(join(out, name), 'utf8');
+    const read = await inDbusSession(home, registry, script);
 
     expect(JSON.parse(await read('login.json'))).toMatchObject({
       account: 'admin',
@@ -197,8 +206,6 @@ describe('a Secret Service whose keyring is locked', { timeout: 120_000 }, () =>
   });
 
   it('falls back to the 0600 file saying why, or names MISTRIVE_CREDENTIAL_STORE=file when the keychain was asked for', async () => {
-    const out = join(home.path, 'out');
-    await mkdir(out);
     const host = new URL(registry.url).host;
     // gnome-keyring started and never unlocked: the Secret Service answers, but refuses to store.
     const script = `
@@ -212,24 +219,7 @@ describe('a Secret Service whose keyring is locked', { timeout: 120_000 }, () =>
       printf '%s' "$ADMIN_PASSWORD" | MISTRIVE_CREDENTIAL_STORE=keychain node "$CLI" auth login --registry "$REGISTRY" --username admin --password-stdin > "$OUT/forced.out" 2> "$OUT/forced.err"
       echo $? > "$OUT/forced.exit"
     `;
-    const result = await execa('dbus-run-session', ['--', 'sh', '-c', script], {
-      env: {
-        ...home.env,
-        XDG_DATA_HOME: join(home.path, 'keyring-data'),
-        ADMIN_PASSWORD: testAdminPassword,
-        CLI: cliBin,
-        HELPER: helperBin,
-        REGISTRY: registry.url,
-        HOST: host,
-        OUT: out,
-      },
-      extendEnv: false,
-      cwd: repositoryRoot,
-      reject: false,
-      all: true,
-    });
-    expect(result.exitCode, result.all).toBe(0);
-    const read = (name: string) => readFile(join(out, name), 'utf8');
+    const read = await inDbusSession(home, registry, script);
     const file = join(home.configDir, 'credentials.json');
 
     expect((await read('login.exit')).trim(), await read('login.err')).toBe('0');
