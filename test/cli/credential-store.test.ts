@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
 import { type CliHome, cliBin, cliHome, helperBin, mistrive, repositoryRoot } from '../support/cli.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
@@ -190,22 +190,10 @@ describe('credentials in the OS keychain (Secret Service under dbus-run-session)
     expect(await read('search-after.txt')).not.toContain(token);
     expect(await read('get-after.txt')).toBe('credentials not found in native keychain\n');
   });
-});
 
-describe('a Secret Service whose keyring is locked', { timeout: 120_000 }, () => {
-  let registry: TestRegistry;
-  let home: CliHome;
-
-  beforeAll(async () => {
-    registry = await startTestRegistry();
-    home = await cliHome();
-  });
-  afterAll(async () => {
-    await registry?.close();
-    await home?.remove();
-  });
-
-  it('falls back to the 0600 file saying why, or names MISTRIVE_CREDENTIAL_STORE=file when the keychain was asked for', async () => {
+  it('falls back to the 0600 file saying why when the keyring is locked, or names MISTRIVE_CREDENTIAL_STORE=file when the keychain was asked for', async () => {
+    const home = await cliHome();
+    onTestFinished(() => home.remove());
     const host = new URL(registry.url).host;
     // gnome-keyring started and never unlocked: the Secret Service answers, but refuses to store.
     const script = `
