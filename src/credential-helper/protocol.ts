@@ -231,8 +231,15 @@ async function list(session: SessionEnvironment): Promise<string> {
   const data = await new AccountBook(session.configDir).read();
   const entries: Record<string, string> = {};
   for (const [serverUrl, record] of Object.entries(data.docker)) entries[serverUrl] = record.username;
-  for (const [registry, accounts] of Object.entries(data.registries)) {
-    if (accounts.active) entries[registryHost(registry)] = accessTokenUsername;
+  for (const registry of Object.keys(data.registries)) {
+    const account = activeAccount(data, registry);
+    if (!account) continue;
+    const host = registryHost(registry);
+    // A later `docker login` for the host answers `get`: its user is what `list` shows.
+    const stored = dockerRecord(data.docker, host, host);
+    if (stored && signedInLater(stored.record, account) && stored.record.username !== accessTokenUsername)
+      continue;
+    entries[host] = accessTokenUsername;
   }
   const key = environmentKey(session.env);
   const registry = key ? keyRegistry(key) : undefined;

@@ -345,6 +345,7 @@ describe('Docker, skopeo and the credential helper against a registry', { timeou
         exitCode: 0,
         stdout: `{"ServerURL":"${host}","Username":"admin","Secret":"${testAdminPassword}"}\n`,
       });
+      expect((await credentialHelper(home, ['list'])).stdout).toBe(`{"${host}":"admin"}\n`);
       const pushed = await skopeo(home, push('as-admin'));
       expect(pushed.exitCode, pushed.all).toBe(0);
 
