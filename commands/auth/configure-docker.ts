@@ -40,6 +40,11 @@ export default class AuthConfigureDocker extends MistriveCommand {
     if (result.unchanged.length > 0) {
       this.print(renderMessage(`Already set up: ${result.unchanged.join(', ')}.`, target));
     }
+    for (const host of result.withoutAccount) {
+      this.context.notice(
+        `Warning: no account can answer for ${host} yet, so Docker gets no credentials for it: sign in with \`mistrive auth login --registry ${host}\` (or set MISTRIVE_KEY).`,
+      );
+    }
     return result;
   }
 }

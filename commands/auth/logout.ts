@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { type LogoutResult, logout } from '../../src/cli/auth/accounts.js';
+import { accountOrRegistry, type LogoutResult, logout } from '../../src/cli/auth/accounts.js';
 import { commonFlags, MistriveCommand } from '../../src/cli/base-command.js';
 import { renderMessage } from '../../src/cli/render.js';
 
@@ -8,17 +8,22 @@ export default class AuthLogout extends MistriveCommand {
   static override examples = [
     '<%= config.bin %> auth logout',
     '<%= config.bin %> auth logout alice@example.com --registry localhost:5000',
+    '<%= config.bin %> auth logout localhost:5000',
   ];
 
   static override args = {
-    account: Args.string({ description: 'the account to sign out [default: the active one]' }),
+    account: Args.string({
+      description:
+        'the account to sign out [default: the active one]; a registry address (HOST[:PORT] or URL) signs out its active account',
+    }),
   };
 
   static override flags = { registry: commonFlags.registry };
 
   async run(): Promise<LogoutResult> {
     const { args, flags } = await this.parse(AuthLogout);
-    const result = await logout(this.context, this.context.registry(flags.registry), args.account);
+    const { registry, account } = await accountOrRegistry(this.context, args.account, flags.registry);
+    const result = await logout(this.context, registry, account);
     const target = this.context.io.target;
     this.print(
       renderMessage(

@@ -1,7 +1,9 @@
 import { Command, Errors, Flags } from '@oclif/core';
 import { type CliContext, createContext } from './context.js';
+import { looksLikeRegistry } from './credentials/registry-url.js';
 import { CliError, exitCodes } from './errors.js';
 import { canPrompt, confirm } from './io.js';
+import { withHttpsGuessExplained } from './registry-scheme.js';
 
 /**
  * What every mistrive command shares: `--json` (the typed result a command returns is printed as
@@ -55,8 +57,16 @@ export abstract class MistriveCommand extends Command {
     if (!(await confirm(io, `Delete ${what}?`))) throw new CliError('CANCELLED', 'nothing was deleted');
   }
 
+  /** The https origin guessed from a bare host that a message names, if any. */
+  private guessedOriginIn(message: string): string | undefined {
+    const guessed = this.contextInstance?.guessedHttps ?? new Set<string>();
+    return [...guessed].find((origin) => message.includes(origin));
+  }
+
   override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
-    const failure = toCliError(error);
+    let failure = withRegistryHint(toCliError(error), error, 'registry' in (this.ctor.flags ?? {}));
+    const guessed = failure.code === 'UNREACHABLE' ? this.guessedOriginIn(failure.message) : undefined;
+    if (guessed) failure = await withHttpsGuessExplained(failure, guessed);
     process.exitCode = failure.exitCode;
     const stderr = process.stderr;
     if (this.jsonEnabled()) {
@@ -119,6 +129,20 @@ function parseMessage(text: string): string {
     )
     .replace(/^Flag (--\S+) expects a value$/, 'flag $1 needs a value');
   return sentence.charAt(0).toLowerCase() + sentence.slice(1);
+}
+
+/**
+ * An unexpected argument that is a registry address (`auth login localhost:5000`), on a command that
+ * takes --registry: the hint says how to name the registry.
+ */
+function withRegistryHint(failure: CliError, error: Error, takesRegistry: boolean): CliError {
+  const extra = (error as { args?: unknown }).args;
+  if (!takesRegistry || failure.code !== 'USAGE' || !Array.isArray(extra)) return failure;
+  const address = extra.find((arg): arg is string => typeof arg === 'string' && looksLikeRegistry(arg));
+  if (!address) return failure;
+  return new CliError(failure.code, failure.message, {
+    hint: `this command takes no registry argument: name the registry with --registry ${address}`,
+  });
 }
 
 /** Flags several commands share. */

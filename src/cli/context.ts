@@ -2,7 +2,7 @@ import { ApiClient } from '../client/api-client.js';
 import { type BrowserOpener, browserOpener } from './browser.js';
 import { CliConfig } from './config.js';
 import { AccountBook } from './credentials/accounts.js';
-import { normalizeRegistry } from './credentials/registry-url.js';
+import { guessedHttps as guessedHttpsOf, normalizeRegistry } from './credentials/registry-url.js';
 import {
   environmentKey,
   getAccessToken,
@@ -38,6 +38,10 @@ export interface CliContext {
   project(flag?: string): string;
   /** An API client for the registry, signed in with its active account (or MISTRIVE_KEY). */
   api(registry: string): ApiClient;
+  /** A registry given as a URL or bare `HOST[:PORT]` as an origin; remembers which ones were taken as https from a bare host. */
+  normalizeRegistry(input: string): string | undefined;
+  /** Origins taken as https from a bare, non-loopback host in this run (see `registry-scheme.ts`). */
+  readonly guessedHttps: ReadonlySet<string>;
 }
 
 export function createContext(env: NodeJS.ProcessEnv = process.env, io: CliIo = processIo(env)): CliContext {
@@ -52,6 +56,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, io: CliIo = 
     nowSeconds: () => Math.floor(Date.now() / 1000),
     notice,
   };
+  const guessedHttps = new Set<string>();
   const context: CliContext = {
     env,
     io,
@@ -80,7 +85,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, io: CliIo = 
     registry(flag) {
       const given = flag ?? env.MISTRIVE_REGISTRY;
       if (given !== undefined) {
-        const registry = normalizeRegistry(given);
+        const registry = context.normalizeRegistry(given);
         if (!registry) {
           throw new CliError('USAGE', `"${given}" is not a registry address`, {
             hint: 'use a URL such as https://registry.example.com or HOST:PORT such as localhost:5000',
@@ -101,6 +106,12 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, io: CliIo = 
         });
       }
       return project;
+    },
+    guessedHttps,
+    normalizeRegistry(input) {
+      const guessed = guessedHttpsOf(input);
+      if (guessed) guessedHttps.add(guessed);
+      return normalizeRegistry(input);
     },
     api(registry) {
       return new ApiClient(registry, async () => (await getAccessToken(session, registry)).token);

@@ -134,3 +134,9 @@ export async function promptSecrets(
     prompt.close();
   }
 }
+
+/** Asks for one secret on the terminal without echoing it (see `promptSecrets`). */
+export async function promptSecret(io: CliIo, question: string): Promise<string> {
+  const [secret] = await promptSecrets(io, [question], 'the password prompt was cancelled');
+  return secret ?? '';
+}

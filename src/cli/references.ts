@@ -1,5 +1,5 @@
 import type { CliContext } from './context.js';
-import { normalizeRegistry, registryHost } from './credentials/registry-url.js';
+import { registryHost, sameHost } from './credentials/registry-url.js';
 import { CliError, hints } from './errors.js';
 
 /**
@@ -138,8 +138,8 @@ export function parseRepositoryReference(
 export function registryOf(context: CliContext, host: string | undefined, registryFlag?: string): string {
   if (registryFlag !== undefined || host === undefined) return context.registry(registryFlag);
   const configured = context.registry();
-  if (registryHost(configured) === host) return configured;
-  const registry = normalizeRegistry(host);
+  if (sameHost(registryHost(configured), host)) return configured;
+  const registry = context.normalizeRegistry(host);
   if (!registry) throw new CliError('USAGE', `"${host}" is not a registry host`);
   return registry;
 }

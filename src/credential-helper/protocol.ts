@@ -1,12 +1,20 @@
-import { AccountBook, activeAccount, registriesForHost, secretKeys } from '../cli/credentials/accounts.js';
-import { normalizeRegistry, registryHost, serverUrlHost } from '../cli/credentials/registry-url.js';
-import { chooseSecretBackend, fileStoreNotice, openSecretStore } from '../cli/credentials/secret-store.js';
+import {
+  AccountBook,
+  type AccountRecord,
+  activeAccount,
+  type DockerCredentialRecord,
+  registriesForHost,
+  secretKeys,
+} from '../cli/credentials/accounts.js';
+import { normalizeRegistry, registryHost, sameHost, serverUrlHost } from '../cli/credentials/registry-url.js';
+import { openSecretStore, saveSecret } from '../cli/credentials/secret-store.js';
 import {
   environmentKey,
   getAccessToken,
   keyRegistry,
   type SessionEnvironment,
 } from '../cli/credentials/session.js';
+import { accountNameOf, jwtClaims } from '../cli/credentials/tokens.js';
 import { CliError } from '../cli/errors.js';
 
 /**
@@ -119,24 +127,47 @@ async function get(stdin: string, session: SessionEnvironment): Promise<string> 
   const key = environmentKey(session.env);
   if (key) {
     const registry = keyRegistry(key) ?? normalizeRegistry(host);
-    if (registry && registryHost(registry) === host) {
+    if (registry && sameHost(registryHost(registry), host)) {
       const token = await getAccessToken(session, registry);
       return answer(accessTokenUsername, token.token);
     }
   }
   const data = await new AccountBook(session.configDir).read();
+  const stored = dockerRecord(data.docker, serverUrl, host);
+  const storedSecret = async () =>
+    stored &&
+    openSecretStore(stored.record.backend, session.configDir).get(secretKeys.docker(stored.serverUrl));
   for (const registry of registriesForHost(data, host)) {
-    if (!activeAccount(data, registry)) continue;
+    const account = activeAccount(data, registry);
+    if (!account) continue;
+    // The latest explicit sign-in for the host wins: a `docker login` after the CLI's sign-in is
+    // answered with what it stored, until the CLI signs in again or `docker logout` erases it.
+    if (stored && signedInLater(stored.record, account)) {
+      const secret = await storedSecret();
+      if (secret !== undefined && !isTokenOf(stored.record, secret, account))
+        return answer(stored.record.username, secret);
+    }
     const token = await getAccessToken(session, registry);
     return answer(accessTokenUsername, token.token);
   }
-  const stored = dockerRecord(data.docker, serverUrl, host);
-  if (stored) {
-    const store = openSecretStore(stored.record.backend, session.configDir);
-    const secret = await store.get(secretKeys.docker(stored.serverUrl));
-    if (secret !== undefined) return answer(stored.record.username, secret);
-  }
+  const secret = await storedSecret();
+  if (stored && secret !== undefined) return answer(stored.record.username, secret);
   throw new HelperError(notFoundMessage);
+}
+
+/** Whether `docker login` stored these credentials after the CLI signed the account in. */
+function signedInLater(record: DockerCredentialRecord, account: AccountRecord): boolean {
+  return record.storedAt !== undefined && Date.parse(record.storedAt) > Date.parse(account.addedAt);
+}
+
+/**
+ * Whether what `docker login` stored is an access token of the account itself (`auth docker-login`
+ * hands Docker one): then the account answers, with a token it keeps fresh.
+ */
+function isTokenOf(record: DockerCredentialRecord, secret: string, account: AccountRecord): boolean {
+  if (record.username !== accessTokenUsername) return false;
+  const subject = jwtClaims(secret)?.sub;
+  return subject !== undefined && accountNameOf(subject).name === account.name;
 }
 
 function quote(text: string): string {
@@ -148,7 +179,7 @@ function dockerRecord<T>(records: Record<string, T>, serverUrl: string, host: st
   const exact = records[serverUrl];
   if (exact) return { serverUrl, record: exact };
   for (const [url, record] of Object.entries(records)) {
-    if (serverUrlHost(url) === host) return { serverUrl: url, record };
+    if (sameHost(serverUrlHost(url) ?? '', host)) return { serverUrl: url, record };
   }
   return undefined;
 }
@@ -172,13 +203,15 @@ async function store(stdin: string, session: SessionEnvironment): Promise<void> 
   const username = typeof credentials.Username === 'string' ? credentials.Username : '';
   if (!username) throw new HelperError(missingUsernameMessage);
   const secret = typeof credentials.Secret === 'string' ? credentials.Secret : '';
-  const backend = await chooseSecretBackend(session.env);
-  const secrets = openSecretStore(backend, session.configDir, (path) =>
-    session.notice(fileStoreNotice(path)),
+  const backend = await saveSecret(
+    session.env,
+    session.configDir,
+    secretKeys.docker(serverUrl),
+    secret,
+    session.notice,
   );
-  await secrets.set(secretKeys.docker(serverUrl), secret);
   await new AccountBook(session.configDir).update((data) => {
-    data.docker[serverUrl] = { username, backend };
+    data.docker[serverUrl] = { username, backend, storedAt: new Date().toISOString() };
   });
 }
 
@@ -198,8 +231,15 @@ async function list(session: SessionEnvironment): Promise<string> {
   const data = await new AccountBook(session.configDir).read();
   const entries: Record<string, string> = {};
   for (const [serverUrl, record] of Object.entries(data.docker)) entries[serverUrl] = record.username;
-  for (const [registry, accounts] of Object.entries(data.registries)) {
-    if (accounts.active) entries[registryHost(registry)] = accessTokenUsername;
+  for (const registry of Object.keys(data.registries)) {
+    const account = activeAccount(data, registry);
+    if (!account) continue;
+    const host = registryHost(registry);
+    // A later `docker login` for the host answers `get`: its user is what `list` shows.
+    const stored = dockerRecord(data.docker, host, host);
+    if (stored && signedInLater(stored.record, account) && stored.record.username !== accessTokenUsername)
+      continue;
+    entries[host] = accessTokenUsername;
   }
   const key = environmentKey(session.env);
   const registry = key ? keyRegistry(key) : undefined;

@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
 import { type CliHome, cliBin, cliHome, helperBin, mistrive, repositoryRoot } from '../support/cli.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
@@ -105,6 +105,35 @@ describe('credentials on a machine without a keychain', () => {
   });
 });
 
+/**
+ * Runs `script` in a D-Bus session of its own (where it starts gnome-keyring), with the built CLI
+ * ($CLI), the helper ($HELPER), the registry ($REGISTRY, $HOST) and the administrator's password in
+ * its environment; returns a reader of the files it wrote to $OUT.
+ */
+async function inDbusSession(home: CliHome, registry: TestRegistry, script: string) {
+  const out = join(home.path, 'out');
+  await mkdir(out);
+  const result = await execa('dbus-run-session', ['--', 'sh', '-c', script], {
+    env: {
+      ...home.env,
+      XDG_DATA_HOME: join(home.path, 'keyring-data'),
+      ADMIN_PASSWORD: testAdminPassword,
+      CLI: cliBin,
+      HELPER: helperBin,
+      REGISTRY: registry.url,
+      HOST: new URL(registry.url).host,
+      OUT: out,
+      CONFIG_DIR: home.configDir,
+    },
+    extendEnv: false,
+    cwd: repositoryRoot,
+    reject: false,
+    all: true,
+  });
+  expect(result.exitCode, result.all).toBe(0);
+  return (name: string) => readFile(join(out, name), 'utf8');
+}
+
 describe('credentials in the OS keychain (Secret Service under dbus-run-session)', {
   timeout: 120_000,
 }, () => {
@@ -121,8 +150,6 @@ describe('credentials in the OS keychain (Secret Service under dbus-run-session)
   });
 
   it('stores tokens in the keychain, where the helper and logout find them', async () => {
-    const out = join(home.path, 'out');
-    await mkdir(out);
     const host = new URL(registry.url).host;
     // One D-Bus session with an unlocked gnome-keyring, as on a desktop; every step runs inside it.
     const script = `
@@ -138,25 +165,7 @@ describe('credentials in the OS keychain (Secret Service under dbus-run-session)
       secret-tool search --all service mistrive > "$OUT/search-after.txt" 2>&1 || true
       printf '%s' "$HOST" | node "$HELPER" get > "$OUT/get-after.txt" || true
     `;
-    const result = await execa('dbus-run-session', ['--', 'sh', '-c', script], {
-      env: {
-        ...home.env,
-        XDG_DATA_HOME: join(home.path, 'keyring-data'),
-        ADMIN_PASSWORD: testAdminPassword,
-        CLI: cliBin,
-        HELPER: helperBin,
-        REGISTRY: registry.url,
-        HOST: host,
-        OUT: out,
-        CONFIG_DIR: home.configDir,
-      },
-      extendEnv: false,
-      cwd: repositoryRoot,
-      reject: false,
-      all: true,
-    });
-    expect(result.exitCode, result.all).toBe(0);
-    const read = (name: string) => readFile(join(out, name), 'utf8');
+    const read = await inDbusSession(home, registry, script);
 
     expect(JSON.parse(await read('login.json'))).toMatchObject({
       account: 'admin',
@@ -180,5 +189,45 @@ describe('credentials in the OS keychain (Secret Service under dbus-run-session)
     expect(JSON.parse(await read('logout.json'))).toMatchObject({ account: 'admin', revoked: true });
     expect(await read('search-after.txt')).not.toContain(token);
     expect(await read('get-after.txt')).toBe('credentials not found in native keychain\n');
+  });
+
+  it('falls back to the 0600 file saying why when the keyring is locked, or names MISTRIVE_CREDENTIAL_STORE=file when the keychain was asked for', async () => {
+    const home = await cliHome();
+    onTestFinished(() => home.remove());
+    const host = new URL(registry.url).host;
+    // gnome-keyring started and never unlocked: the Secret Service answers, but refuses to store.
+    const script = `
+      gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1
+      printf '%s' "$ADMIN_PASSWORD" | node "$CLI" auth login --registry "$REGISTRY" --username admin --password-stdin --json > "$OUT/login.json" 2> "$OUT/login.err"
+      echo $? > "$OUT/login.exit"
+      printf '%s' "$HOST" | node "$HELPER" get > "$OUT/get.json"
+      node "$CLI" auth print-access-token > "$OUT/token.txt"
+      printf '{"ServerURL":"other.example.com","Username":"u","Secret":"s"}' | node "$HELPER" store > "$OUT/store.out" 2> "$OUT/store.err"
+      echo $? > "$OUT/store.exit"
+      printf '%s' "$ADMIN_PASSWORD" | MISTRIVE_CREDENTIAL_STORE=keychain node "$CLI" auth login --registry "$REGISTRY" --username admin --password-stdin > "$OUT/forced.out" 2> "$OUT/forced.err"
+      echo $? > "$OUT/forced.exit"
+    `;
+    const read = await inDbusSession(home, registry, script);
+    const file = join(home.configDir, 'credentials.json');
+
+    expect((await read('login.exit')).trim(), await read('login.err')).toBe('0');
+    expect(JSON.parse(await read('login.json'))).toMatchObject({ account: 'admin', credentialStore: 'file' });
+    const notice = `The OS keychain refused to store credentials (Secret Service: no result found; the keyring is locked or has no default collection), so they are stored in ${file}, readable only by you; unlock the keyring, or set MISTRIVE_CREDENTIAL_STORE=file to stop trying it.\n`;
+    expect(await read('login.err')).toBe(notice);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const token = (await read('token.txt')).trim();
+    expect(JSON.parse(await read('get.json'))).toEqual({
+      ServerURL: host,
+      Username: 'oauth2accesstoken',
+      Secret: token,
+    });
+    // What `docker login` hands the helper takes the same way.
+    expect((await read('store.exit')).trim()).toBe('0');
+    expect(await read('store.err')).toBe(notice);
+
+    expect((await read('forced.exit')).trim()).toBe('12');
+    expect(await read('forced.err')).toBe(
+      'Error: the OS keychain refused to store the credentials: Secret Service: no result found; the keyring is locked or has no default collection\nHint: unlock the keyring, or set MISTRIVE_CREDENTIAL_STORE=file to keep credentials in a file readable only by you\n',
+    );
   });
 });

@@ -17,6 +17,7 @@ interface ConfigureResult {
   added: string[];
   unchanged: string[];
   backup?: string;
+  withoutAccount: string[];
 }
 
 async function signIn(home: CliHome, registry: TestRegistry): Promise<void> {
@@ -41,7 +42,12 @@ describe('mistrive auth configure-docker', () => {
 
   it('creates the Docker config when there is none, readable only by the user', async () => {
     const result = await mistriveJson<ConfigureResult>(home, ['auth', 'configure-docker', 'localhost:5000']);
-    expect(result).toEqual({ path: home.dockerConfig, added: ['localhost:5000'], unchanged: [] });
+    expect(result).toEqual({
+      path: home.dockerConfig,
+      added: ['localhost:5000'],
+      unchanged: [],
+      withoutAccount: ['localhost:5000'],
+    });
     expect(JSON.parse(await readFile(home.dockerConfig, 'utf8'))).toEqual({
       credHelpers: { 'localhost:5000': 'mistrive' },
     });
@@ -73,6 +79,7 @@ describe('mistrive auth configure-docker', () => {
       added: ['localhost:5000', 'registry.example.com'],
       unchanged: [],
       backup: `${home.dockerConfig}.bak`,
+      withoutAccount: ['localhost:5000', 'registry.example.com'],
     });
     expect(await readFile(`${home.dockerConfig}.bak`, 'utf8')).toBe(previous);
     expect(JSON.parse(await readFile(home.dockerConfig, 'utf8'))).toEqual({
@@ -116,6 +123,8 @@ describe('mistrive auth configure-docker', () => {
   });
 });
 
+const bobPassword = 'bob-password-1234';
+
 describe('Docker, skopeo and the credential helper against a registry', { timeout: 180_000 }, () => {
   let registry: TestRegistry;
   let work: Awaited<ReturnType<typeof tempDir>>;
@@ -143,6 +152,19 @@ describe('Docker, skopeo and the credential helper against a registry', { timeou
         'serviceAccount:ci@shop.iam.mistrive',
         '--role',
         'editor',
+      ]);
+      const bob = await mistrive(admin, ['users', 'create', 'bob@example.com', '--password-stdin'], {
+        input: bobPassword,
+      });
+      expect(bob.exitCode, bob.stderr).toBe(0);
+      await mistriveJson(admin, [
+        'repos',
+        'add-iam-policy-binding',
+        'shop/images',
+        '--member',
+        'user:bob@example.com',
+        '--role',
+        'viewer',
       ]);
       const key = await mistrive(admin, [
         'service-accounts',
@@ -246,13 +268,34 @@ describe('Docker, skopeo and the credential helper against a registry', { timeou
     try {
       await signIn(home, registry);
       await mistrive(home, ['auth', 'configure-docker']);
+      // The cached token still has 20 minutes: docker-login hands Docker a new one all the same.
+      const file = join(home.configDir, 'credentials.json');
+      const secrets = JSON.parse(await readFile(file, 'utf8')) as { secrets: Record<string, string> };
+      const accountKey = `account ${registry.url} admin`;
+      const cached = JSON.parse(secrets.secrets[accountKey] ?? '{}') as Record<string, unknown>;
+      const cachedExpiry = Math.floor(Date.now() / 1000) + 1200;
+      secrets.secrets[accountKey] = JSON.stringify({ ...cached, accessTokenExpiresAt: cachedExpiry });
+      await writeFile(file, JSON.stringify(secrets));
+
       const result = await mistrive(home, ['auth', 'docker-login', '--json']);
       expect(result.exitCode, result.stderr).toBe(0);
-      expect(JSON.parse(result.stdout)).toMatchObject({
-        host,
-        username: 'oauth2accesstoken',
-        account: 'admin',
-      });
+      const login = JSON.parse(result.stdout) as { expiresAt: string };
+      expect(login).toMatchObject({ host, username: 'oauth2accesstoken', account: 'admin' });
+      const handed = (JSON.parse(await readFile(file, 'utf8')) as { secrets: Record<string, string> })
+        .secrets[`docker ${host}`];
+      expect(handed).toBeDefined();
+      expect(handed).not.toBe(cached.accessToken);
+      const claims = JSON.parse(Buffer.from(handed?.split('.')[1] ?? '', 'base64url').toString()) as {
+        exp: number;
+      };
+      expect(login.expiresAt).toBe(new Date(claims.exp * 1000).toISOString());
+      expect(claims.exp).not.toBe(cachedExpiry);
+      const human = await mistrive(home, ['auth', 'docker-login']);
+      expect(human.stdout).toMatch(
+        new RegExp(
+          `^Docker is logged in to ${host.replace(/\./g, '\\.')} as admin with a new token that expires at \\d{4}-`,
+        ),
+      );
       // Docker handed the credentials to the helper instead of writing them into its config.
       expect(JSON.parse(await readFile(home.dockerConfig, 'utf8'))).toEqual({
         auths: { [host]: {} },
@@ -265,6 +308,73 @@ describe('Docker, skopeo and the credential helper against a registry', { timeou
       expect((await credentialHelper(home, ['get'], host)).stdout).toBe(
         'credentials not found in native keychain\n',
       );
+    } finally {
+      await home.remove();
+    }
+  });
+
+  /** The real docker CLI's login, its password on stdin; it hands what it logs in with to the helper. */
+  async function dockerLogin(home: CliHome, username: string, password: string) {
+    const result = await execa('docker', ['login', '--username', username, '--password-stdin', host], {
+      env: home.env,
+      extendEnv: false,
+      input: password,
+      reject: false,
+      all: true,
+    });
+    expect(result.exitCode, String(result.all)).toBe(0);
+  }
+
+  it('a docker login as another user wins over the CLI account until the CLI signs in again', async () => {
+    const home = await cliHome();
+    try {
+      const bob = await mistrive(
+        home,
+        ['auth', 'login', '--registry', registry.url, '--username', 'bob@example.com', '--password-stdin'],
+        { input: bobPassword },
+      );
+      expect(bob.exitCode, bob.stderr).toBe(0);
+      expect((await mistrive(home, ['auth', 'configure-docker'])).exitCode).toBe(0);
+      // Bob may only pull: his push is refused.
+      const refused = await skopeo(home, push('as-bob'));
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.all).toMatch(/denied/i);
+
+      await dockerLogin(home, 'admin', testAdminPassword);
+      expect(await credentialHelper(home, ['get'], host)).toMatchObject({
+        exitCode: 0,
+        stdout: `{"ServerURL":"${host}","Username":"admin","Secret":"${testAdminPassword}"}\n`,
+      });
+      expect((await credentialHelper(home, ['list'])).stdout).toBe(`{"${host}":"admin"}\n`);
+      const pushed = await skopeo(home, push('as-admin'));
+      expect(pushed.exitCode, pushed.all).toBe(0);
+
+      // Signing the CLI in again makes its account the latest sign-in for the host.
+      const again = await mistrive(
+        home,
+        ['auth', 'login', '--registry', registry.url, '--username', 'bob@example.com', '--password-stdin'],
+        { input: bobPassword },
+      );
+      expect(again.exitCode, again.stderr).toBe(0);
+      const token = (await mistrive(home, ['auth', 'print-access-token'])).stdout.trim();
+      expect((await credentialHelper(home, ['get'], host)).stdout).toBe(
+        `{"ServerURL":"${host}","Username":"oauth2accesstoken","Secret":"${token}"}\n`,
+      );
+
+      // docker login again, then docker logout: the CLI account answers once more.
+      await dockerLogin(home, 'admin', testAdminPassword);
+      expect(JSON.parse((await credentialHelper(home, ['get'], host)).stdout).Username).toBe('admin');
+      const logout = await execa('docker', ['logout', host], {
+        env: home.env,
+        extendEnv: false,
+        reject: false,
+      });
+      expect(logout.exitCode).toBe(0);
+      expect(JSON.parse((await credentialHelper(home, ['get'], host)).stdout)).toEqual({
+        ServerURL: host,
+        Username: 'oauth2accesstoken',
+        Secret: token,
+      });
     } finally {
       await home.remove();
     }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { approveDeviceInBrowser, type BrowserPerson } from '../support/browser.js';
+import { approveDeviceInBrowser, authorizeInBrowser, type BrowserPerson } from '../support/browser.js';
 import {
   browserLauncher,
   type CliHome,
@@ -110,7 +110,14 @@ describe('mistrive auth login', { timeout: 120_000 }, () => {
   it('times out cleanly when the person walks away from the page', async () => {
     const { cli, log } = browserLogin({ ...admin, decision: 'close' }, ['--timeout', '10']);
     const result = await cli.done;
-    expect(await log()).toMatch(/ended on: .*Allow Mistrive CLI to use your account/);
+    // On a busy machine the browser may still be on its way to the page when the CLI gives up.
+    const ended = await waitFor(
+      'the browser to reach the consent page',
+      async () => /ended on: (.*)/.exec(await log())?.[1],
+      60_000,
+      100,
+    );
+    expect(ended).toContain('Allow Mistrive CLI to use your account');
     expect(result.exitCode).toBe(8);
     expect(result.stderr).toContain('Error: the browser sign-in did not complete within 10 s');
     expect(result.stderr).toContain('--no-browser');
@@ -147,9 +154,45 @@ describe('mistrive auth login', { timeout: 120_000 }, () => {
     expect(result.stderr).toContain('Error: the sign-in was denied on the device page');
   });
 
+  it('says how long the device code is valid', async () => {
+    const cli = startMistrive(home, [
+      'auth',
+      'login',
+      '--registry',
+      registry.url,
+      '--no-browser',
+      '--timeout',
+      '2',
+    ]);
+    await cli.waitForStderr(/enter the code/);
+    const result = await cli.done;
+    expect(result.stderr).toContain('The code expires in 10 minutes.\n');
+    expect(result.exitCode).toBe(8);
+  });
+
+  it('with no browser here, the printed URL still signs in: the first of it and the device code wins', async () => {
+    // No MISTRIVE_BROWSER and no display: the CLI prints the URL, then waits on both.
+    const cli = startMistrive(home, ['auth', 'login', '--registry', registry.url, '--json']);
+    const [, url] = await cli.waitForStderr(/go to:\s+(\S+)/);
+    await cli.waitForStderr(/enter the code:\s+(\S+)/);
+    expect(cli.stderr()).toContain(
+      'No browser can be opened here: open the URL above in a browser on this machine, or sign in with a code on another device.',
+    );
+    const page = await authorizeInBrowser(url ?? '', { ...admin, decision: 'allow' });
+    expect(page).toContain('Signed in to Mistrive');
+    const result = await cli.done;
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ account: 'admin', flow: 'browser' });
+    const token = (await mistrive(home, ['auth', 'print-access-token'])).stdout.trim();
+    expect(
+      (await fetch(`${registry.url}/v2/`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
+  });
+
   it('falls back to the device flow when no browser can be opened here', async () => {
     // No MISTRIVE_BROWSER and no display: nothing can open a browser on this machine.
-    const { result } = await deviceLogin([], {}, 'allow');
+    const { result } = await deviceLogin(['--json'], {}, 'allow');
+    expect(JSON.parse(result.stdout)).toMatchObject({ flow: 'device' });
     expect(result.stderr).toContain('No browser can be opened here');
     expect(result.exitCode, result.stderr).toBe(0);
     const json = await mistriveJson<{ accounts: AccountRow[] }>(home, ['auth', 'list']);

@@ -1,7 +1,17 @@
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { type CliHome, cliHome, mistrive, inTerminal as runInTerminal } from '../support/cli.js';
+import {
+  type CliHome,
+  cliBin,
+  cliHome,
+  mistrive,
+  repositoryRoot,
+  inTerminal as runInTerminal,
+} from '../support/cli.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * What a person at a terminal sees: the CLI run in a real pseudo-terminal (`script`), aligned tables
@@ -93,6 +103,63 @@ describe('on a terminal', () => {
       [''],
     ]);
   });
+
+  it('asks for the password without echo when --username is given without --password-stdin', {
+    timeout: 120_000,
+  }, async () => {
+    const session = await tmuxSession(['auth', 'login', '--registry', registry.url, '--username', 'admin']);
+    try {
+      await session.waitForScreen(/Password for admin:/);
+      await session.type(testAdminPassword);
+      const screen = await session.waitForScreen(/EXIT=\d+/);
+      expect(screen).toContain('EXIT=0');
+      expect(screen).toContain(`Signed in to ${registry.url} as admin.`);
+      expect(screen).not.toContain(testAdminPassword);
+    } finally {
+      await session.kill();
+    }
+    const piped = await mistrive(home, ['auth', 'login', '--registry', registry.url, '--username', 'admin']);
+    expect(piped).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr:
+        'Error: no password for admin: there is no terminal to ask on\nHint: pipe it in: `printf %s "$PASSWORD" | mistrive auth login --username U --password-stdin`\n',
+    });
+  });
+
+  /**
+   * `mistrive ARGS` in a tmux session of its own: keys are typed once the screen shows what the
+   * program asks, as a person would, and the screen is read as the terminal shows it.
+   */
+  async function tmuxSession(args: string[]) {
+    const socket = join(home.path, `tmux-${args.length}-${Date.now()}`);
+    const tmux = (more: string[]) =>
+      execa('tmux', ['-S', socket, '-f', '/dev/null', ...more], {
+        env: { ...home.env, TERM: 'xterm-256color', NO_COLOR: '1' },
+        extendEnv: false,
+        cwd: repositoryRoot,
+      });
+    const command = `${[process.execPath, cliBin, ...args].map((word) => `'${word}'`).join(' ')}; echo EXIT=$?; sleep 600`;
+    await tmux(['new-session', '-d', '-x', '120', '-y', '40', command]);
+    const screen = async () => String((await tmux(['capture-pane', '-p'])).stdout);
+    return {
+      waitForScreen: (pattern: RegExp) =>
+        waitFor(
+          `the terminal to show ${pattern}`,
+          async () => {
+            const text = await screen();
+            return pattern.test(text) ? text : undefined;
+          },
+          60_000,
+          100,
+        ),
+      type: async (text: string) => {
+        await tmux(['send-keys', '-l', text]);
+        await tmux(['send-keys', 'Enter']);
+      },
+      kill: () => tmux(['kill-server']).catch(() => undefined),
+    };
+  }
 
   it('shows a spinner while waiting for the browser, only on a terminal', async () => {
     // A launcher that opens nothing: the CLI waits, with a spinner, until its timeout.

@@ -1,8 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { fetchMetadata, revokeToken } from '../../client/oauth-client.js';
 import type { CliContext } from '../context.js';
-import { type AccountKind, type AccountSecret, secretKeys } from '../credentials/accounts.js';
-import { registryHost, serverUrlHost } from '../credentials/registry-url.js';
+import { type AccountKind, type AccountSecret, secretKeys, storedRegistry } from '../credentials/accounts.js';
+import {
+  looksLikeRegistry,
+  registryHost,
+  sameHost,
+  sameRegistry,
+  serverUrlHost,
+} from '../credentials/registry-url.js';
 import { openSecretStore } from '../credentials/secret-store.js';
 import { environmentKey, getAccessToken, keyRegistry, tokenFromKey } from '../credentials/session.js';
 import { parseServiceAccountKey } from '../credentials/tokens.js';
@@ -64,7 +70,9 @@ export async function listAccounts(context: CliContext): Promise<AccountList> {
           tokenExpiresAt: undefined,
           credentialStore: 'environment',
         },
-        ...accounts.map((entry) => (entry.registry === registry ? { ...entry, active: false } : entry)),
+        ...accounts.map((entry) =>
+          sameRegistry(entry.registry, registry) ? { ...entry, active: false } : entry,
+        ),
       ],
     };
   }
@@ -83,7 +91,8 @@ export interface LogoutResult {
 /** Revokes the account's session on the server (best effort) and forgets it here. */
 export async function logout(context: CliContext, registry: string, account?: string): Promise<LogoutResult> {
   const data = await context.accounts.read();
-  const entry = data.registries[registry];
+  const stored = storedRegistry(data, registry);
+  const entry = data.registries[stored];
   const name = account ?? entry?.active;
   const record = name ? entry?.accounts[name] : undefined;
   if (!record || !name) {
@@ -94,7 +103,7 @@ export async function logout(context: CliContext, registry: string, account?: st
       : new CliError('AUTH_REQUIRED', `you are not signed in to ${registry}`, { hint });
   }
   const store = openSecretStore(record.backend, context.configDir);
-  const key = secretKeys.account(registry, name);
+  const key = secretKeys.account(stored, name);
   let secret: AccountSecret | undefined;
   try {
     const text = await store.get(key);
@@ -114,10 +123,10 @@ export async function logout(context: CliContext, registry: string, account?: st
     // Unreachable registry: forget the session locally all the same; the tokens expire on their own.
   }
   await store.delete(key).catch(() => false);
-  await context.accounts.remove(registry, name);
-  await forgetDockerTokens(context, registry);
+  await context.accounts.remove(stored, name);
+  await forgetDockerTokens(context, stored);
   const after = await context.accounts.read();
-  return { registry, account: name, revoked, active: after.registries[registry]?.active };
+  return { registry, account: name, revoked, active: after.registries[stored]?.active };
 }
 
 /**
@@ -128,7 +137,8 @@ async function forgetDockerTokens(context: CliContext, registry: string): Promis
   const host = registryHost(registry);
   const data = await context.accounts.read();
   const stale = Object.entries(data.docker).filter(
-    ([serverUrl, record]) => record.username === 'oauth2accesstoken' && serverUrlHost(serverUrl) === host,
+    ([serverUrl, record]) =>
+      record.username === 'oauth2accesstoken' && sameHost(serverUrlHost(serverUrl) ?? '', host),
   );
   if (stale.length === 0) return;
   for (const [serverUrl, record] of stale) {
@@ -139,6 +149,29 @@ async function forgetDockerTokens(context: CliContext, registry: string): Promis
   await context.accounts.update((current) => {
     for (const [serverUrl] of stale) delete current.docker[serverUrl];
   });
+}
+
+/**
+ * The positional argument of `auth print-access-token` and `auth logout`: an account of the registry,
+ * or, when it is no account there and reads as an address (`127.0.0.1:5000`, `localhost`, a URL),
+ * the registry itself, as --registry would name it.
+ */
+export async function accountOrRegistry(
+  context: CliContext,
+  argument: string | undefined,
+  registryFlag: string | undefined,
+): Promise<{ registry: string; account: string | undefined }> {
+  const registry = context.registry(registryFlag);
+  if (argument === undefined) return { registry, account: undefined };
+  const data = await context.accounts.read();
+  if (data.registries[storedRegistry(data, registry)]?.accounts[argument] || !looksLikeRegistry(argument))
+    return { registry, account: argument };
+  if (registryFlag !== undefined) {
+    throw new CliError('USAGE', `"${argument}" is a registry address, and --registry names one already`, {
+      hint: 'give the account to use as the argument, and the registry with --registry',
+    });
+  }
+  return { registry: context.registry(argument), account: undefined };
 }
 
 export interface AccessTokenResult {

@@ -1,8 +1,9 @@
 import { copyFile, readFile, stat } from 'node:fs/promises';
 import type { CliContext } from '../context.js';
+import { activeAccount, registriesForHost } from '../credentials/accounts.js';
 import { writePrivateFile } from '../credentials/files.js';
-import { normalizeRegistry, registryHost } from '../credentials/registry-url.js';
-import { getAccessToken } from '../credentials/session.js';
+import { normalizeRegistry, registryHost, sameHost } from '../credentials/registry-url.js';
+import { environmentKey, getAccessToken, keyRegistry } from '../credentials/session.js';
 import { CliError } from '../errors.js';
 import { dockerConfigPath } from '../paths.js';
 
@@ -18,6 +19,8 @@ export interface ConfigureDockerResult {
   readonly unchanged: string[];
   /** Where the previous file was copied, when it was changed. */
   readonly backup: string | undefined;
+  /** Hosts no signed-in account (nor MISTRIVE_KEY) can answer for yet: the helper has nothing to hand out there. */
+  readonly withoutAccount: string[];
 }
 
 /** `HOST[:PORT]` for each argument (a URL or a host), or the configured registry's host. */
@@ -91,14 +94,27 @@ export async function configureDocker(
       added.push(host);
     }
   }
-  if (added.length === 0) return { path, added, unchanged, backup: undefined };
+  const withoutAccount = await hostsWithoutAccount(context, [...added, ...unchanged]);
+  if (added.length === 0) return { path, added, unchanged, backup: undefined, withoutAccount };
   let backup: string | undefined;
   if (text !== undefined) {
     backup = `${path}.bak`;
     await copyFile(path, backup);
   }
   await writePrivateFile(path, `${JSON.stringify({ ...config, credHelpers: helpers }, null, '\t')}\n`, mode);
-  return { path, added, unchanged, backup };
+  return { path, added, unchanged, backup, withoutAccount };
+}
+
+/** The hosts for which the helper would answer "credentials not found": no active account, no MISTRIVE_KEY of theirs. */
+async function hostsWithoutAccount(context: CliContext, hosts: readonly string[]): Promise<string[]> {
+  const data = await context.accounts.read();
+  const key = environmentKey(context.env);
+  const keyHost = key ? keyRegistry(key) : undefined;
+  return hosts.filter(
+    (host) =>
+      !(keyHost && sameHost(registryHost(keyHost), host)) &&
+      !registriesForHost(data, host).some((registry) => activeAccount(data, registry)),
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -112,9 +128,12 @@ export interface DockerLoginResult {
   readonly expiresAt: string;
 }
 
-/** Pipes a fresh access token to `docker login --username oauth2accesstoken --password-stdin HOST`. */
+/**
+ * Pipes a new access token to `docker login --username oauth2accesstoken --password-stdin HOST`:
+ * renewed rather than the cached one, so Docker holds a token for its full lifetime.
+ */
 export async function dockerLogin(context: CliContext, registry: string): Promise<DockerLoginResult> {
-  const token = await getAccessToken(context.session, registry, { minValiditySeconds: 600 });
+  const token = await getAccessToken(context.session, registry, { renew: true });
   const host = registryHost(registry);
   const { execa } = await import('execa');
   const result = await execa(

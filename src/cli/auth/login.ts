@@ -14,13 +14,8 @@ import {
   type TokenResponse,
 } from '../../client/oauth-client.js';
 import type { CliContext } from '../context.js';
-import { type AccountKind, type AccountSecret, secretKeys } from '../credentials/accounts.js';
-import {
-  chooseSecretBackend,
-  fileStoreNotice,
-  openSecretStore,
-  type SecretBackend,
-} from '../credentials/secret-store.js';
+import { type AccountKind, type AccountSecret, secretKeys, storedRegistry } from '../credentials/accounts.js';
+import { openSecretStore, type SecretBackend, saveSecret } from '../credentials/secret-store.js';
 import { accountNameOf, expiryOf, jwtClaims } from '../credentials/tokens.js';
 import { CliError, hints } from '../errors.js';
 import type { Spinner } from '../io.js';
@@ -86,14 +81,13 @@ export async function saveSession(
   if (!subject)
     throw new CliError('SERVER_ERROR', 'the registry issued an access token that names no account');
   const { name, kind } = accountNameOf(subject);
-  const backend = await chooseSecretBackend(context.env);
-  const store = openSecretStore(backend, context.configDir, (path) => context.notice(fileStoreNotice(path)));
-  const key = secretKeys.account(registry, name);
   const expiresAt = expiryOf(tokens.access_token, tokens.expires_in, now);
 
   // Signing in again replaces the previous session: end it on the server too.
   const previous = await context.accounts.read();
-  const previousRecord = previous.registries[registry]?.accounts[name];
+  const stored = storedRegistry(previous, registry);
+  const key = secretKeys.account(stored, name);
+  const previousRecord = previous.registries[stored]?.accounts[name];
   if (previousRecord) {
     const old = await openSecretStore(previousRecord.backend, context.configDir)
       .get(key)
@@ -101,11 +95,6 @@ export async function saveSession(
     const oldRefresh = old ? (JSON.parse(old) as AccountSecret).refreshToken : undefined;
     if (oldRefresh && previousRecord.revocationEndpoint && oldRefresh !== tokens.refresh_token) {
       await revokeToken(previousRecord.revocationEndpoint, oldRefresh, 'refresh_token').catch(() => false);
-    }
-    if (previousRecord.backend !== backend) {
-      await openSecretStore(previousRecord.backend, context.configDir)
-        .delete(key)
-        .catch(() => false);
     }
   }
 
@@ -115,7 +104,18 @@ export async function saveSession(
     ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
     ...extra,
   };
-  await store.set(key, JSON.stringify(secret));
+  const backend = await saveSecret(
+    context.env,
+    context.configDir,
+    key,
+    JSON.stringify(secret),
+    context.notice,
+  );
+  if (previousRecord && previousRecord.backend !== backend) {
+    await openSecretStore(previousRecord.backend, context.configDir)
+      .delete(key)
+      .catch(() => false);
+  }
   await context.accounts.add(registry, {
     name,
     kind,
@@ -251,14 +251,54 @@ async function browserFlow(
     authorize.searchParams.set(name, value);
   }
 
+  const redeem = async (result: CallbackOutcome): Promise<TokenResponse> => {
+    if (result.kind === 'error') {
+      if (result.error === 'access_denied') {
+        throw new CliError(
+          'LOGIN_DENIED',
+          'the sign-in was cancelled in the browser: access was not granted',
+          {
+            hint: 'run `mistrive auth login` again and choose Allow on the consent page',
+          },
+        );
+      }
+      throw new CliError(
+        'LOGIN_DENIED',
+        `the registry refused the sign-in: ${result.description ?? result.error}`,
+        {
+          hint: hints.signIn(options.registry),
+        },
+      );
+    }
+    try {
+      return await requestToken(metadata.token_endpoint, {
+        grant_type: grantTypes.authorizationCode,
+        code: result.code,
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+      });
+    } catch (error) {
+      throw grantFailed(error, options.registry, 'redeeming the authorization code');
+    }
+  };
+
   let timer: NodeJS.Timeout | undefined;
   try {
     context.notice(
       `Opening your browser to sign in to ${options.registry}. If it does not open, go to:\n\n  ${authorize}\n`,
     );
     if (!(await context.browser.open(authorize.toString()))) {
-      context.notice('No browser can be opened here: signing in with a code on another device instead.');
-      return { flow: 'device', tokens: await deviceFlow(context, metadata, options) };
+      context.notice(
+        'No browser can be opened here: open the URL above in a browser on this machine, or sign in with a code on another device.',
+      );
+      return await firstToComplete(
+        outcome.then(async (result) => ({ flow: 'browser' as const, tokens: await redeem(result) })),
+        (signal) =>
+          deviceFlow(context, metadata, options, signal).then((tokens) => ({
+            flow: 'device' as const,
+            tokens,
+          })),
+      );
     }
     const spinner = options.spinner('Waiting for you to sign in in the browser…');
     const timeout = new Promise<never>((_, reject) => {
@@ -283,37 +323,9 @@ async function browserFlow(
       spinner.fail('Sign-in timed out');
       throw error;
     }
-    if (result.kind === 'error') {
-      spinner.fail('Sign-in cancelled');
-      if (result.error === 'access_denied') {
-        throw new CliError(
-          'LOGIN_DENIED',
-          'the sign-in was cancelled in the browser: access was not granted',
-          {
-            hint: 'run `mistrive auth login` again and choose Allow on the consent page',
-          },
-        );
-      }
-      throw new CliError(
-        'LOGIN_DENIED',
-        `the registry refused the sign-in: ${result.description ?? result.error}`,
-        {
-          hint: hints.signIn(options.registry),
-        },
-      );
-    }
-    spinner.stop();
-    try {
-      const tokens = await requestToken(metadata.token_endpoint, {
-        grant_type: grantTypes.authorizationCode,
-        code: result.code,
-        redirect_uri: redirectUri,
-        code_verifier: verifier,
-      });
-      return { flow: 'browser', tokens };
-    } catch (error) {
-      throw grantFailed(error, options.registry, 'redeeming the authorization code');
-    }
+    if (result.kind === 'error') spinner.fail('Sign-in cancelled');
+    else spinner.stop();
+    return { flow: 'browser', tokens: await redeem(result) };
   } finally {
     clearTimeout(timer);
     server.closeAllConnections();
@@ -321,13 +333,56 @@ async function browserFlow(
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The browser's redirect and the device code, both pending: whichever completes first (or fails
+ * first, as a denial on either page) decides, and the device polling stops.
+ */
+async function firstToComplete<T>(
+  viaBrowser: Promise<T>,
+  viaDevice: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const device = viaDevice(controller.signal);
+  // The one that loses settles later or never; its outcome no longer matters.
+  viaBrowser.catch(() => {});
+  device.catch(() => {});
+  try {
+    return await Promise.race([viaBrowser, device]);
+  } finally {
+    controller.abort();
+  }
+}
+
+/** A code lifetime in words: "10 minutes", "90 seconds". */
+export function formatLifetime(seconds: number): string {
+  if (seconds >= 120 || seconds % 60 === 0) {
+    const minutes = Math.round(seconds / 60);
+    return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  }
+  return `${seconds} seconds`;
+}
+
+/** Waits `ms`, or rejects as soon as `signal` aborts (the other sign-in won). */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
 
 /** The device authorization grant (RFC 8628): a code to enter on another device, polled for. */
 async function deviceFlow(
   context: CliContext,
   metadata: AuthorizationServerMetadata,
   options: LoginOptions,
+  signal?: AbortSignal,
 ): Promise<TokenResponse> {
   if (!metadata.device_authorization_endpoint) {
     throw new CliError(
@@ -346,14 +401,15 @@ async function deviceFlow(
   }
   context.notice(
     `To sign in, open ${device.verification_uri} in a browser and enter the code:\n\n  ${device.user_code}\n` +
-      (device.verification_uri_complete ? `\nor open ${device.verification_uri_complete}\n` : ''),
+      (device.verification_uri_complete ? `\nor open ${device.verification_uri_complete}\n` : '') +
+      `\nThe code expires in ${formatLifetime(device.expires_in)}.\n`,
   );
   const spinner = options.spinner('Waiting for the code to be approved…');
   let interval = Math.max(1, device.interval ?? 5);
   const deadline = Date.now() + Math.min(device.expires_in, options.timeoutSeconds) * 1000;
   try {
     for (;;) {
-      await sleep(interval * 1000);
+      await sleep(interval * 1000, signal);
       if (Date.now() > deadline) {
         throw new CliError('TIMEOUT', 'the device code was not approved in time', {
           hint: 'run `mistrive auth login --no-browser` again for a new code',
@@ -387,7 +443,8 @@ async function deviceFlow(
       }
     }
   } catch (error) {
-    spinner.fail('Sign-in did not complete');
+    if (signal?.aborted) spinner.stop();
+    else spinner.fail('Sign-in did not complete');
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { readJsonFile, withLock, writePrivateFile } from './files.js';
-import { registryHost } from './registry-url.js';
+import { registryHost, sameHost, sameRegistry } from './registry-url.js';
 import type { SecretBackend } from './secret-store.js';
 
 /**
@@ -32,6 +32,8 @@ export interface RegistryAccounts {
 export interface DockerCredentialRecord {
   readonly username: string;
   readonly backend: SecretBackend;
+  /** ISO time `docker login` stored them: a sign-in later than the CLI account's wins. */
+  readonly storedAt?: string;
 }
 
 export interface AccountsData {
@@ -92,6 +94,7 @@ export class AccountBook {
   /** Adds or replaces an account and makes it the registry's active one. */
   async add(registry: string, account: AccountRecord): Promise<void> {
     await this.update((data) => {
+      registry = storedRegistry(data, registry);
       const entry = data.registries[registry] ?? { accounts: {} };
       data.registries[registry] = entry;
       entry.accounts[account.name] = account;
@@ -102,6 +105,7 @@ export class AccountBook {
   /** Forgets an account; another account of the registry becomes active when it was. */
   async remove(registry: string, name: string): Promise<boolean> {
     return this.update((data) => {
+      registry = storedRegistry(data, registry);
       const entry = data.registries[registry];
       if (!entry?.accounts[name]) return false;
       delete entry.accounts[name];
@@ -112,13 +116,23 @@ export class AccountBook {
   }
 }
 
+/**
+ * The key under which the accounts of `registry` are kept: the registry itself, or the spelling it
+ * was first signed in with when that is another loopback name of the same port (`localhost:5000` and
+ * `127.0.0.1:5000` are one registry).
+ */
+export function storedRegistry(data: AccountsData, registry: string): string {
+  if (data.registries[registry]) return registry;
+  return Object.keys(data.registries).find((stored) => sameRegistry(stored, registry)) ?? registry;
+}
+
 /** The active account of a registry, if any. */
 export function activeAccount(data: AccountsData, registry: string): AccountRecord | undefined {
-  const entry = data.registries[registry];
+  const entry = data.registries[storedRegistry(data, registry)];
   return entry?.active ? entry.accounts[entry.active] : undefined;
 }
 
-/** The registries (origins) whose Docker host is `host`. */
+/** The registries (origins) whose Docker host is `host`, loopback names of one port alike. */
 export function registriesForHost(data: AccountsData, host: string): string[] {
-  return Object.keys(data.registries).filter((registry) => registryHost(registry) === host);
+  return Object.keys(data.registries).filter((registry) => sameHost(registryHost(registry), host));
 }

@@ -138,6 +138,59 @@ export async function chooseSecretBackend(env: NodeJS.ProcessEnv): Promise<Secre
   return (await KeychainSecretStore.available()) ? 'keychain' : 'file';
 }
 
+/**
+ * Keeps a new secret: in the backend `chooseSecretBackend` picks, else, when the keychain is there
+ * but refuses to store it (a locked GNOME keyring, or one without a default collection, answers
+ * "no result found"), in the 0600 file, with a one-line notice saying why. When the keychain was
+ * asked for by MISTRIVE_CREDENTIAL_STORE=keychain, its refusal is an error instead. Returns where
+ * the secret went.
+ */
+export async function saveSecret(
+  env: NodeJS.ProcessEnv,
+  configDir: string,
+  key: string,
+  value: string,
+  notice: (message: string) => void,
+): Promise<SecretBackend> {
+  const backend = await chooseSecretBackend(env);
+  if (backend === 'keychain') {
+    try {
+      await new KeychainSecretStore().set(key, value);
+      return 'keychain';
+    } catch (error) {
+      const reason = keychainRefusal(error);
+      if (env.MISTRIVE_CREDENTIAL_STORE === 'keychain') {
+        throw new CliError('LOCAL_FILE', `the OS keychain refused to store the credentials: ${reason}`, {
+          hint: 'unlock the keyring, or set MISTRIVE_CREDENTIAL_STORE=file to keep credentials in a file readable only by you',
+          cause: error,
+        });
+      }
+      const file = new FileSecretStore(configDir);
+      await file.set(key, value);
+      notice(keychainFallbackNotice(file.path, reason));
+      return 'file';
+    }
+  }
+  await openSecretStore('file', configDir, (path) => notice(fileStoreNotice(path))).set(key, value);
+  return 'file';
+}
+
+/** Why the keychain refused, in words: its own message, with what usually causes it on Linux. */
+function keychainRefusal(error: unknown): string {
+  const message = ((error as Error).message ?? String(error)).replace(
+    /^Couldn't access platform storage: /,
+    '',
+  );
+  return /no result found/i.test(message)
+    ? `${message}; the keyring is locked or has no default collection`
+    : message;
+}
+
+/** The notice shown when the keychain answered but refused a secret, so it went to the file. */
+export function keychainFallbackNotice(path: string, reason: string): string {
+  return `The OS keychain refused to store credentials (${reason}), so they are stored in ${path}, readable only by you; unlock the keyring, or set MISTRIVE_CREDENTIAL_STORE=file to stop trying it.`;
+}
+
 export function openSecretStore(
   backend: SecretBackend,
   configDir: string,

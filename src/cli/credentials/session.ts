@@ -7,9 +7,10 @@ import {
   type AccountSecret,
   activeAccount,
   secretKeys,
+  storedRegistry,
 } from './accounts.js';
 import { withLock } from './files.js';
-import { normalizeRegistry } from './registry-url.js';
+import { normalizeRegistry, sameRegistry } from './registry-url.js';
 import { chooseSecretBackend, fileStoreNotice, openSecretStore, type SecretStore } from './secret-store.js';
 import {
   expiryOf,
@@ -50,6 +51,8 @@ export interface TokenOptions {
   readonly account?: string;
   /** Refresh when the cached token has less than this left (seconds). */
   readonly minValiditySeconds?: number;
+  /** A new token whatever the cache holds (one handed to a program that keeps it, such as `docker login`). */
+  readonly renew?: boolean;
 }
 
 const oauth = () => import('../../client/oauth-client.js');
@@ -141,15 +144,19 @@ export async function getAccessToken(
   registry: string,
   options: TokenOptions = {},
 ): Promise<AccessToken> {
-  const margin = options.minValiditySeconds ?? refreshMarginSeconds;
+  // No cached token is fresh enough for a renewal.
+  const margin = options.renew
+    ? Number.POSITIVE_INFINITY
+    : (options.minValiditySeconds ?? refreshMarginSeconds);
   const key = options.account === undefined ? environmentKey(session.env) : undefined;
-  if (key && (keyRegistry(key) ?? registry) === registry)
+  if (key && sameRegistry(keyRegistry(key) ?? registry, registry))
     return tokenForEnvironmentKey(session, registry, key, margin);
 
   const data = await new AccountBook(session.configDir).read();
+  const stored = storedRegistry(data, registry);
   const account = options.account
-    ? data.registries[registry]?.accounts[options.account]
-    : activeAccount(data, registry);
+    ? data.registries[stored]?.accounts[options.account]
+    : activeAccount(data, stored);
   if (!account) {
     throw new CliError(
       'AUTH_REQUIRED',
@@ -162,7 +169,7 @@ export async function getAccessToken(
   const store = openSecretStore(account.backend, session.configDir, (path) =>
     session.notice(fileStoreNotice(path)),
   );
-  const secretKey = secretKeys.account(registry, account.name);
+  const secretKey = secretKeys.account(stored, account.name);
   const result = (secret: FreshSecret, source: AccessToken['source']): AccessToken => ({
     registry,
     account: account.name,
