@@ -25,19 +25,18 @@ const cliNames: Record<string, string> = {
 /** `someField` → `some field`, for names the table above does not know. */
 function words(name: string): string {
   return name
-    .split('.')
-    .at(-1)
-    ?.replace(/Id$/, ' ID')
-    .replace(
-      /([a-z])([A-Z])/g,
-      (_, lower: string, upper: string) => `${lower} ${upper.toLowerCase()}`,
-    ) as string;
+    .replace(/Id$/, ' ID')
+    .replace(/([a-z])([A-Z])/g, (_, lower: string, upper: string) => `${lower} ${upper.toLowerCase()}`);
 }
 
-/** Rewrites an API validation message in the CLI's terms; other messages are returned as they are. */
+/**
+ * Rewrites an API validation message in the CLI's terms; other messages are returned as they are.
+ * A dotted path (`cleanupPolicies.0.condition.olderThan`) points into a file the person wrote, so
+ * it is kept whole: it says which entry to fix.
+ */
 export function inCliTerms(message: string): string {
   return message.replace(
-    /^invalid (?:path parameter|query parameter|field) "([^"]+)"/,
+    /^invalid (?:path parameter|query parameter|field) "([^".]+)"/,
     (_, name: string) => `invalid ${cliNames[name] ?? words(name)}`,
   );
 }

@@ -2,6 +2,7 @@ import { html, type SafeHtml } from '../auth/oauth/html.js';
 import { oauthPaths } from '../auth/oauth/public-urls.js';
 import { csrfField } from '../auth/oauth/web-sessions.js';
 import { type Severity, severities } from '../db/scans.js';
+import { formatByteSize } from '../lib/byte-sizes.js';
 import { assetUrl } from './assets.js';
 
 /**
@@ -139,17 +140,9 @@ export function command(id: string, text: string, label: string): SafeHtml {
   return html`<div class="command"><pre id="${id}" aria-label="${label}">${text}</pre><button type="button" class="small" data-copy="${id}" hidden>Copy</button></div>`;
 }
 
-const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-/** Bytes as people read them (1000-based, as registries and Docker print sizes). */
+/** Bytes as people read them (1000-based, as registries and Docker print sizes), as the CLI prints them. */
 export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+  return formatByteSize(bytes, 'decimal');
 }
 
 /** A time as `2026-12-03 14:05 UTC`, with the exact instant for machines. */

@@ -13,6 +13,8 @@ export const notices = {
   'user-created': 'User created.',
   'user-disabled': 'User disabled: they can no longer sign in, and their tokens stop working.',
   'user-enabled': 'User enabled.',
+  'password-reset': 'Password reset: every earlier sign-in of theirs has ended.',
+  'user-deleted': 'User deleted, with their permissions and sign-ins.',
   'account-created': 'Service account created.',
   'account-deleted': 'Service account deleted, with its keys and bindings.',
   'key-disabled': 'Key disabled.',

@@ -154,7 +154,7 @@ describe('the web console, end to end', { timeout: 240_000 }, () => {
     expect(await rows.nth(0).locator('.tag').textContent()).toContain('v2');
     expect(await rows.nth(1).locator('.tag').textContent()).toContain('v1');
     const first = await rows.nth(0).textContent();
-    expect(first).toMatch(/\d+(\.\d+)? KB/);
+    expect(first).toMatch(/\d+(\.\d+)? kB/);
     expect(first).toContain('image config');
     expect(await rows.nth(0).locator('.sev.CRITICAL').textContent()).toBe('1');
     expect(await rows.nth(0).locator('.sev.LOW').textContent()).toBe('1');

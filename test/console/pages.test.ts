@@ -283,6 +283,38 @@ describe('every console page', { timeout: 240_000 }, () => {
     expect(await row.textContent()).toContain('Active');
   });
 
+  it("resets a user's password, and deletes a user only once the login is typed", async () => {
+    await asAdmin();
+    const created = await api('/users', 'POST', { login: 'carol@example.com', password: 'first password' });
+    expect(created.status).toBe(201);
+    await visit('/admin/users');
+    const row = page.locator('tr', { hasText: 'carol@example.com' });
+    await row.getByText('Password or delete').click();
+    await row.getByLabel('New password for carol@example.com').fill('second password');
+    await Promise.all([
+      page.waitForURL(/done=password-reset/),
+      row.getByRole('button', { name: 'Reset password' }).click(),
+    ]);
+    const signIn = (password: string) =>
+      fetch(`${registry.url}/v2/`, {
+        headers: {
+          Authorization: `Basic ${Buffer.from(`carol@example.com:${password}`).toString('base64')}`,
+        },
+      });
+    expect((await signIn('first password')).status).toBe(401);
+    expect((await signIn('second password')).status).toBe(200);
+
+    await row.getByText('Password or delete').click();
+    const confirm = row.getByLabel('Type carol@example.com to delete');
+    const remove = row.getByRole('button', { name: 'Delete user' });
+    await confirm.fill('carol');
+    expect(await remove.isDisabled()).toBe(true);
+    await confirm.fill('carol@example.com');
+    await Promise.all([page.waitForURL(/done=user-deleted/), remove.click()]);
+    expect(await page.locator('main table').textContent()).not.toContain('carol@example.com');
+    expect((await signIn('second password')).status).toBe(401);
+  });
+
   it('saves settings, and deletes a repository only once its ID is typed', async () => {
     await asAdmin();
     await visit('/projects/shop/repositories/web/settings');

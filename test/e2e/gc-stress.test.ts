@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectThroughApi } from '../gc/support.js';
 import { signInAdmin } from '../support/admin-session.js';
 import { blobFiles } from '../support/data-dir.js';
+import { imageManifest, sha256 } from '../support/oci-client.js';
 import { type Daemon, startDaemon } from '../support/registry.js';
 import { tempDir } from '../support/temp.js';
 
@@ -15,7 +16,6 @@ import { tempDir } from '../support/temp.js';
  * collected, the store must hold exactly the blobs the remaining manifests reference.
  */
 
-const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const clients = 4;
 const runMs = 12_000;
 const names = ['stress/repo/a', 'stress/repo/b', 'stress/repo/c'];
@@ -65,21 +65,9 @@ async function pushOne(
     });
     if (put.status !== 201) return undefined;
   }
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: sha256(config),
-        size: config.length,
-      },
-      layers: layers.map((l) => ({
-        mediaType: 'application/vnd.oci.image.layer.v1.tar',
-        digest: sha256(l),
-        size: l.length,
-      })),
-    }),
+  const manifest = imageManifest(
+    { digest: sha256(config), size: config.length },
+    layers.map((layer) => ({ digest: sha256(layer), size: layer.length })),
   );
   const response = await target.fetch(`/v2/${name}/manifests/${tag}`, {
     method: 'PUT',

@@ -73,18 +73,17 @@ export function projectPages(services: ManagementServices): ConsolePage[] {
     const rows = await Promise.all(
       repositories.items.map(async (repository) => {
         const images = await services.images.listings(caller, id, repository.id);
-        const size = images.reduce((total, image) => total + image.size, 0);
         const last = images
           .map((image) => image.updatedAt)
           .sort()
           .at(-1);
-        return html`<tr><td data-label="ID"><a href="${projectPath(id)}/repositories/${repository.id}"><strong>${repository.id}</strong></a></td><td data-label="Name">${repository.displayName || html`<span class="muted">—</span>`}</td><td data-label="Description" class="wide">${repository.description}</td><td data-label="Scanning">${onOff(repository.scanning)}</td><td data-label="Tags">${onOff(repository.immutableTags, ['Immutable', 'Mutable'])}</td><td data-label="Images" class="num">${images.length}</td><td data-label="Size" class="num">${formatBytes(size)}</td><td data-label="Last push" class="nowrap">${time(last)}</td></tr>`;
+        return html`<tr><td data-label="ID"><a href="${projectPath(id)}/repositories/${repository.id}"><strong>${repository.id}</strong></a></td><td data-label="Name">${repository.displayName || html`<span class="muted">—</span>`}</td><td data-label="Description" class="wide">${repository.description}</td><td data-label="Scanning">${onOff(repository.scanning)}</td><td data-label="Tags">${onOff(repository.immutableTags, ['Immutable', 'Mutable'])}</td><td data-label="Images" class="num">${images.length}</td><td data-label="Size" class="num">${formatBytes(repository.usage.logicalBytes)}</td><td data-label="Last push" class="nowrap">${time(last)}</td></tr>`;
       }),
     );
     const list =
       repositories.items.length === 0
         ? html`<p class="empty">No repositories yet.</p>`
-        : html`<div class="table-wrap"><table class="cards"><thead><tr><th scope="col">ID</th><th scope="col">Name</th><th scope="col" class="wide">Description</th><th scope="col">Scanning</th><th scope="col">Tags</th><th scope="col" class="num">Images</th><th scope="col" class="num">Size</th><th scope="col">Last push</th></tr></thead><tbody>${rows}</tbody></table></div><p class="hint">Size counts each image's latest push: its manifest, config and layers.</p>`;
+        : html`<div class="table-wrap"><table class="cards"><thead><tr><th scope="col">ID</th><th scope="col">Name</th><th scope="col" class="wide">Description</th><th scope="col">Scanning</th><th scope="col">Tags</th><th scope="col" class="num">Images</th><th scope="col" class="num">Size</th><th scope="col">Last push</th></tr></thead><tbody>${rows}</tbody></table></div><p class="hint">Size is the storage a repository uses: every blob and manifest it holds, each counted once.</p>`;
     const form = problem?.form;
     const create = allows(role, 'createRepository')
       ? card(

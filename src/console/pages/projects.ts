@@ -3,7 +3,7 @@ import { defaultOrganization, newProject } from '../../api/projects/project-serv
 import { resourceIdPattern } from '../../api/schemas.js';
 import { allows } from '../../iam/policy.js';
 import { type ConsolePage, doneNotice } from '../console-page.js';
-import { alert, card, csrf, html, notice, page, pageHead, type SafeHtml } from '../layout.js';
+import { alert, card, csrf, formatBytes, html, notice, page, pageHead, type SafeHtml } from '../layout.js';
 import { formBody, typed } from './forms.js';
 
 /**
@@ -32,7 +32,7 @@ export function projectListPages(services: ManagementServices): ConsolePage[] {
           pageSize: 1000,
           pageToken: undefined,
         });
-        return html`<tr data-name="${project.id}"><td><a href="/projects/${project.id}"><strong>${project.id}</strong></a></td><td>${project.displayName || html`<span class="muted">—</span>`}</td><td class="wide">${project.description}</td><td class="num">${repositories.items.length}${repositories.nextPageToken ? '+' : ''}</td></tr>`;
+        return html`<tr data-name="${project.id}"><td><a href="/projects/${project.id}"><strong>${project.id}</strong></a></td><td>${project.displayName || html`<span class="muted">—</span>`}</td><td class="wide">${project.description}</td><td class="num">${repositories.items.length}${repositories.nextPageToken ? '+' : ''}</td><td class="num">${formatBytes(project.usage.logicalBytes)}</td></tr>`;
       }),
     );
     const canCreate = allows(
@@ -54,7 +54,7 @@ export function projectListPages(services: ManagementServices): ConsolePage[] {
     const list =
       projects.items.length === 0
         ? html`<p class="empty">${viewer.login ? 'There is no project you can see yet.' : 'There is no public project. Sign in to see yours.'}</p>`
-        : html`<div class="table-wrap"><table><thead><tr><th scope="col">ID</th><th scope="col">Name</th><th scope="col" class="wide">Description</th><th scope="col" class="num">Repositories</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+        : html`<div class="table-wrap"><table><thead><tr><th scope="col">ID</th><th scope="col">Name</th><th scope="col" class="wide">Description</th><th scope="col" class="num">Repositories</th><th scope="col" class="num">Storage</th></tr></thead><tbody>${rows}</tbody></table></div>`;
     return page(
       { title: 'Projects', viewer, section: 'projects' },
       html`${pageHead('Projects', 'Projects hold repositories; a repository holds images.')}${notice(doneNotice(request))}${card(undefined, list)}${createForm}`,

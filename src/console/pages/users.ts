@@ -1,16 +1,14 @@
 import type { ManagementServices } from '../../api/api-routes.js';
-import { newUser } from '../../api/users/user-service.js';
+import { newUser, passwordReset } from '../../api/users/user-service.js';
 import { parseInput } from '../../api/validation.js';
+import { RegistryError } from '../../errors/registry-error.js';
 import { type ConsolePage, doneNotice, type Render } from '../console-page.js';
-import { alert, card, csrf, html, notice, page, pageHead, time } from '../layout.js';
+import { alert, card, csrf, html, notice, page, pageHead, type SafeHtml, time } from '../layout.js';
 import { typed } from './forms.js';
 
 const usersPath = '/admin/users';
 
-/**
- * The instance administrator's user list: create, disable and enable. Resetting a password and
- * deleting a user belong in each row's actions once the user service offers them.
- */
+/** The instance administrator's user list: create, disable, enable, reset a password, delete. */
 export function userPages(services: ManagementServices): ConsolePage[] {
   const render: Render = async (request, problem) => {
     const users = await services.users.list(request.caller, { pageSize: 1000, pageToken: undefined });
@@ -20,11 +18,7 @@ export function userPages(services: ManagementServices): ConsolePage[] {
           user.disabled
             ? html`<span class="badge">Disabled</span>`
             : html`<span class="badge on">Active</span>`
-        }</td><td class="wide">${time(user.createdAt)}</td><td>${
-          user.admin
-            ? ''
-            : html`<form method="post" action="${usersPath}/${encodeURIComponent(user.login)}">${csrf(request.viewer)}<input type="hidden" name="disabled" value="${user.disabled ? 'false' : 'true'}"><button type="submit" class="small${user.disabled ? '' : ' danger'}">${user.disabled ? 'Enable' : 'Disable'}</button></form>`
-        }</td></tr>`,
+        }</td><td class="wide">${time(user.createdAt)}</td><td>${user.admin ? '' : userActions(user.login, user.disabled, csrf(request.viewer))}</td></tr>`,
     );
     const form = problem?.form;
     return page(
@@ -58,6 +52,33 @@ export function userPages(services: ManagementServices): ConsolePage[] {
       },
     },
     {
+      name: 'console-user-password',
+      pattern: /^\/admin\/users\/(?<login>[^/]+)\/password$/,
+      post: {
+        page: render,
+        act: async ({ caller, param }, form) => {
+          const input = parseInput(passwordReset, { password: form.get('password') ?? '' }, 'body');
+          await services.users.resetPassword(caller, param('login'), input);
+          return { redirect: usersPath, notice: 'password-reset' };
+        },
+      },
+    },
+    {
+      name: 'console-user-delete',
+      pattern: /^\/admin\/users\/(?<login>[^/]+)\/delete$/,
+      post: {
+        page: render,
+        act: async ({ caller, param }, form) => {
+          const login = param('login');
+          if (form.get('confirm')?.trim().toLowerCase() !== login.toLowerCase()) {
+            throw new RegistryError('INVALID_ARGUMENT', `type the login ${login} to confirm the deletion`);
+          }
+          await services.users.delete(caller, login);
+          return { redirect: usersPath, notice: 'user-deleted' };
+        },
+      },
+    },
+    {
       name: 'console-user',
       pattern: /^\/admin\/users\/(?<login>[^/]+)$/,
       post: {
@@ -70,4 +91,15 @@ export function userPages(services: ManagementServices): ConsolePage[] {
       },
     },
   ];
+}
+
+/** A user's row actions: enable or disable at once; reset the password or delete behind a disclosure. */
+function userActions(login: string, disabled: boolean, token: SafeHtml) {
+  const path = `${usersPath}/${encodeURIComponent(login)}`;
+  const field = (name: string) => `${name}-${login.replace(/[^a-z0-9]/gi, '-')}`;
+  return html`<div class="stack"><form method="post" action="${path}">${token}<input type="hidden" name="disabled" value="${disabled ? 'false' : 'true'}"><button type="submit" class="small${disabled ? '' : ' danger'}">${disabled ? 'Enable' : 'Disable'}</button></form>
+<details><summary>Password or delete</summary>
+<form class="stack" method="post" action="${path}/password">${token}<div class="field"><label for="${field('password')}">New password for ${login}</label><input id="${field('password')}" name="password" type="password" required minlength="8" autocomplete="new-password"><p class="hint">Ends every sign-in of theirs. Hand it to them over a channel you trust.</p></div><div class="actions"><button type="submit" class="small">Reset password</button></div></form>
+<form class="stack" method="post" action="${path}/delete">${token}<div class="field"><label for="${field('confirm')}">Type <code>${login}</code> to delete</label><input id="${field('confirm')}" name="confirm" type="text" autocomplete="off" spellcheck="false" data-confirm-text="${login}" required></div><div class="actions"><button type="submit" class="small danger">Delete user</button></div></form>
+</details></div>`;
 }
