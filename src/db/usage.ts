@@ -36,6 +36,13 @@ export interface QuotaExceeded {
   readonly adding: number;
 }
 
+/** Whether a link or mount was refused by the quota: its other outcomes are plain words. */
+export function isQuotaExceeded(outcome: unknown): outcome is QuotaExceeded {
+  return (
+    typeof outcome === 'object' && outcome !== null && (outcome as QuotaExceeded).outcome === 'over-quota'
+  );
+}
+
 export interface UsageStore {
   repository(project: string, repository: string): Promise<StorageUsage>;
   project(project: string): Promise<StorageUsage>;

@@ -1,5 +1,6 @@
 import type { Hash } from 'node:crypto';
 import type { UploadSession } from '../db/metadata.js';
+import { isQuotaExceeded } from '../db/usage.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { isStorageFull, storageFull } from '../errors/storage-full.js';
 import { storeBytes } from '../gc/store-bytes.js';
@@ -103,7 +104,7 @@ export class UploadService {
     const outcome = await pushInto(this.context, name, target, (image) =>
       content.mountBlob(source.id, image.id, digest.value, size, this.context.clock.now()),
     );
-    if (typeof outcome === 'object') throw quotaRefusal(outcome);
+    if (isQuotaExceeded(outcome)) throw quotaRefusal(outcome);
     return outcome === 'mounted';
   }
 
@@ -182,7 +183,7 @@ export class UploadService {
         );
       }
       // Over quota, the bytes stay in the blob store unlinked, for the collector: another image may hold them.
-      if (typeof linked === 'object') throw quotaRefusal(linked);
+      if (isQuotaExceeded(linked)) throw quotaRefusal(linked);
       return digest.value;
     });
   }
