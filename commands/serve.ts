@@ -1,17 +1,20 @@
 import { Command, Flags } from '@oclif/core';
-import { ConfigError, loadServeConfig } from '../src/config/config.js';
+import { ConfigError, isLoopbackHost, loadServeConfig, servesTls } from '../src/config/config.js';
 import { startRegistry } from '../src/server/app.js';
 import { guardProcess } from '../src/server/process-guard.js';
 import { adminPasswordHelp, describeStartupError } from '../src/server/startup-errors.js';
+import { trustInstructions } from '../src/server/tls/client-trust.js';
 
 export default class Serve extends Command {
   static override summary = 'Run the registry daemon.';
   static override description =
-    'Serves the OCI Distribution API (Docker Registry API v2) with embedded storage: blobs on the filesystem, metadata in SQLite, both under the data directory. Binds to loopback unless told otherwise; stops gracefully on SIGINT or SIGTERM.';
+    'Serves the OCI Distribution API (Docker Registry API v2) with embedded storage: blobs on the filesystem, metadata in SQLite, both under the data directory. Binds to loopback unless told otherwise; stops gracefully on SIGINT or SIGTERM. Serves HTTPS with a given certificate (--tls-cert, --tls-key; reloaded on SIGHUP) or with a private CA it makes and keeps under the data directory (--tls self-signed). On an address that is not loopback, plain HTTP is refused unless --insecure-http is given.';
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 5001 --data-dir ./registry-data',
     '<%= config.bin %> serve --config /etc/mistrive/serve.yaml',
+    '<%= config.bin %> serve --host 0.0.0.0 --tls self-signed --tls-names registry.example.com',
+    '<%= config.bin %> serve --host 0.0.0.0 --tls-cert /etc/mistrive/tls.crt --tls-key /etc/mistrive/tls.key',
   ];
 
   static override flags = {
@@ -32,6 +35,23 @@ export default class Serve extends Command {
       description: 'create missing projects and repositories on first push (throwaway local registries)',
       allowNo: true,
     }),
+    tls: Flags.option({
+      options: ['self-signed'] as const,
+      description: 'serve HTTPS with a private CA and certificate made and kept in DATA/tls/',
+    })(),
+    'tls-cert': Flags.string({
+      description: 'serve HTTPS with this certificate (PEM, chain after it); reloaded on SIGHUP',
+    }),
+    'tls-key': Flags.string({ description: "the certificate's private key (PEM)" }),
+    'tls-names': Flags.string({
+      description:
+        'names and addresses for the self-signed certificate, comma-separated [default: the host name, loopback and the bound addresses]',
+      delimiter: ',',
+      multiple: true,
+    }),
+    'insecure-http': Flags.boolean({
+      description: 'allow plain HTTP on an address that is not loopback (a proxy in front terminates TLS)',
+    }),
   };
 
   async run(): Promise<void> {
@@ -44,6 +64,13 @@ export default class Serve extends Command {
         dataDir: flags['data-dir'],
         logLevel: flags['log-level'],
         autoCreateRepositories: flags['auto-create-repositories'],
+        insecureHttp: flags['insecure-http'] || undefined,
+        tls: {
+          selfSigned: flags.tls === 'self-signed' ? true : undefined,
+          cert: flags['tls-cert'],
+          key: flags['tls-key'],
+          names: flags['tls-names'],
+        },
       });
     } catch (error) {
       if (error instanceof ConfigError) this.error(error.message, { exit: 2 });
@@ -65,7 +92,20 @@ export default class Serve extends Command {
       );
     }
     guardProcess(registry.context.logger);
+    if (!servesTls(config) && !isLoopbackHost(config.host)) {
+      this.warn(
+        `serving plain HTTP on ${config.host} (--insecure-http): passwords and tokens cross the network in the clear unless a proxy in front terminates TLS`,
+      );
+    }
     this.log(`Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir})`);
+    if (registry.tls?.selfSigned) {
+      const port = new URL(registry.url).port;
+      for (const line of trustInstructions(registry.tls.selfSigned, Number(port))) this.log(line);
+    }
+    if (registry.tls) {
+      // Reload the certificate and key (renewed or replaced on disk) without dropping connections.
+      process.on('SIGHUP', () => void registry.reloadTls());
+    }
     await new Promise<void>((resolve) => {
       const stop = (signal: NodeJS.Signals) => {
         registry.context.logger.info({ signal }, 'shutting down');

@@ -103,7 +103,7 @@ export function managementOperations(services: ManagementServices): ApiOperation
 export function managementApiRoutes(
   services: ManagementServices,
   auth: AuthServices,
-  config: Pick<ServeConfig, 'publicUrl'>,
+  config: Pick<ServeConfig, 'publicUrl' | 'tls'>,
 ): Route[] {
   const operations = managementOperations(services);
   let document: unknown;
@@ -122,6 +122,6 @@ export function managementApiRoutes(
   });
   return toRoutes([openApi, ...operations], {
     credentials: auth.credentials,
-    urls: new PublicUrls(config.publicUrl),
+    urls: PublicUrls.of(config),
   });
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ServeConfig } from '../config/config.js';
+import { type ServeConfig, servesTls } from '../config/config.js';
 import type { MetadataStore } from '../db/metadata.js';
 import { AccessService } from '../iam/access-service.js';
 import type { Clock } from '../lib/clock.js';
@@ -45,6 +45,10 @@ export async function createAuthServices(
     config.autoCreateRepositories,
   );
   const realm = config.publicUrl ? new URL('/auth/token', config.publicUrl).toString() : undefined;
-  const guard = new RegistryGuard(credentials, registryTokens, access, { realm, service: auth.service });
+  const guard = new RegistryGuard(credentials, registryTokens, access, {
+    realm,
+    scheme: servesTls(config) ? 'https' : 'http',
+    service: auth.service,
+  });
   return { signer, credentials, access, registryTokens, guard };
 }

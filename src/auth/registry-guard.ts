@@ -56,6 +56,8 @@ function deniedFor(
 export interface ChallengeOptions {
   /** The token endpoint's URL; when unset, derived from the Host the client used. */
   readonly realm: string | undefined;
+  /** The scheme of a realm derived from the Host: `https` when the daemon serves TLS. */
+  readonly scheme: 'http' | 'https';
   readonly service: string;
 }
 
@@ -131,7 +133,8 @@ export class RegistryGuard {
   /** The 401 with the Bearer challenge that sends Docker clients to the token endpoint. */
   unauthorized(req: IncomingMessage, message: string, scope: string | undefined): RegistryError {
     // The Host was checked when the request came in; quoting anyway keeps every value inside its quotes.
-    const realm = this.challenge.realm ?? `http://${req.headers.host ?? 'localhost'}/auth/token`;
+    const realm =
+      this.challenge.realm ?? `${this.challenge.scheme}://${req.headers.host ?? 'localhost'}/auth/token`;
     const parts = [`realm=${quotedString(realm)}`, `service=${quotedString(this.challenge.service)}`];
     if (scope) parts.push(`scope=${quotedString(scope)}`);
     return new RegistryError('UNAUTHORIZED', message, {

@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isLoopbackAddress } from '../lib/loopback.js';
 import { CliError } from './errors.js';
 
 /**
@@ -10,13 +10,7 @@ import { CliError } from './errors.js';
  * for plain http.
  */
 
-/** Whether an IP address is on the loopback interface (127.0.0.0/8, ::1, or IPv4-mapped 127.x). */
-export function isLoopbackAddress(address: string): boolean {
-  const text = address.replace(/^\[|\]$/g, '').toLowerCase();
-  if (isIP(text) === 4) return text.startsWith('127.');
-  if (isIP(text) === 6) return text === '::1' || /^::ffff:127\./.test(text);
-  return false;
-}
+export { isLoopbackAddress };
 
 /** The explanation for an https origin guessed from a bare host, given the addresses its name resolves to. */
 export function explainHttpsGuess(origin: string, addresses: readonly string[]): string {

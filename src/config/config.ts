@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { durationProblem, parseDuration } from '../lib/durations.js';
+import { isLoopbackAddress } from '../lib/loopback.js';
 import { isAddressOrRange } from '../server/request-identity.js';
 
 /** The YAML parser loads only when a config file is given: most starts have none, and it costs ~30 ms. */
@@ -96,6 +97,42 @@ const gcSchema = z
 
 export type GcConfig = z.infer<typeof gcSchema>;
 
+/**
+ * HTTPS: a certificate and key from files (reloaded on SIGHUP), or the self-signed mode, where the
+ * daemon makes and keeps a private CA and a server certificate under the data directory.
+ */
+const tlsSchema = z
+  .object({
+    /** The server certificate (PEM, followed by any intermediate certificates). */
+    cert: z.string().min(1).optional(),
+    /** Its private key (PEM). */
+    key: z.string().min(1).optional(),
+    /** Make a private CA and a server certificate in DATA/tls/ and serve with them. */
+    selfSigned: z.boolean().default(false),
+    /** The host names and addresses the self-signed certificate is for; by default this machine's names and loopback. */
+    names: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .superRefine((tls, context) => {
+    const problem = tlsProblem(tls);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
+
+export type TlsConfig = z.infer<typeof tlsSchema>;
+
+function tlsProblem(tls: TlsConfig): string | undefined {
+  if (tls.selfSigned && (tls.cert || tls.key)) {
+    return 'choose either a certificate and key (--tls-cert, --tls-key) or the self-signed mode (--tls self-signed), not both';
+  }
+  if (Boolean(tls.cert) !== Boolean(tls.key)) {
+    return 'a certificate needs its key and a key its certificate: give both --tls-cert and --tls-key';
+  }
+  if (tls.names.length > 0 && !tls.selfSigned) {
+    return 'names (--tls-names) are for the self-signed mode only: add --tls self-signed, or leave them out (a given certificate names its hosts itself)';
+  }
+  return undefined;
+}
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -104,6 +141,9 @@ const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Create missing projects and repositories on first push: for throwaway local registries only. */
     autoCreateRepositories: z.boolean().default(false),
+    tls: tlsSchema.prefault({}),
+    /** Serve plain HTTP on an address that is not loopback (behind a proxy that terminates TLS). */
+    insecureHttp: z.boolean().default(false),
     uploads: z
       .object({
         /** Upload sessions untouched for this long are deleted with their bytes. */
@@ -159,6 +199,8 @@ export type ServeConfig = z.infer<typeof configSchema> & {
 export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDir' | 'logLevel'>> & {
   autoCreateRepositories?: boolean;
   trustedProxies?: string[];
+  tls?: Partial<z.input<typeof tlsSchema>>;
+  insecureHttp?: boolean;
   scanning?: z.input<typeof scanningSchema>;
   http?: z.input<typeof httpSchema>;
   gc?: z.input<typeof gcSchema>;
@@ -199,16 +241,45 @@ export function loadServeConfig(
     }
   }
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  const result = configSchema.safeParse({ ...(fromFile as object), ...defined });
+  const merged: Record<string, unknown> = { ...(fromFile as object), ...defined };
+  // Flags refine the file's TLS settings rather than replace them (`--tls-names` beside a file's selfSigned).
+  if (overrides.tls && isObject((fromFile as Record<string, unknown>).tls)) {
+    merged.tls = { ...((fromFile as Record<string, unknown>).tls as object), ...definedOnly(overrides.tls) };
+  } else if (overrides.tls) merged.tls = definedOnly(overrides.tls);
+  const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new ConfigError(
       `invalid configuration${file ? ` in ${file}` : ''}: ${issue?.path.join('.') || 'config'}: ${issue?.message}`,
     );
   }
+  const config = result.data;
+  if (!servesTls(config) && !config.insecureHttp && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      `refusing to serve plain HTTP on ${config.host}, which is not a loopback address: passwords and tokens would cross the network in the clear. Serve HTTPS with --tls self-signed (or --tls-cert FILE --tls-key FILE), or pass --insecure-http when a proxy in front of the registry terminates TLS`,
+    );
+  }
   return {
-    ...result.data,
-    dataDir: resolve(result.data.dataDir ?? env.MISTRIVE_DATA_DIR ?? defaultDataDir(env)),
+    ...config,
+    dataDir: resolve(config.dataDir ?? env.MISTRIVE_DATA_DIR ?? defaultDataDir(env)),
     adminPassword: env.MISTRIVE_ADMIN_PASSWORD || undefined,
   };
+}
+
+/** Whether the daemon serves HTTPS itself (a proxy in front that does so is the `publicUrl`'s business). */
+export function servesTls(config: Pick<ServeConfig, 'tls'>): boolean {
+  return config.tls.selfSigned || config.tls.cert !== undefined;
+}
+
+/** Whether serving plain HTTP on `host` keeps it on this machine: `localhost` or a loopback address. */
+export function isLoopbackHost(host: string): boolean {
+  return host.toLowerCase() === 'localhost' || isLoopbackAddress(host);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
 }

@@ -6,7 +6,9 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createManagementServices, managementApiRoutes } from '../api/api-routes.js';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.js';
@@ -16,7 +18,7 @@ import { oauthRoutes } from '../auth/oauth/oauth-routes.js';
 import { createOAuthServices } from '../auth/oauth/oauth-services.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import { CleanupService } from '../cleanup/cleanup-service.js';
-import type { ServeConfig } from '../config/config.js';
+import { type ServeConfig, servesTls } from '../config/config.js';
 import { consoleRoutes } from '../console/console-routes.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
 import { RegistryError } from '../errors/registry-error.js';
@@ -43,13 +45,22 @@ import {
   refuseConnect,
   refuseExpectation,
 } from './request-listener.js';
+import { defaultTlsNames } from './tls/names.js';
+import { loadTlsMaterial, strictTransportSecurity, type TlsMaterial } from './tls/tls-source.js';
 
 export interface RunningRegistry {
   /** The first of `urls`: on this machine, the one to use. */
   readonly url: string;
   /** Where clients reach it: the bound address, or for a wildcard (`--host 0.0.0.0`) loopback and each interface address. */
   readonly urls: readonly string[];
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
+  /** The certificate served, when the daemon serves HTTPS. */
+  readonly tls: TlsMaterial | undefined;
+  /**
+   * Reads the certificate and key again (renewing the self-signed ones when due) and serves them to
+   * new connections; connections already open keep theirs. A failure keeps the certificate served.
+   */
+  reloadTls(): Promise<TlsMaterial | undefined>;
   readonly context: RegistryContext;
   readonly auth: AuthServices;
   /** What happened to the administrator account at start: a generated password is shown once. */
@@ -80,19 +91,22 @@ export async function startRegistry(
   options: StartOptions = {},
 ): Promise<RunningRegistry> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
   let listener: RequestListener = answerStarting;
-  const server = createServer(
-    {
-      headersTimeout: config.http.headersTimeout,
-      connectionsCheckingInterval: headersCheckInterval(config.http.headersTimeout),
-      keepAliveTimeout: config.http.keepAliveTimeout,
-      // No limit on a whole request: a 10 GB push may take an hour. Stalls are cut by the body timeout.
-      requestTimeout: 0,
-      // A missing Host is answered by the route listener, with an error body Node's bare 400 lacks.
-      requireHostHeader: false,
-    },
-    (req, res) => listener(req, res),
-  );
+  const serverOptions = {
+    headersTimeout: config.http.headersTimeout,
+    connectionsCheckingInterval: headersCheckInterval(config.http.headersTimeout),
+    keepAliveTimeout: config.http.keepAliveTimeout,
+    // No limit on a whole request: a 10 GB push may take an hour. Stalls are cut by the body timeout.
+    requestTimeout: 0,
+    // A missing Host is answered by the route listener, with an error body Node's bare 400 lacks.
+    requireHostHeader: false,
+  };
+  const https = servesTls(config);
+  // With TLS, the certificate is set once the port is bound (see loadTls below): nothing is made before.
+  const server = https
+    ? createHttpsServer(serverOptions, (req, res) => listener(req, res))
+    : createServer(serverOptions, (req, res) => listener(req, res));
   server.on('clientError', answerMalformedRequest);
   server.on('connect', refuseConnect);
   server.on('checkExpectation', refuseExpectation);
@@ -104,6 +118,7 @@ export async function startRegistry(
   // Prepended: the route handler may write the response head before a later listener runs.
   server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
     if (stopping) res.setHeader('Connection', 'close');
+    if (https) res.setHeader('Strict-Transport-Security', strictTransportSecurity);
     unfinished.add(res);
     res.once('close', () => {
       unfinished.delete(res);
@@ -118,10 +133,24 @@ export async function startRegistry(
       resolvePromise();
     });
   });
-  const urls = clientUrls(server.address() as AddressInfo);
+  const urls = clientUrls(server.address() as AddressInfo, networkInterfaces(), https ? 'https' : 'http');
 
+  const loadTls = async (): Promise<TlsMaterial | undefined> => {
+    if (!https) return undefined;
+    const material = await loadTlsMaterial(
+      config.tls,
+      config.dataDir,
+      () => defaultTlsNames(config.host, hostname(), networkInterfaces()),
+      clock.now(),
+    );
+    (server as HttpsServer).setSecureContext({ cert: material.cert, key: material.key });
+    return material;
+  };
+  let tls: TlsMaterial | undefined;
   let built: Awaited<ReturnType<typeof buildServices>>;
   try {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    tls = await loadTls();
     built = await buildServices(config, options, logger);
   } catch (error) {
     const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
@@ -158,11 +187,31 @@ export async function startRegistry(
     config.cleanup.interval > 0 ? setInterval(runCleanup, config.cleanup.interval) : undefined;
   cleanupTimer?.unref();
 
+  const reloadTls = async () => {
+    try {
+      const before = tls;
+      tls = await loadTls();
+      if (tls && tls.cert !== before?.cert) {
+        logger.info(
+          { validTo: tls.validTo.toISOString() },
+          'serving a new TLS certificate to new connections',
+        );
+      }
+    } catch (error) {
+      logger.error({ err: error }, 'TLS reload failed; the certificate served so far stays');
+    }
+    return tls;
+  };
+  // A long-running daemon renews its self-signed certificate before it expires, without a restart.
+  const renewTimer = config.tls.selfSigned ? setInterval(reloadTls, tlsRenewCheckMs) : undefined;
+  renewTimer?.unref();
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       clearInterval(purgeTimer);
       clearInterval(cleanupTimer);
+      clearInterval(renewTimer);
       stopping = true;
       for (const res of unfinished) if (!res.headersSent) res.setHeader('Connection', 'close');
       const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
@@ -184,6 +233,10 @@ export async function startRegistry(
     url: urls[0] as string,
     urls,
     server,
+    get tls() {
+      return tls;
+    },
+    reloadTls,
     context,
     auth,
     admin,
@@ -193,6 +246,9 @@ export async function startRegistry(
     close,
   };
 }
+
+/** How often the self-signed mode checks whether its server certificate is due for renewal. */
+const tlsRenewCheckMs = 12 * 3_600_000;
 
 /** Everything the registry is made of, built once the port is bound. */
 async function buildServices(config: ServeConfig, options: StartOptions, logger: Logger) {

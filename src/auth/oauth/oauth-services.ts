@@ -33,7 +33,7 @@ export function createOAuthServices(
   auth: AuthServices,
   clock: Clock,
 ): OAuthServices {
-  const urls = new PublicUrls(config.publicUrl);
+  const urls = PublicUrls.of(config);
   const tokens = new TokenIssuer({
     signer: auth.signer,
     credentials: auth.credentials,

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { type ServeConfig, servesTls } from '../../config/config.js';
 import { RegistryError } from '../../errors/registry-error.js';
+import type { Scheme } from '../../server/client-urls.js';
 import { isValidHost } from '../../server/host-header.js';
 
 /** Where each part of the authorization server lives. */
@@ -18,19 +20,27 @@ export const oauthPaths = {
 
 /**
  * The server's public URL, the OAuth issuer: the configured `publicUrl` when a proxy sits in
- * front, else `http://` and the Host the client used.
+ * front, else the scheme the daemon serves (`https` with TLS on) and the Host the client used.
  */
 export class PublicUrls {
   private readonly configured: string | undefined;
   /** Whether browsers reach the server over HTTPS, so cookies must be Secure. */
   readonly secure: boolean;
 
-  constructor(publicUrl: string | undefined) {
+  private readonly scheme: Scheme;
+
+  constructor(publicUrl: string | undefined, scheme: Scheme = 'http') {
     if (publicUrl) {
       const url = new URL(publicUrl);
       this.configured = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
     }
-    this.secure = this.configured?.startsWith('https:') ?? false;
+    this.scheme = scheme;
+    this.secure = this.configured?.startsWith('https:') ?? scheme === 'https';
+  }
+
+  /** The public URLs of a daemon configured so: its `publicUrl`, else the scheme it serves. */
+  static of(config: Pick<ServeConfig, 'publicUrl' | 'tls'>): PublicUrls {
+    return new PublicUrls(config.publicUrl, servesTls(config) ? 'https' : 'http');
   }
 
   issuer(req: IncomingMessage): string {
@@ -39,7 +49,7 @@ export class PublicUrls {
     if (!host || !isValidHost(host)) {
       throw new RegistryError('INVALID_ARGUMENT', 'the request has no valid Host header');
     }
-    return `http://${host}`;
+    return `${this.scheme}://${host}`;
   }
 
   /** An absolute URL of one of the server's paths. */

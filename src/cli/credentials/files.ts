@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export { writePrivateFile } from '../../lib/private-file.js';
 
 /**
  * Small file helpers shared by the CLI and the credential helper: atomic private writes and a lock
@@ -17,22 +18,6 @@ export async function readJsonFile<T>(path: string): Promise<T | undefined> {
     throw error;
   }
   return JSON.parse(text) as T;
-}
-
-/**
- * Writes a file readable only by its owner (0600, in a 0700 directory when it creates one), through a
- * temporary file and a rename, so a reader never sees half of it.
- */
-export async function writePrivateFile(path: string, content: string, mode = 0o600): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, content, { mode, flag: 'wx' });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }
 
 const staleLockMs = 30_000;
