@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { readCaCertificate, trustForCli } from '../../src/cli/auth/ca-certificates.js';
 import { type LoginResult, login } from '../../src/cli/auth/login.js';
 import { commonFlags, MistriveCommand } from '../../src/cli/base-command.js';
 import { CliError } from '../../src/cli/errors.js';
@@ -15,6 +16,7 @@ Tokens are kept in the OS keychain, or where there is none in a file readable on
   static override examples = [
     '<%= config.bin %> auth login',
     '<%= config.bin %> auth login --registry https://registry.example.com',
+    '<%= config.bin %> auth login --registry https://registry.example.com:5000 --ca-cert ca.crt',
     '<%= config.bin %> auth login --no-browser',
     'printf %s "$PASSWORD" | <%= config.bin %> auth login --username alice@example.com --password-stdin',
   ];
@@ -29,6 +31,10 @@ Tokens are kept in the OS keychain, or where there is none in a file readable on
         'sign in with a password: the login name (the password is read from stdin with --password-stdin, else asked for on the terminal)',
     }),
     'password-stdin': Flags.boolean({ description: 'read the password from stdin', dependsOn: ['username'] }),
+    'ca-cert': Flags.string({
+      description:
+        'trust this CA certificate (PEM) for the registry from now on, as the credential helper does: for a registry with its own CA (mistrive serve --tls self-signed)',
+    }),
     timeout: Flags.integer({
       description: 'seconds to wait for the sign-in in the browser or on the device',
       default: 300,
@@ -39,8 +45,12 @@ Tokens are kept in the OS keychain, or where there is none in a file readable on
   async run(): Promise<LoginResult> {
     const { flags } = await this.parse(AuthLogin);
     const password = await this.password(flags.username, flags['password-stdin']);
+    const registry = this.context.registry(flags.registry);
+    if (flags['ca-cert']) {
+      await trustForCli(this.context, new URL(registry).host, await readCaCertificate(flags['ca-cert']));
+    }
     const result = await login(this.context, {
-      registry: this.context.registry(flags.registry),
+      registry,
       noBrowser: flags['no-browser'],
       username: flags.username,
       password,

@@ -1,4 +1,5 @@
 import { ApiClient } from '../client/api-client.js';
+import { trustCertificatesIn } from '../client/trusted-cas.js';
 import { type BrowserOpener, browserOpener } from './browser.js';
 import { CliConfig } from './config.js';
 import { AccountBook } from './credentials/accounts.js';
@@ -46,6 +47,7 @@ export interface CliContext {
 
 export function createContext(env: NodeJS.ProcessEnv = process.env, io: CliIo = processIo(env)): CliContext {
   const configDir = configDirectory(env);
+  trustCertificatesIn(configDir);
   let config: CliConfig | undefined;
   const notice = (message: string) => {
     io.stderr.write(`${message}\n`);

@@ -1,5 +1,7 @@
-import { request } from 'undici';
+import { rootCertificates } from 'node:tls';
+import { Agent, type Dispatcher, request } from 'undici';
 import { CliError } from '../cli/errors.js';
+import { trustedCaFor } from './trusted-cas.js';
 
 /** One HTTP exchange with the registry, read whole: the API and OAuth answers are small JSON documents. */
 export interface HttpResponse {
@@ -18,6 +20,21 @@ export interface HttpRequest {
 
 const userAgent = 'mistrive-cli';
 
+const trustingAgents = new Map<string, Agent>();
+
+/** For a registry whose CA the CLI was given, a connection pool that trusts it beside the system's CAs. */
+function dispatcherFor(url: string): Dispatcher | undefined {
+  const parsed = new URL(url);
+  const ca = trustedCaFor(parsed);
+  if (ca === undefined) return undefined;
+  let agent = trustingAgents.get(parsed.host);
+  if (!agent) {
+    agent = new Agent({ connect: { ca: [...rootCertificates, ca] } });
+    trustingAgents.set(parsed.host, agent);
+  }
+  return agent;
+}
+
 export async function httpRequest(url: string, options: HttpRequest = {}): Promise<HttpResponse> {
   const timeout = options.timeoutMs ?? 30_000;
   try {
@@ -27,11 +44,13 @@ export async function httpRequest(url: string, options: HttpRequest = {}): Promi
       body: options.body,
       headersTimeout: timeout,
       bodyTimeout: timeout,
+      dispatcher: dispatcherFor(url),
     });
     return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
   } catch (error) {
     const origin = safeOrigin(url);
     const code = (error as { code?: string }).code;
+    if (code !== undefined && untrustedCertificate.has(code)) throw untrusted(origin, code, error);
     throw new CliError(
       'UNREACHABLE',
       `cannot reach the registry at ${origin} (${code ?? (error as Error).message})`,
@@ -54,6 +73,24 @@ export function parseJson<T>(response: HttpResponse, url: string): T {
       { hint: 'check that the URL points at a Mistrive registry' },
     );
   }
+}
+
+/** TLS failures that mean the registry's certificate is not one this machine trusts. */
+const untrustedCertificate: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function untrusted(origin: string, code: string, cause: unknown): CliError {
+  const host = new URL(origin).host;
+  return new CliError('UNREACHABLE', `cannot trust the certificate of the registry at ${origin} (${code})`, {
+    hint: `if the registry uses its own CA (mistrive serve --tls self-signed), get its ca.crt from the registry's administrator and run \`mistrive auth login --registry ${origin} --ca-cert ca.crt\` or \`mistrive auth configure-docker ${host} --ca-cert ca.crt\``,
+    cause,
+  });
 }
 
 function safeOrigin(url: string): string {

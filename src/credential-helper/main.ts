@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { configDirectory } from '../cli/paths.js';
+import { trustCertificatesIn } from '../client/trusted-cas.js';
 import { runHelper, verbsReadingStdin } from './protocol.js';
 
 /**
@@ -21,6 +22,9 @@ async function version(): Promise<string> {
   return manifest.version;
 }
 
+const configDir = configDirectory(process.env);
+// Registries with their own CA (`auth login --ca-cert`) are trusted here as in the CLI.
+trustCertificatesIn(configDir);
 const args = process.argv.slice(2);
 const stdin = args.length === 1 && verbsReadingStdin.has(args[0] as string) ? await readStdin() : '';
 const result = await runHelper(
@@ -28,7 +32,7 @@ const result = await runHelper(
   stdin,
   {
     env: process.env,
-    configDir: configDirectory(process.env),
+    configDir,
     nowSeconds: () => Math.floor(Date.now() / 1000),
     notice: (message) => process.stderr.write(`${message}\n`),
   },

@@ -71,6 +71,8 @@ export interface DaemonOptions {
    * signed in with); undefined starts it without one, as a person would, and signs nobody in.
    */
   readonly adminPassword?: string | undefined;
+  /** Whether to sign the administrator in once ready (true by default; a daemon with its own CA needs the CA for that). */
+  readonly signIn?: boolean;
 }
 
 function withAdminPassword(env: NodeJS.ProcessEnv, password: string | undefined): NodeJS.ProcessEnv {
@@ -119,7 +121,7 @@ export async function startDaemon(
     );
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const match = /listening on (http:\/\/[^\s,]+)/.exec(stdout);
+      const match = /listening on (https?:\/\/[^\s,]+)/.exec(stdout);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);
@@ -134,7 +136,7 @@ export async function startDaemon(
   return {
     url,
     process: child,
-    adminToken: adminPassword === undefined ? '' : await signInAdmin(url),
+    adminToken: adminPassword === undefined || options.signIn === false ? '' : await signInAdmin(url),
     stdout: () => stdout,
     stderr: () => stderr,
     async stop() {

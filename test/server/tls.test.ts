@@ -1,0 +1,162 @@
+import { X509Certificate } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadServeConfig, type ServeOverrides } from '../../src/config/config.js';
+import { type RunningRegistry, startRegistry } from '../../src/server/app.js';
+import { createCertificateAuthority, issueServerCertificate } from '../../src/server/tls/certificates.js';
+import { ensureSelfSigned, selfSignedPaths } from '../../src/server/tls/self-signed.js';
+import { testAdminPassword } from '../support/admin-password.js';
+import { tempDir } from '../support/temp.js';
+import { fetchTrusting } from '../support/tls.js';
+
+const names = ['localhost', '127.0.0.1'];
+
+function config(dataDir: string, overrides: ServeOverrides = {}) {
+  return loadServeConfig(
+    undefined,
+    { port: 0, logLevel: 'silent', dataDir, ...overrides },
+    { MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
+  );
+}
+
+describe('HTTPS', { timeout: 60_000 }, () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function dataDir(): Promise<string> {
+    const dir = await tempDir('mistrive-tls-');
+    cleanups.push(dir.remove);
+    return dir.path;
+  }
+
+  async function start(dir: string, overrides: ServeOverrides): Promise<RunningRegistry> {
+    const registry = await startRegistry(config(dir, overrides));
+    cleanups.push(() => registry.close());
+    return registry;
+  }
+
+  it('in the self-signed mode, makes a CA and a certificate in DATA/tls (keys 0600) and serves HTTPS with HSTS and https URLs', async () => {
+    const dir = await dataDir();
+    const registry = await start(dir, { tls: { selfSigned: true, names } });
+    expect(registry.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+
+    const paths = selfSignedPaths(dir);
+    expect((await stat(paths.directory)).mode & 0o777).toBe(0o700);
+    expect((await stat(paths.caKey)).mode & 0o777).toBe(0o600);
+    expect((await stat(paths.key)).mode & 0o777).toBe(0o600);
+    const ca = await readFile(paths.caCertificate, 'utf8');
+    const authority = new X509Certificate(ca);
+    expect(authority.ca).toBe(true);
+    const served = new X509Certificate(await readFile(paths.certificate, 'utf8'));
+    expect(served.checkIssued(authority)).toBe(true);
+    expect(served.subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1');
+    expect(served.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+
+    const base = await fetchTrusting(ca, `${registry.url}/v2/`);
+    expect(base.status).toBe(401);
+    expect(base.headers.get('strict-transport-security')).toBe('max-age=31536000');
+    expect(base.headers.get('www-authenticate')).toContain(`realm="${registry.url}/auth/token"`);
+
+    const metadata = await fetchTrusting(ca, `${registry.url}/.well-known/oauth-authorization-server`);
+    expect(((await metadata.json()) as { issuer: string }).issuer).toBe(registry.url);
+
+    // The sign-in pages' cookies are Secure once served over HTTPS.
+    const login = await fetchTrusting(ca, `${registry.url}/login`);
+    expect(login.headers.get('set-cookie')).toMatch(/; Secure/);
+  });
+
+  it('over plain HTTP sends no HSTS and keeps http URLs', async () => {
+    const registry = await start(await dataDir(), {});
+    const base = await fetch(`${registry.url}/v2/`);
+    expect(base.headers.get('strict-transport-security')).toBeNull();
+    expect(base.headers.get('www-authenticate')).toContain('realm="http://');
+    expect((await fetch(`${registry.url}/login`)).headers.get('set-cookie')).not.toMatch(/Secure/);
+  });
+
+  it('keeps the CA and certificate across restarts; the names changing issues a new certificate under the same CA', async () => {
+    const dir = await dataDir();
+    const paths = selfSignedPaths(dir);
+    const first = await startRegistry(config(dir, { tls: { selfSigned: true, names } }));
+    expect(first.tls?.selfSigned?.outcome).toBe('created');
+    const ca = await readFile(paths.caCertificate, 'utf8');
+    const certificate = await readFile(paths.certificate, 'utf8');
+    await first.close();
+
+    const again = await startRegistry(config(dir, { tls: { selfSigned: true, names } }));
+    expect(again.tls?.selfSigned?.outcome).toBe('kept');
+    expect(await readFile(paths.certificate, 'utf8')).toBe(certificate);
+    await again.close();
+
+    const renamed = await start(dir, {
+      tls: { selfSigned: true, names: [...names, 'registry.example.com'] },
+    });
+    expect(renamed.tls?.selfSigned?.outcome).toBe('renewed');
+    expect(await readFile(paths.caCertificate, 'utf8')).toBe(ca);
+    const reissued = new X509Certificate(await readFile(paths.certificate, 'utf8'));
+    expect(reissued.subjectAltName).toContain('DNS:registry.example.com');
+    expect(reissued.checkIssued(new X509Certificate(ca))).toBe(true);
+    // The new certificate is the one served.
+    expect((await fetchTrusting(ca, `${renamed.url}/v2/`)).status).toBe(401);
+  });
+
+  it('issues the certificate again when it has less than 30 days left, keeping the CA', async () => {
+    const dir = await dataDir();
+    const now = new Date();
+    const made = await ensureSelfSigned(dir, names, now);
+    const later = new Date(now.getTime() + 370 * 86_400_000);
+    const kept = await ensureSelfSigned(dir, names, new Date(now.getTime() + 300 * 86_400_000));
+    expect(kept.outcome).toBe('kept');
+    const renewed = await ensureSelfSigned(dir, names, later);
+    expect(renewed.outcome).toBe('renewed');
+    expect(renewed.ca.certificate).toBe(made.ca.certificate);
+    expect(new Date(new X509Certificate(renewed.server.certificate).validTo).getTime()).toBeGreaterThan(
+      later.getTime() + 300 * 86_400_000,
+    );
+  });
+
+  it('serves a given certificate and key, and says clearly when the key is not the certificate’s', async () => {
+    const dir = await dataDir();
+    const now = new Date();
+    const ca = await createCertificateAuthority('test', now);
+    const one = await issueServerCertificate(ca, names, now);
+    const other = await issueServerCertificate(ca, names, now);
+    const cert = join(dir, 'server.crt');
+    const key = join(dir, 'server.key');
+    await writeFile(cert, one.certificate);
+    await writeFile(key, one.key);
+    const registry = await start(join(dir, 'data'), { tls: { cert, key } });
+    expect((await fetchTrusting(ca.certificate, `${registry.url}/v2/`)).status).toBe(401);
+
+    await writeFile(key, other.key);
+    const refused = startRegistry(config(join(dir, 'data2'), { tls: { cert, key } }));
+    await expect(refused).rejects.toThrow(`the TLS key ${key} is not the key of the certificate ${cert}`);
+    const missing = startRegistry(config(join(dir, 'data3'), { tls: { cert: join(dir, 'nope.crt'), key } }));
+    await expect(missing).rejects.toThrow(/cannot read the TLS certificate .*nope\.crt \(ENOENT\)/);
+  });
+
+  it('refuses plain HTTP on an address that is not loopback unless insecureHttp is set', () => {
+    expect(() => config('/tmp/unused', { host: '0.0.0.0' })).toThrow(ConfigError);
+    expect(() => config('/tmp/unused', { host: '0.0.0.0' })).toThrow(
+      /refusing to serve plain HTTP on 0\.0\.0\.0, which is not a loopback address.*--tls self-signed.*--insecure-http/,
+    );
+    expect(() => config('/tmp/unused', { host: '192.0.2.2' })).toThrow(ConfigError);
+    expect(config('/tmp/unused', { host: '0.0.0.0', insecureHttp: true }).insecureHttp).toBe(true);
+    expect(config('/tmp/unused', { host: '0.0.0.0', tls: { selfSigned: true } }).host).toBe('0.0.0.0');
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
+      expect(config('/tmp/unused', { host }).host).toBe(host);
+    }
+  });
+
+  it('refuses TLS settings that do not go together', () => {
+    expect(() => config('/tmp/unused', { tls: { cert: '/c.crt' } })).toThrow(
+      /give both --tls-cert and --tls-key/,
+    );
+    expect(() => config('/tmp/unused', { tls: { selfSigned: true, cert: '/c', key: '/k' } })).toThrow(
+      /not both/,
+    );
+    expect(() => config('/tmp/unused', { tls: { names: ['a.example'] } })).toThrow(/self-signed mode only/);
+  });
+});

@@ -1,0 +1,40 @@
+import { connect } from 'node:tls';
+import { Agent, fetch as undiciFetch } from 'undici';
+
+/**
+ * HTTPS from the tests to a registry with its own CA (`--tls self-signed`): requests that trust
+ * exactly that CA, and a look at which certificate a new connection is served.
+ */
+
+const agents = new Map<string, Agent>();
+
+function agentFor(ca: string): Agent {
+  let agent = agents.get(ca);
+  if (!agent) {
+    agent = new Agent({ connect: { ca } });
+    agents.set(ca, agent);
+  }
+  return agent;
+}
+
+/** `fetch` that trusts `ca` and nothing else. */
+export async function fetchTrusting(
+  ca: string,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Response> {
+  return (await undiciFetch(url, { ...init, dispatcher: agentFor(ca) })) as unknown as Response;
+}
+
+/** The SHA-256 fingerprint of the certificate a new TLS connection to `url` is served (verified against `ca`). */
+export function servedFingerprint(url: string, ca: string, servername = 'localhost'): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), ca, servername }, () => {
+      const fingerprint = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      resolve(fingerprint);
+    });
+    socket.once('error', reject);
+  });
+}
