@@ -73,8 +73,9 @@ describe('the registry daemon', { timeout: 120_000 }, () => {
     for (const line of logLines) expect(() => JSON.parse(line), line).not.toThrow();
   });
 
-  it('with --host 0.0.0.0 prints the addresses clients can use, loopback first, never 0.0.0.0', async () => {
-    daemon = await startDaemon(data.path, ['--host', '0.0.0.0']);
+  it('with --host 0.0.0.0 --insecure-http warns, and prints the addresses clients can use, loopback first, never 0.0.0.0', async () => {
+    daemon = await startDaemon(data.path, ['--host', '0.0.0.0', '--insecure-http']);
+    expect(daemon.stderr()).toContain('serving plain HTTP on 0.0.0.0 (--insecure-http)');
     const ready = daemon.stdout().split('\n').filter(Boolean).at(-1) ?? '';
     expect(ready).not.toContain('0.0.0.0');
     const urls = /listening on (.+) \(data in/.exec(ready)?.[1]?.split(', ') ?? [];
