@@ -174,8 +174,10 @@ describe('the credential helper entry', () => {
       'dist/src/cli/credentials/tokens.js',
       'dist/src/cli/errors.js',
       'dist/src/cli/paths.js',
+      'dist/src/client/trusted-cas.js',
       'dist/src/credential-helper/main.js',
       'dist/src/credential-helper/protocol.js',
+      'dist/src/lib/private-file.js',
     ]);
   });
 });
