@@ -46,6 +46,7 @@ import {
   refuseExpectation,
 } from './request-listener.js';
 import { defaultTlsNames } from './tls/names.js';
+import { tlsRoutes } from './tls/tls-routes.js';
 import { loadTlsMaterial, strictTransportSecurity, type TlsMaterial } from './tls/tls-source.js';
 
 export interface RunningRegistry {
@@ -151,7 +152,7 @@ export async function startRegistry(
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     tls = await loadTls();
-    built = await buildServices(config, options, logger);
+    built = await buildServices(config, options, logger, tls?.selfSigned?.ca.certificate);
   } catch (error) {
     const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
     server.closeAllConnections();
@@ -251,7 +252,13 @@ export async function startRegistry(
 const tlsRenewCheckMs = 12 * 3_600_000;
 
 /** Everything the registry is made of, built once the port is bound. */
-async function buildServices(config: ServeConfig, options: StartOptions, logger: Logger) {
+async function buildServices(
+  config: ServeConfig,
+  options: StartOptions,
+  logger: Logger,
+  /** The self-signed mode's CA certificate, served for clients to fetch. */
+  caCertificate: string | undefined,
+) {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const blobs = new FilesystemBlobStore(config.dataDir);
   await blobs.init();
@@ -295,6 +302,7 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens),
       ...oauthRoutes(oauth),
+      ...(caCertificate ? tlsRoutes(caCertificate) : []),
       ...managementApiRoutes(management, auth, config),
       ...resolveRegistryNames(
         guardRegistryRoutes(

@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { type CliHome, cliHome, credentialHelper, mistrive, mistriveJson } from '../support/cli.js';
+import {
+  type CliHome,
+  cliHome,
+  credentialHelper,
+  mistrive,
+  mistriveJson,
+  serviceAccountKey,
+} from '../support/cli.js';
 import { buildImage, readOciLayout, tarGzLayer, writeOciLayout } from '../support/oci-layout.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { dockerReference } from '../support/skopeo.js';
@@ -143,16 +150,12 @@ describe('Docker, skopeo and the credential helper against a registry', { timeou
       await signIn(admin, registry);
       await mistriveJson(admin, ['projects', 'create', 'shop']);
       await mistriveJson(admin, ['repos', 'create', 'images', '--project', 'shop']);
-      await mistriveJson(admin, ['service-accounts', 'create', 'ci', '--project', 'shop']);
-      await mistriveJson(admin, [
-        'repos',
-        'add-iam-policy-binding',
-        'shop/images',
-        '--member',
-        'serviceAccount:ci@shop.iam.mistrive',
-        '--role',
-        'editor',
-      ]);
+      await serviceAccountKey(admin, {
+        project: 'shop',
+        name: 'ci',
+        keyFile: join(work.path, 'ci-key.json'),
+        editorOf: 'shop/images',
+      });
       const bob = await mistrive(admin, ['users', 'create', 'bob@example.com', '--password-stdin'], {
         input: bobPassword,
       });
@@ -166,15 +169,6 @@ describe('Docker, skopeo and the credential helper against a registry', { timeou
         '--role',
         'viewer',
       ]);
-      const key = await mistrive(admin, [
-        'service-accounts',
-        'keys',
-        'create',
-        join(work.path, 'ci-key.json'),
-        '--service-account',
-        'ci@shop.iam.mistrive',
-      ]);
-      expect(key.exitCode, key.stderr).toBe(0);
     } finally {
       await admin.remove();
     }

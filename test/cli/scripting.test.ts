@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { type CliHome, cliHome, mistrive, mistriveJson, signIn } from '../support/cli.js';
+import { type CliHome, cliHome, mistrive, mistriveJson, serviceAccountKey, signIn } from '../support/cli.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { tempDir } from '../support/temp.js';
 
@@ -133,17 +133,11 @@ describe('mistrive in scripts', { timeout: 120_000 }, () => {
   });
 
   it('lists MISTRIVE_KEY as the only active account of its registry', async () => {
-    await mistriveJson(admin, ['service-accounts', 'create', 'ci', '--project', 'shop']);
-    const keyFile = join(work.path, 'ci.json');
-    await mistriveJson(admin, [
-      'service-accounts',
-      'keys',
-      'create',
-      keyFile,
-      '--service-account',
-      'ci@shop.iam.mistrive',
-    ]);
-    const key = (await readFile(keyFile)).toString('base64');
+    const key = await serviceAccountKey(admin, {
+      project: 'shop',
+      name: 'ci',
+      keyFile: join(work.path, 'ci.json'),
+    });
     const list = await mistriveJson<{ accounts: { account: string; active: boolean }[] }>(
       admin,
       ['auth', 'list'],

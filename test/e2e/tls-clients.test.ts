@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { type CliHome, cliHome, mistrive, mistriveJson } from '../support/cli.js';
+import { type CliHome, cliHome, mistrive, mistriveJson, serviceAccountKey } from '../support/cli.js';
 import { runClient } from '../support/client-run.js';
 import { buildImage, readOciLayout, tarGzLayer, writeOciLayout } from '../support/oci-layout.js';
+import { podmanIn } from '../support/podman.js';
 import { type Daemon, startDaemon } from '../support/registry.js';
+import { runSkopeo } from '../support/skopeo.js';
 import { tempDir } from '../support/temp.js';
 
 /**
@@ -56,30 +58,8 @@ function curl(args: readonly string[]) {
   return runClient('curl', ['-sS', ...args], { PATH: process.env.PATH ?? '/usr/bin:/bin' });
 }
 
-/** skopeo with a home of its own (no blob-info cache shared between runs) and the environment given. */
-async function skopeo(args: readonly string[], env: Record<string, string> = {}) {
-  const home = await tempDir('mistrive-skopeo-');
-  try {
-    const result = await execa('skopeo', ['--insecure-policy', ...args], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: home.path,
-        XDG_DATA_HOME: join(home.path, 'data'),
-        XDG_CONFIG_HOME: join(home.path, 'config'),
-        XDG_RUNTIME_DIR: home.path,
-        _CONTAINERS_ROOTLESS_UID: '65534',
-        ...env,
-      },
-      extendEnv: false,
-      reject: false,
-      all: true,
-      timeout: 120_000,
-    });
-    return { exitCode: result.exitCode, all: String(result.all) };
-  } finally {
-    await home.remove();
-  }
-}
+/** skopeo with a home of its own (no blob-info cache shared between runs). */
+const skopeo = (args: readonly string[]) => runSkopeo(args).done;
 
 describe('mistrive serve --tls self-signed with real clients', { timeout: 300_000 }, () => {
   it('prints where the CA certificate is and the steps for Docker, podman/skopeo/buildah, curl and mistrive', () => {
@@ -158,31 +138,7 @@ describe('mistrive serve --tls self-signed with real clients', { timeout: 300_00
   });
 
   it('podman signs in, pushes and pulls with --cert-dir', async () => {
-    const root = join(work.path, 'podman');
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: root,
-      REGISTRY_AUTH_FILE: join(root, 'auth.json'),
-    };
-    const podman = (args: readonly string[], input?: string) =>
-      runClient(
-        'podman',
-        [
-          '--root',
-          join(root, 'storage'),
-          '--runroot',
-          join(root, 'run'),
-          '--storage-driver',
-          'vfs',
-          '--cgroup-manager',
-          'cgroupfs',
-          '--events-backend',
-          'none',
-          ...args,
-        ],
-        env,
-        input,
-      );
+    const podman = podmanIn(join(work.path, 'podman'));
     const login = await podman(
       ['login', '--cert-dir', certDir, '--username', 'admin', '--password-stdin', host],
       testAdminPassword,
@@ -254,27 +210,12 @@ describe('mistrive serve --tls self-signed with real clients', { timeout: 300_00
     });
 
     it('configure-docker --ca-cert installs the CA for the containers tools, Docker and the helper: skopeo pushes with a service-account key and no flag', async () => {
-      await mistriveJson(admin, ['service-accounts', 'create', 'ci', '--project', 'shop']);
-      await mistriveJson(admin, [
-        'repos',
-        'add-iam-policy-binding',
-        'shop/images',
-        '--member',
-        'serviceAccount:ci@shop.iam.mistrive',
-        '--role',
-        'editor',
-      ]);
-      const keyFile = join(work.path, 'ci-key.json');
-      const created = await mistrive(admin, [
-        'service-accounts',
-        'keys',
-        'create',
-        keyFile,
-        '--service-account',
-        'ci@shop.iam.mistrive',
-      ]);
-      expect(created.exitCode, created.stderr).toBe(0);
-      const key = (await readFile(keyFile)).toString('base64');
+      const key = await serviceAccountKey(admin, {
+        project: 'shop',
+        name: 'ci',
+        keyFile: join(work.path, 'ci-key.json'),
+        editorOf: 'shop/images',
+      });
 
       const ci = await cliHome();
       try {

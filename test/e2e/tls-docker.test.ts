@@ -1,6 +1,6 @@
+import { rm } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
 import { type CliHome, cliHome, mistriveJson } from '../support/cli.js';

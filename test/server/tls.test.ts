@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadServeConfig, type ServeOverrides } from '../../src/config/config.js';
 import { type RunningRegistry, startRegistry } from '../../src/server/app.js';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/server/tls/certificates.js';
-import { ensureSelfSigned, selfSignedPaths } from '../../src/server/tls/self-signed.js';
+import { defaultTlsNames } from '../../src/server/tls/names.js';
+import { certificateNames, ensureSelfSigned, selfSignedPaths } from '../../src/server/tls/self-signed.js';
 import { testAdminPassword } from '../support/admin-password.js';
 import { tempDir } from '../support/temp.js';
 import { fetchTrusting } from '../support/tls.js';
@@ -62,6 +63,12 @@ describe('HTTPS', { timeout: 60_000 }, () => {
 
     const metadata = await fetchTrusting(ca, `${registry.url}/.well-known/oauth-authorization-server`);
     expect(((await metadata.json()) as { issuer: string }).issuer).toBe(registry.url);
+
+    // The CA certificate is served for clients to fetch (and check against the printed fingerprint).
+    const servedCa = await fetchTrusting(ca, `${registry.url}/tls/ca.crt`);
+    expect(servedCa.status).toBe(200);
+    expect(servedCa.headers.get('content-type')).toBe('application/x-pem-file');
+    expect(await servedCa.text()).toBe(ca);
 
     // The sign-in pages' cookies are Secure once served over HTTPS.
     const login = await fetchTrusting(ca, `${registry.url}/login`);
@@ -129,6 +136,8 @@ describe('HTTPS', { timeout: 60_000 }, () => {
     await writeFile(key, one.key);
     const registry = await start(join(dir, 'data'), { tls: { cert, key } });
     expect((await fetchTrusting(ca.certificate, `${registry.url}/v2/`)).status).toBe(401);
+    // No CA of its own to hand out.
+    expect((await fetchTrusting(ca.certificate, `${registry.url}/tls/ca.crt`)).status).toBe(404);
 
     await writeFile(key, other.key);
     const refused = startRegistry(config(join(dir, 'data2'), { tls: { cert, key } }));
@@ -148,6 +157,49 @@ describe('HTTPS', { timeout: 60_000 }, () => {
     for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
       expect(config('/tmp/unused', { host }).host).toBe(host);
     }
+  });
+
+  it('takes TLS settings from the config file, refined by flags', async () => {
+    const dir = await dataDir();
+    const file = join(dir, 'serve.yaml');
+    await writeFile(file, 'host: 0.0.0.0\ntls:\n  selfSigned: true\n  names: [from-file.example]\n');
+    const fromFile = loadServeConfig(file, {}, {});
+    expect(fromFile.tls).toEqual({ selfSigned: true, names: ['from-file.example'] });
+    const refined = loadServeConfig(file, { tls: { names: ['flag.example'], selfSigned: undefined } }, {});
+    expect(refined.tls).toEqual({ selfSigned: true, names: ['flag.example'] });
+  });
+
+  it('names by default the host name, loopback and the bound address, or every address for a wildcard', () => {
+    const interfaces = {
+      lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+      eth0: [
+        { address: '10.0.0.5', family: 'IPv4', internal: false },
+        { address: 'fe80::1', family: 'IPv6', internal: false },
+        { address: '2001:db8::5', family: 'IPv6', internal: false },
+      ],
+    } as unknown as Parameters<typeof defaultTlsNames>[2];
+    expect(defaultTlsNames('10.0.0.5', 'build-1', interfaces)).toEqual([
+      'build-1',
+      'localhost',
+      '127.0.0.1',
+      '::1',
+      '10.0.0.5',
+    ]);
+    expect(certificateNames(defaultTlsNames('0.0.0.0', 'build-1', interfaces))).toEqual([
+      'build-1',
+      'localhost',
+      '127.0.0.1',
+      '::1',
+      '10.0.0.5',
+    ]);
+    expect(certificateNames(defaultTlsNames('::', 'Build-1', interfaces))).toEqual([
+      'build-1',
+      'localhost',
+      '127.0.0.1',
+      '::1',
+      '10.0.0.5',
+      '2001:db8::5',
+    ]);
   });
 
   it('refuses TLS settings that do not go together', () => {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -119,6 +119,44 @@ export async function signIn(home: CliHome, url: string, username: string, passw
     },
   );
   if (result.exitCode !== 0) throw new Error(`signing in as ${username} failed:\n${result.stderr}`);
+}
+
+/**
+ * Creates the service account `NAME@PROJECT.iam.mistrive` as `admin` (signed in already), makes it
+ * an editor of `editorOf` (`PROJECT/REPOSITORY`) when given, and writes a key for it to `keyFile`.
+ * Returns the key as `MISTRIVE_KEY` takes it (base64 of the file).
+ */
+export async function serviceAccountKey(
+  admin: CliHome,
+  account: {
+    readonly project: string;
+    readonly name: string;
+    readonly keyFile: string;
+    readonly editorOf?: string;
+  },
+): Promise<string> {
+  const email = `${account.name}@${account.project}.iam.mistrive`;
+  await mistriveJson(admin, ['service-accounts', 'create', account.name, '--project', account.project]);
+  if (account.editorOf) {
+    await mistriveJson(admin, [
+      'repos',
+      'add-iam-policy-binding',
+      account.editorOf,
+      '--member',
+      `serviceAccount:${email}`,
+      '--role',
+      'editor',
+    ]);
+  }
+  await mistriveJson(admin, [
+    'service-accounts',
+    'keys',
+    'create',
+    account.keyFile,
+    '--service-account',
+    email,
+  ]);
+  return (await readFile(account.keyFile)).toString('base64');
 }
 
 /** `docker-credential-mistrive VERB` with `input` on stdin, as Docker runs it. */

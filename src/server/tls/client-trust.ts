@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { SelfSigned } from './self-signed.js';
+import { caCertificatePath } from './tls-routes.js';
 
 /**
  * What the self-signed mode tells the operator at start: where the CA certificate is, and the exact
@@ -16,7 +17,7 @@ export function trustInstructions(selfSigned: SelfSigned, port: number): string[
   const hostPort = `${first.includes(':') ? `[${first}]` : first}:${port}`;
   return [
     `TLS: a certificate for ${names.join(', ')}, signed by this registry's own CA (${selfSigned.outcome === 'kept' ? 'both kept from an earlier start' : selfSigned.outcome === 'renewed' ? 'the certificate was issued again' : 'both made now'}).`,
-    `The CA certificate is ${ca} (SHA-256 ${authority.fingerprint256}). Copy it to each client machine as ca.crt, then:`,
+    `The CA certificate is ${ca} (SHA-256 ${authority.fingerprint256}), also served at https://${hostPort}${caCertificatePath}. Copy it to each client machine as ca.crt (check the fingerprint: openssl x509 -in ca.crt -noout -fingerprint -sha256), then:`,
     `  Docker:                  sudo mkdir -p /etc/docker/certs.d/${hostPort} && sudo cp ca.crt /etc/docker/certs.d/${hostPort}/ca.crt`,
     `  podman, skopeo, buildah: mkdir -p ~/.config/containers/certs.d/${hostPort} && cp ca.crt ~/.config/containers/certs.d/${hostPort}/ca.crt (or /etc/containers/certs.d/${hostPort}/ca.crt for every user)`,
     `  curl:                    curl --cacert ca.crt https://${hostPort}/v2/`,
