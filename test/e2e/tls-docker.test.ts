@@ -46,7 +46,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await rm(join('/etc/docker/certs.d', host), { recursive: true, force: true });
+  if (host) await rm(join('/etc/docker/certs.d', host), { recursive: true, force: true });
   await dockerd?.stop();
   await daemon?.stop();
   await home?.remove();

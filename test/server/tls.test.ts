@@ -9,7 +9,7 @@ import { defaultTlsNames } from '../../src/server/tls/names.js';
 import { certificateNames, ensureSelfSigned, selfSignedPaths } from '../../src/server/tls/self-signed.js';
 import { testAdminPassword } from '../support/admin-password.js';
 import { tempDir } from '../support/temp.js';
-import { fetchTrusting } from '../support/tls.js';
+import { fetchTrusting, servedFingerprint } from '../support/tls.js';
 
 const names = ['localhost', '127.0.0.1'];
 
@@ -157,6 +157,32 @@ describe('HTTPS', { timeout: 60_000 }, () => {
     for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
       expect(config('/tmp/unused', { host }).host).toBe(host);
     }
+  });
+
+  it('on reload serves a replaced pair, and keeps serving the old one when the new files do not match', async () => {
+    const dir = await dataDir();
+    const now = new Date();
+    const ca = await createCertificateAuthority('reload', now);
+    const one = await issueServerCertificate(ca, names, now);
+    const two = await issueServerCertificate(ca, names, now);
+    const three = await issueServerCertificate(ca, names, now);
+    const cert = join(dir, 'server.crt');
+    const key = join(dir, 'server.key');
+    await writeFile(cert, one.certificate);
+    await writeFile(key, one.key);
+    const registry = await start(join(dir, 'data'), { tls: { cert, key } });
+    const print = (pem: string) => new X509Certificate(pem).fingerprint256;
+    expect(await servedFingerprint(registry.url, ca.certificate)).toBe(print(one.certificate));
+
+    // Half-replaced files (a new certificate beside the old key) are refused; the old pair stays served.
+    await writeFile(cert, two.certificate);
+    expect((await registry.reloadTls())?.cert).toBe(one.certificate);
+    expect(await servedFingerprint(registry.url, ca.certificate)).toBe(print(one.certificate));
+
+    await writeFile(cert, three.certificate);
+    await writeFile(key, three.key);
+    expect((await registry.reloadTls())?.cert).toBe(three.certificate);
+    expect(await servedFingerprint(registry.url, ca.certificate)).toBe(print(three.certificate));
   });
 
   it('takes TLS settings from the config file, refined by flags', async () => {

@@ -3,11 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { writePrivateFile } from '../../lib/private-file.js';
-import {
-  createCertificateAuthority,
-  type IssuedCertificate,
-  issueServerCertificate,
-} from './certificates.js';
+import type { IssuedCertificate } from './certificates.js';
+
+/** Issuing loads an X.509 library of ~1 MB; a start that keeps its certificates never loads it. */
+const issuing = () => import('./certificates.js');
 
 /**
  * The self-signed mode's files, in `DATA/tls/`: a private CA (`ca.crt`, `ca.key`) made once and kept,
@@ -109,13 +108,13 @@ export async function ensureSelfSigned(
   let ca = await readPair(paths.caCertificate, paths.caKey);
   let outcome: SelfSigned['outcome'] = 'kept';
   if (!ca) {
-    ca = await createCertificateAuthority(`Mistrive ${wanted[0] ?? 'registry'}`, now);
+    ca = await (await issuing()).createCertificateAuthority(`Mistrive ${wanted[0] ?? 'registry'}`, now);
     await writePair(paths.caCertificate, paths.caKey, ca);
     outcome = 'created';
   }
   let server = outcome === 'kept' ? await readPair(paths.certificate, paths.key) : undefined;
   if (!server || !stillGood(server, ca, wanted, now)) {
-    server = await issueServerCertificate(ca, wanted, now);
+    server = await (await issuing()).issueServerCertificate(ca, wanted, now);
     await writePair(paths.certificate, paths.key, server);
     if (outcome === 'kept') outcome = 'renewed';
   }
