@@ -45,7 +45,7 @@ export default class Serve extends Command {
     'tls-key': Flags.string({ description: "the certificate's private key (PEM)" }),
     'tls-names': Flags.string({
       description:
-        'names and addresses for the self-signed certificate, comma-separated [default: the host name, loopback and the bound addresses]',
+        'names and addresses for the self-signed certificate, comma-separated; loopback is always added [default: the host name and the bound addresses]',
       delimiter: ',',
       multiple: true,
     }),

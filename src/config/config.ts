@@ -109,7 +109,7 @@ const tlsSchema = z
     key: z.string().min(1).optional(),
     /** Make a private CA and a server certificate in DATA/tls/ and serve with them. */
     selfSigned: z.boolean().default(false),
-    /** The host names and addresses the self-signed certificate is for; by default this machine's names and loopback. */
+    /** The host names and addresses the self-signed certificate is for (loopback is always added); by default this machine's name and addresses. */
     names: z.array(z.string().min(1)).default([]),
   })
   .strict()

@@ -1,5 +1,8 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 
+/** Names every self-signed certificate holds, so that the machine itself reaches the registry as `https://localhost:PORT`. */
+export const loopbackNames: readonly string[] = ['localhost', '127.0.0.1', '::1'];
+
 /**
  * The names a self-signed server certificate is for when none are given: this machine's host name,
  * loopback, the address it is bound to, and for a wildcard bind (`0.0.0.0`, `::`) every address of
@@ -10,7 +13,7 @@ export function defaultTlsNames(
   hostname: string,
   interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
 ): string[] {
-  const names = [hostname, 'localhost', '127.0.0.1', '::1'];
+  const names = [hostname, ...loopbackNames];
   if (host === '0.0.0.0' || host === '::') {
     const families = host === '::' ? ['IPv4', 'IPv6'] : ['IPv4'];
     for (const entry of Object.values(interfaces).flatMap((entries) => entries ?? [])) {

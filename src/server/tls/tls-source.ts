@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { TlsConfig } from '../../config/config.js';
+import { loopbackNames } from './names.js';
 import { certificateNames, ensureSelfSigned, type SelfSigned } from './self-signed.js';
 
 /**
@@ -67,7 +68,8 @@ export async function loadTlsMaterial(
   now: Date,
 ): Promise<TlsMaterial> {
   if (config.selfSigned) {
-    const names = certificateNames(config.names.length > 0 ? config.names : defaultNames());
+    const given = config.names.length > 0 ? config.names : defaultNames();
+    const names = certificateNames([...given, ...loopbackNames]);
     const selfSigned = await ensureSelfSigned(dataDir, names, now);
     const { paths } = selfSigned;
     const validTo = checkPair(selfSigned.server.certificate, selfSigned.server.key, {
