@@ -2,6 +2,12 @@ import { X509Certificate } from 'node:crypto';
 import type { SelfSigned } from './self-signed.js';
 import { caCertificatePath } from './tls-routes.js';
 
+const outcomeWords: Readonly<Record<SelfSigned['outcome'], string>> = {
+  created: 'both made now',
+  renewed: 'the certificate was issued again',
+  kept: 'both kept from an earlier start',
+};
+
 /**
  * What the self-signed mode tells the operator at start: where the CA certificate is, and the exact
  * steps that make each client trust it. `HOST:PORT` is the first name of the certificate and the
@@ -16,7 +22,7 @@ export function trustInstructions(selfSigned: SelfSigned, port: number): string[
   const first = names[0] ?? 'localhost';
   const hostPort = `${first.includes(':') ? `[${first}]` : first}:${port}`;
   return [
-    `TLS: a certificate for ${names.join(', ')}, signed by this registry's own CA (${selfSigned.outcome === 'kept' ? 'both kept from an earlier start' : selfSigned.outcome === 'renewed' ? 'the certificate was issued again' : 'both made now'}).`,
+    `TLS: a certificate for ${names.join(', ')}, signed by this registry's own CA (${outcomeWords[selfSigned.outcome]}).`,
     `The CA certificate is ${ca} (SHA-256 ${authority.fingerprint256}), also served at https://${hostPort}${caCertificatePath}. Copy it to each client machine as ca.crt (check the fingerprint: openssl x509 -in ca.crt -noout -fingerprint -sha256), then:`,
     `  Docker:                  sudo mkdir -p /etc/docker/certs.d/${hostPort} && sudo cp ca.crt /etc/docker/certs.d/${hostPort}/ca.crt`,
     `  podman, skopeo, buildah: mkdir -p ~/.config/containers/certs.d/${hostPort} && cp ca.crt ~/.config/containers/certs.d/${hostPort}/ca.crt (or /etc/containers/certs.d/${hostPort}/ca.crt for every user)`,
