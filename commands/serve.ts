@@ -28,6 +28,10 @@ export default class Serve extends Command {
     'log-level': Flags.option({
       options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
     })(),
+    'metrics-address': Flags.string({
+      description:
+        'also serve /metrics, /healthz and /readyz, without credentials, on this HOST:PORT (keep it private)',
+    }),
     'auto-create-repositories': Flags.boolean({
       description: 'create missing projects and repositories on first push (throwaway local registries)',
       allowNo: true,
@@ -44,6 +48,7 @@ export default class Serve extends Command {
         dataDir: flags['data-dir'],
         logLevel: flags['log-level'],
         autoCreateRepositories: flags['auto-create-repositories'],
+        ...(flags['metrics-address'] === undefined ? {} : { metrics: { address: flags['metrics-address'] } }),
       });
     } catch (error) {
       if (error instanceof ConfigError) this.error(error.message, { exit: 2 });
@@ -65,7 +70,10 @@ export default class Serve extends Command {
       );
     }
     guardProcess(registry.context.logger);
-    this.log(`Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir})`);
+    const metrics = registry.metricsUrl ? `, metrics on ${registry.metricsUrl}/metrics` : '';
+    this.log(
+      `Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir}${metrics})`,
+    );
     await new Promise<void>((resolve) => {
       const stop = (signal: NodeJS.Signals) => {
         registry.context.logger.info({ signal }, 'shutting down');
