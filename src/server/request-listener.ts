@@ -26,10 +26,7 @@ export function createRequestListener(
 ): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
-    // The connection's counters before this request: what they gain while it is served is its traffic.
     const { socket } = req;
-    const readBefore = socket.bytesRead;
-    const writtenBefore = socket.bytesWritten;
     let family = routeFamily(undefined);
     identifyClient(req, proxies);
     // Servers must accept the absolute form `GET http://host/v2/` (RFC 9112 §3.2.2); only its path counts.
@@ -46,8 +43,7 @@ export function createRequestListener(
         method: req.method ?? 'GET',
         status: res.statusCode,
         seconds: ms / 1000,
-        bytesIn: socket.bytesRead - readBefore,
-        bytesOut: socket.bytesWritten - writtenBefore,
+        ...trafficSinceLastResponse(socket),
       });
       logger.info(
         {
@@ -85,6 +81,21 @@ export function createRequestListener(
       }
     });
   };
+}
+
+/** What each connection had read and written when its last response ended. */
+const countedTraffic = new WeakMap<Socket, { read: number; written: number }>();
+
+/**
+ * A request's traffic: what its connection read and wrote since the previous response on it ended.
+ * Node reads ahead of the request event (headers and the start of a body), so counting from there
+ * would miss bytes; counting from response to response puts every byte of a connection on one request.
+ */
+function trafficSinceLastResponse(socket: Socket): { bytesIn: number; bytesOut: number } {
+  const before = countedTraffic.get(socket) ?? { read: 0, written: 0 };
+  const now = { read: socket.bytesRead, written: socket.bytesWritten };
+  countedTraffic.set(socket, now);
+  return { bytesIn: now.read - before.read, bytesOut: now.written - before.written };
 }
 
 /** Runs the route the request names; every refusal comes back as a rejected promise. */
