@@ -146,7 +146,7 @@ const changes = (op: ApiOperation) => op.method !== 'GET' && op.method !== 'HEAD
 /** Body fields that name what a creation creates, for the entry of a creation that was refused. */
 const createdIdFields = ['projectId', 'repositoryId', 'accountId', 'login'] as const;
 /** Response fields that name what a creation created. */
-const createdNameFields = ['id', 'accountId', 'login', 'keyId'] as const;
+const createdNameFields = ['id', 'accountId', 'login'] as const;
 
 function firstString(record: unknown, fields: readonly string[]): string | undefined {
   if (typeof record !== 'object' || record === null) return undefined;
@@ -171,7 +171,12 @@ export function auditResource(
     .replace(/^\/api\/v\d+\//, '')
     .replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? `{${name}}`);
   if (op.status !== 201) return filled;
-  const created = firstString(result, createdNameFields) ?? firstString(body, createdIdFields);
+  // A created key comes back beside its key file: `{ key: { id }, keyFile }`.
+  const nested = typeof result === 'object' && result !== null ? (result as { key?: unknown }).key : undefined;
+  const created =
+    firstString(result, createdNameFields) ??
+    firstString(nested, createdNameFields) ??
+    firstString(body, createdIdFields);
   return created === undefined ? filled : `${filled}/${created}`;
 }
 

@@ -212,6 +212,7 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   gc?: z.input<typeof gcSchema>;
   cleanup?: { interval?: string };
   auth?: { accessTokenTtl?: string };
+  uploads?: { purgeAfter?: string; purgeEvery?: string };
   metrics?: { address?: string };
   health?: { minFreeBytes?: number | string };
   audit?: { retention?: string };
