@@ -172,7 +172,8 @@ export function auditResource(
     .replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? `{${name}}`);
   if (op.status !== 201) return filled;
   // A created key comes back beside its key file: `{ key: { id }, keyFile }`.
-  const nested = typeof result === 'object' && result !== null ? (result as { key?: unknown }).key : undefined;
+  const nested =
+    typeof result === 'object' && result !== null ? (result as { key?: unknown }).key : undefined;
   const created =
     firstString(result, createdNameFields) ??
     firstString(nested, createdNameFields) ??

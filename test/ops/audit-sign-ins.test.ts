@@ -105,15 +105,23 @@ describe('audit entries of sign-ins and console changes', { timeout: 120_000 }, 
   });
 
   it('records the login page’s sign-ins and the console’s changes', async () => {
-    const refused = await fetch(`${registry.url}/login`);
-    expect(refused.status).toBe(200);
+    await expect(signInOverHttp(registry.url, 'admin', 'wrong-password')).rejects.toThrow(
+      /sign-in failed: 401/,
+    );
     const session = await signInOverHttp(registry.url, 'admin', testAdminPassword);
     const posted = await postConsoleForm(`${registry.url}/projects`, session, { projectId: 'web' });
     expect(posted.status).toBe(303);
-    const [change, signIn] = await entries('&pageSize=2');
+    const [change, signIn, failedSignIn] = await entries('&pageSize=3');
+    expect(failedSignIn).toMatchObject({
+      actor: 'user:admin',
+      action: 'signIn',
+      outcome: 'failed',
+      details: { method: 'login-page' },
+    });
     expect(signIn).toMatchObject({
       actor: 'user:admin',
       action: 'signIn',
+      outcome: 'success',
       details: { method: 'login-page' },
     });
     expect(change).toMatchObject({
