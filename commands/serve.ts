@@ -31,6 +31,10 @@ export default class Serve extends Command {
     'log-level': Flags.option({
       options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
     })(),
+    'metrics-address': Flags.string({
+      description:
+        'also serve /metrics, /healthz and /readyz, without credentials, on this HOST:PORT (keep it private)',
+    }),
     'auto-create-repositories': Flags.boolean({
       description: 'create missing projects and repositories on first push (throwaway local registries)',
       allowNo: true,
@@ -71,6 +75,7 @@ export default class Serve extends Command {
           key: flags['tls-key'],
           names: flags['tls-names'],
         },
+        ...(flags['metrics-address'] === undefined ? {} : { metrics: { address: flags['metrics-address'] } }),
       });
     } catch (error) {
       if (error instanceof ConfigError) this.error(error.message, { exit: 2 });
@@ -97,7 +102,10 @@ export default class Serve extends Command {
         `serving plain HTTP on ${config.host} (--insecure-http): passwords and tokens cross the network in the clear unless a proxy in front terminates TLS`,
       );
     }
-    this.log(`Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir})`);
+    const metrics = registry.metricsUrl ? `, metrics on ${registry.metricsUrl}/metrics` : '';
+    this.log(
+      `Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir}${metrics})`,
+    );
     if (registry.tls?.selfSigned) {
       const port = new URL(registry.url).port;
       for (const line of trustInstructions(registry.tls.selfSigned, Number(port))) this.log(line);

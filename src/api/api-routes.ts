@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { AuthServices } from '../auth/auth-services.js';
 import { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { CleanupService } from '../cleanup/cleanup-service.js';
@@ -11,6 +12,8 @@ import type { Route } from '../server/router.js';
 import { ApiAccess } from './access-checks.js';
 import { adminOperations } from './admin/admin-routes.js';
 import { AdminService } from './admin/admin-service.js';
+import { auditOperations } from './audit/audit-routes.js';
+import { AuditService } from './audit/audit-service.js';
 import { IamPolicyService } from './iam/iam-policy-service.js';
 import { iamOperations } from './iam/iam-routes.js';
 import { imageOperations } from './images/image-routes.js';
@@ -51,6 +54,7 @@ export interface ManagementServices {
   readonly cleanup: CleanupApi;
   readonly admin: AdminService;
   readonly usage: InstanceUsageService;
+  readonly audit: AuditService;
 }
 
 export function createManagementServices(
@@ -79,6 +83,7 @@ export function createManagementServices(
     cleanup: new CleanupApi(access, metadata, cleanup),
     admin: new AdminService(access, maintenance),
     usage: new InstanceUsageService(access, metadata),
+    audit: new AuditService(access, metadata, clock),
   };
 }
 
@@ -96,6 +101,7 @@ export function managementOperations(services: ManagementServices): ApiOperation
     ...serviceAccountOperations(services.serviceAccounts),
     ...adminOperations(services.admin),
     ...usageOperations(services.usage),
+    ...auditOperations(services.audit),
   ];
 }
 
@@ -104,6 +110,7 @@ export function managementApiRoutes(
   services: ManagementServices,
   auth: AuthServices,
   config: Pick<ServeConfig, 'publicUrl' | 'tls'>,
+  audit: AuditLog,
 ): Route[] {
   const operations = managementOperations(services);
   let document: unknown;
@@ -123,5 +130,6 @@ export function managementApiRoutes(
   return toRoutes([openApi, ...operations], {
     credentials: auth.credentials,
     urls: PublicUrls.of(config),
+    audit,
   });
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
+import { type AuditLog, outcomeOfError, reasonOf } from '../audit/audit-log.js';
 import type { CredentialService } from '../auth/credential-service.js';
 import type { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { ErrorCode } from '../errors/registry-error.js';
@@ -135,6 +136,56 @@ function decodeParams(params: Readonly<Record<string, string>>): Record<string, 
 export interface OperationDeps {
   readonly credentials: CredentialService;
   readonly urls: PublicUrls;
+  /** Every operation that changes something is recorded, refused or not. */
+  readonly audit: AuditLog;
+}
+
+/** Reads change nothing: everything else is recorded in the audit log. */
+const changes = (op: ApiOperation) => op.method !== 'GET' && op.method !== 'HEAD' && !op.public;
+
+/** Body fields that name what a creation creates, for the entry of a creation that was refused. */
+const createdIdFields = ['projectId', 'repositoryId', 'accountId', 'login'] as const;
+/** Response fields that name what a creation created. */
+const createdNameFields = ['id', 'accountId', 'login'] as const;
+
+function firstString(record: unknown, fields: readonly string[]): string | undefined {
+  if (typeof record !== 'object' || record === null) return undefined;
+  for (const field of fields) {
+    const value = (record as Record<string, unknown>)[field];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+/**
+ * The resource an operation acts on, as a path of names: its path template filled in, without the
+ * API prefix (`projects/p/repositories/r`), and for a creation the name of what it created.
+ */
+export function auditResource(
+  op: ApiOperation,
+  params: Readonly<Record<string, string>>,
+  body: unknown,
+  result: unknown,
+): string {
+  const filled = op.path
+    .replace(/^\/api\/v\d+\//, '')
+    .replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? `{${name}}`);
+  if (op.status !== 201) return filled;
+  // A created key comes back beside its key file: `{ key: { id }, keyFile }`.
+  const nested =
+    typeof result === 'object' && result !== null ? (result as { key?: unknown }).key : undefined;
+  const created =
+    firstString(result, createdNameFields) ??
+    firstString(nested, createdNameFields) ??
+    firstString(body, createdIdFields);
+  return created === undefined ? filled : `${filled}/${created}`;
+}
+
+/** What an operation's entry says beside its resource: the body's fields and the query's (never a secret). */
+function auditDetails(body: unknown, query: URLSearchParams): Record<string, unknown> | undefined {
+  const details: Record<string, unknown> = Object.fromEntries(query);
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) Object.assign(details, body);
+  return Object.keys(details).length > 0 ? details : undefined;
 }
 
 function respond(res: ServerResponse, op: ApiOperation, result: unknown): void {
@@ -159,16 +210,52 @@ export function toRoutes(operations: readonly ApiOperation[], deps: OperationDep
         {
           action: 'none' as const,
           handler: async ({ req, res, params, query }) => {
-            const caller = op.public ? anonymous : await authenticate(req, deps.credentials);
-            const input = {
-              caller,
-              params: op.params ? parseInput(op.params, decodeParams(params), 'path') : undefined,
-              query: op.query ? parseInput(op.query, Object.fromEntries(query), 'query') : undefined,
-              body: op.body ? await readJsonBody(req, op.body) : undefined,
-              client: clientAddress(req),
-              urlOf: (path: string) => deps.urls.url(req, path),
+            // Kept outside the handling so that the entry of a refused change still says what was asked.
+            let body: unknown;
+            const handle = async () => {
+              const caller = op.public ? anonymous : await authenticate(req, deps.credentials);
+              const parsedParams = op.params
+                ? parseInput(op.params, decodeParams(params), 'path')
+                : undefined;
+              const parsedQuery = op.query
+                ? parseInput(op.query, Object.fromEntries(query), 'query')
+                : undefined;
+              body = op.body ? await readJsonBody(req, op.body) : undefined;
+              return op.handle({
+                caller,
+                params: parsedParams,
+                query: parsedQuery,
+                body,
+                client: clientAddress(req),
+                urlOf: (path: string) => deps.urls.url(req, path),
+              });
             };
-            respond(res, op, await op.handle(input));
+            if (!changes(op)) return respond(res, op, await handle());
+            let named: Record<string, string> = { ...params };
+            try {
+              named = decodeParams(params);
+            } catch {
+              // The handler refuses a malformed parameter itself; the entry keeps it as it came.
+            }
+            let result: unknown;
+            try {
+              result = await handle();
+            } catch (error) {
+              await deps.audit.recordRequest(req, {
+                action: op.id,
+                resource: auditResource(op, named, body, undefined),
+                outcome: outcomeOfError(error),
+                details: { ...auditDetails(body, query), reason: reasonOf(error) },
+              });
+              throw error;
+            }
+            await deps.audit.recordRequest(req, {
+              action: op.id,
+              resource: auditResource(op, named, body, result),
+              outcome: 'success',
+              details: auditDetails(body, query),
+            });
+            respond(res, op, result);
           },
         },
       ]),

@@ -3,6 +3,7 @@ import { type ServeConfig, servesTls } from '../config/config.js';
 import type { MetadataStore } from '../db/metadata.js';
 import { AccessService } from '../iam/access-service.js';
 import type { Clock } from '../lib/clock.js';
+import type { RateLimitRefused } from '../metrics/metrics.js';
 import { CredentialService } from './credential-service.js';
 import { RegistryGuard } from './registry-guard.js';
 import { RegistryTokenService } from './registry-tokens.js';
@@ -21,6 +22,7 @@ export async function createAuthServices(
   config: ServeConfig,
   metadata: MetadataStore,
   clock: Clock,
+  rateLimitRefused?: RateLimitRefused,
 ): Promise<AuthServices> {
   const { auth } = config;
   const signer = await TokenSigner.loadOrCreate(join(config.dataDir, 'keys', 'token-signing-key.jwk'), clock);
@@ -34,6 +36,7 @@ export async function createAuthServices(
       perAccount: { failures: auth.failuresPerAccount, windowMs: auth.failureWindow },
       perClient: { failures: auth.failuresPerClient, windowMs: auth.failureWindow },
     },
+    ...(rateLimitRefused ? { rateLimitRefused } : {}),
   });
   const access = new AccessService(metadata.catalog, metadata.iam);
   const registryTokens = new RegistryTokenService(

@@ -3,6 +3,7 @@ import { RegistryError } from '../errors/registry-error.js';
 import { type Caller, foldLogin } from '../iam/principals.js';
 import type { Clock } from '../lib/clock.js';
 import { inWords } from '../lib/wait-words.js';
+import type { RateLimitRefused } from '../metrics/metrics.js';
 import { verifyPassword } from './passwords.js';
 import { FailureRateLimiter, type RateLimit } from './rate-limiter.js';
 import { keyFileMatches, parseKeyFile, verifyAssertion } from './service-account-keys.js';
@@ -26,6 +27,8 @@ export interface CredentialDeps {
   readonly signer: TokenSigner;
   readonly clock: Clock;
   readonly passwordLimits: { perAccount: RateLimit; perClient: RateLimit };
+  /** Told of each sign-in refused by the failure limits. */
+  readonly rateLimitRefused?: RateLimitRefused;
 }
 
 const badCredentials = () => new RegistryError('UNAUTHORIZED', 'invalid username or password');
@@ -72,6 +75,7 @@ export class CredentialService {
     const login = foldLogin(given);
     const wait = Math.max(this.perAccount.retryAfter(login), this.perClient.retryAfter(client));
     if (wait > 0) {
+      this.deps.rateLimitRefused?.('sign-in-failures');
       throw new RegistryError(
         'TOOMANYREQUESTS',
         `too many failed sign-in attempts; try again ${inWords(wait)}`,

@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import type { AuditLog } from '../audit/audit-log.js';
+import { auditSignIn, namedAccount } from '../audit/sign-ins.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { anonymous, type Caller } from '../iam/principals.js';
 import { readForm, sendJson } from '../server/http.js';
@@ -33,13 +35,21 @@ async function challenged<T>(check: () => Promise<T>): Promise<T> {
  * `docker login` and skopeo use it, and `POST` with the OAuth2 form (`password`, and
  * `refresh_token` carrying an identity token, as Docker sends it from a credential helper).
  */
-export function tokenRoutes(credentials: CredentialService, tokens: RegistryTokenService): Route[] {
+export function tokenRoutes(
+  credentials: CredentialService,
+  tokens: RegistryTokenService,
+  audit: AuditLog,
+): Route[] {
+  /** Basic credentials (a password, a key) are a sign-in, and recorded; a Bearer token comes from one already. */
+  const signIn = (req: IncomingMessage, username: string, secret: string) =>
+    auditSignIn(audit, req, 'registry-token', namedAccount(username, secret), () =>
+      credentials.basic(username, secret, clientAddress(req)),
+    );
+
   const callerOf = async (req: IncomingMessage): Promise<Caller> => {
     const presented = presentedCredentials(req);
     if (presented.scheme === 'none') return anonymous;
-    if (presented.scheme === 'basic') {
-      return credentials.basic(presented.username, presented.password, clientAddress(req));
-    }
+    if (presented.scheme === 'basic') return signIn(req, presented.username, presented.password);
     const caller = await credentials.accessToken(presented.token);
     if (!caller) throw new RegistryError('UNAUTHORIZED', 'invalid or expired token');
     return caller;
@@ -52,7 +62,7 @@ export function tokenRoutes(credentials: CredentialService, tokens: RegistryToke
       const password = form.get('password');
       if (!username || !password)
         throw new RegistryError('INVALID_ARGUMENT', 'the password grant needs username and password');
-      return credentials.basic(username, password, clientAddress(req));
+      return signIn(req, username, password);
     }
     if (grant === 'refresh_token') {
       const token = form.get('refresh_token');

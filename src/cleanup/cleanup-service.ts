@@ -2,6 +2,7 @@ import type { CleanupItem, CleanupRun } from '../db/cleanup.js';
 import type { MetadataStore } from '../db/metadata.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { evaluatePolicies } from './evaluate.js';
 
 /**
@@ -15,6 +16,8 @@ export class CleanupService {
     private readonly metadata: MetadataStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Told of each run, for the metrics. */
+    private readonly finished: Metrics['cleanupFinished'] = () => {},
   ) {}
 
   /** Evaluates now; `dryRun` overrides the repository's own setting. Undefined when there is no such repository. */
@@ -64,6 +67,7 @@ export class CleanupService {
       items,
     };
     await this.metadata.cleanup.recordRun(run);
+    this.finished(run);
     return run;
   }
 

@@ -1,4 +1,5 @@
 import {
+  type AuditEntry,
   type CleanupPolicy,
   type CleanupRun,
   type Digest,
@@ -281,6 +282,22 @@ export function tagTable(list: TagList, target: RenderTarget): string {
     list.tags,
     target,
     `No tags on ${list.image}.`,
+  );
+}
+
+export function auditTable(entries: readonly AuditEntry[], target: RenderTarget): string {
+  return renderTable(
+    [
+      { header: 'Time', value: (row) => time(row.time, target) },
+      { header: 'Actor', value: (row) => row.actor },
+      { header: 'Client', value: (row) => row.client },
+      { header: 'Action', value: (row) => row.action },
+      { header: 'Resource', value: (row) => row.resource },
+      { header: 'Outcome', value: (row) => row.outcome },
+    ],
+    entries,
+    target,
+    'No audit entries.',
   );
 }
 

@@ -249,6 +249,26 @@ export interface User {
   readonly createdAt: string;
 }
 
+/** One entry of the audit log. */
+export interface AuditEntry {
+  readonly id: string;
+  readonly time: string;
+  readonly actor: string;
+  readonly client: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly outcome: 'success' | 'denied' | 'failed';
+  readonly details?: Record<string, unknown>;
+}
+
+/** What to read from the audit log; `since` is a duration back from now (`24h`) or a time. */
+export interface AuditQuery {
+  readonly since?: string;
+  readonly actor?: string;
+  readonly resource?: string;
+  readonly action?: string;
+}
+
 /** A password reset: `password` only when the server generated it (shown this once). */
 export interface PasswordReset {
   readonly user: User;
@@ -473,6 +493,22 @@ export class ManagementApi {
 
   getMaintenance(kind: 'gc' | 'verify', run: string): Promise<MaintenanceRun> {
     return this.client.call('GET', `/admin/${kind}/${segment(run)}`);
+  }
+
+  /** The newest `limit` entries of the audit log that match, newest first. */
+  async listAuditEntries(query: AuditQuery, limit: number): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.client.call<{ entries?: AuditEntry[]; nextPageToken?: string }>(
+        'GET',
+        '/audit/entries',
+        { query: { ...query, pageSize: Math.min(pageSize, limit - entries.length), pageToken } },
+      );
+      entries.push(...(page.entries ?? []));
+      pageToken = page.nextPageToken;
+    } while (pageToken && entries.length < limit);
+    return entries;
   }
 
   listUsers(): Promise<User[]> {

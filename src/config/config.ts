@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseByteSize } from '../lib/byte-sizes.js';
 import { durationProblem, parseDuration } from '../lib/durations.js';
 import { isLoopbackAddress } from '../lib/loopback.js';
 import { isAddressOrRange } from '../server/request-identity.js';
@@ -133,6 +134,52 @@ function tlsProblem(tls: TlsConfig): string | undefined {
   return undefined;
 }
 
+/** Byte sizes are written `500MB`, `1GiB` or as a number of bytes. */
+const byteSize = z.union([z.number().int().min(0), z.string()]).transform((given, context) => {
+  const bytes = typeof given === 'number' ? given : parseByteSize(given);
+  if (bytes === undefined) {
+    context.addIssue({ code: 'custom', message: `"${given}" is not a size such as 500MB, 1GiB or 1048576` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback). */
+const listenAddress = z
+  .string()
+  .regex(/^(?:\[[0-9a-fA-F:.]+\]|[^\s:/[\]]*):\d{1,5}$/, 'must be HOST:PORT, such as 127.0.0.1:9090')
+  .refine(
+    (address) => Number(address.slice(address.lastIndexOf(':') + 1)) <= 65535,
+    'the port must be 0 to 65535',
+  );
+
+/** What operators watch: metrics, readiness, and the audit log's retention. */
+const opsSchemas = {
+  metrics: z
+    .object({
+      /** A second listener serving /metrics (and /healthz, /readyz) to anyone who reaches it; the main port serves /metrics to the administrator only. */
+      address: listenAddress.optional(),
+    })
+    .strict()
+    .prefault({}),
+  health: z
+    .object({
+      /** /readyz answers 503 when the data directory's filesystem has less free space than this. */
+      minFreeBytes: byteSize.default(100 * 2 ** 20),
+    })
+    .strict()
+    .prefault({}),
+  audit: z
+    .object({
+      /** Audit entries older than this are deleted; `0s` keeps them for ever. */
+      retention: duration.default(90 * 86_400_000),
+    })
+    .strict()
+    .prefault({}),
+};
+
+export type MetricsConfig = z.infer<typeof opsSchemas.metrics>;
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -187,6 +234,7 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    ...opsSchemas,
   })
   .strict();
 
@@ -206,6 +254,10 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   gc?: z.input<typeof gcSchema>;
   cleanup?: { interval?: string };
   auth?: { accessTokenTtl?: string };
+  uploads?: { purgeAfter?: string; purgeEvery?: string };
+  metrics?: { address?: string };
+  health?: { minFreeBytes?: number | string };
+  audit?: { retention?: string };
 };
 
 export class ConfigError extends Error {

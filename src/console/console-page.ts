@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AuditLog, outcomeOfError, reasonOf } from '../audit/audit-log.js';
 import { redirect, sendPage } from '../auth/oauth/page-responses.js';
 import type { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { WebSession, WebSessions } from '../auth/oauth/web-sessions.js';
@@ -50,6 +51,21 @@ export interface ConsolePage {
 export interface ConsoleDeps {
   readonly sessions: WebSessions;
   readonly urls: PublicUrls;
+  /** Every change made through a form is recorded. */
+  readonly audit: AuditLog;
+}
+
+/**
+ * A form's audit entry: the page's name (`console-repository-delete` records `console.repository-delete`,
+ * with the form's own `action` when it has one), the page's path as the resource, and what was typed.
+ */
+function consoleAuditEntry(page: string, request: ConsoleRequest, form: URLSearchParams) {
+  const formAction = form.get('action');
+  return {
+    action: `console.${page.replace(/^console-/, '')}${formAction ? `.${formAction}` : ''}`,
+    resource: request.viewer.path.replace(/^\/+/, '').split('?')[0] ?? '',
+    details: Object.fromEntries([...form].filter(([name]) => name !== 'action' && name !== 'confirm')),
+  };
 }
 
 function decode(params: Readonly<Record<string, string>>): Record<string, string> {
@@ -180,10 +196,16 @@ export function toRoutes(pages: readonly ConsolePage[], deps: ConsoleDeps): Rout
           // Changes need a session: a visitor who is not signed in is sent to sign in first.
           if (!session) return redirect(res, `/login?next=${encodeURIComponent(request.viewer.path)}`);
           deps.sessions.checkCsrf(session, form);
+          const entry = consoleAuditEntry(consolePage.name, request, form);
           let outcome: Outcome;
           try {
             outcome = await post.act(request, form);
           } catch (error) {
+            await deps.audit.recordRequest(request.req, {
+              ...entry,
+              outcome: outcomeOfError(error),
+              details: { ...entry.details, reason: reasonOf(error) },
+            });
             if (!(error instanceof RegistryError) || !formProblems.has(error.status)) throw error;
             return sendConsolePage(
               res,
@@ -191,6 +213,7 @@ export function toRoutes(pages: readonly ConsolePage[], deps: ConsoleDeps): Rout
               error.status,
             );
           }
+          await deps.audit.recordRequest(request.req, { ...entry, outcome: 'success' });
           if ('download' in outcome) {
             const { filename, body } = outcome.download;
             res.writeHead(200, {

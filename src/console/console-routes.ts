@@ -1,4 +1,5 @@
 import type { ManagementServices } from '../api/api-routes.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { WebSessions } from '../auth/oauth/web-sessions.js';
 import type { Route } from '../server/router.js';
@@ -19,10 +20,11 @@ export interface ConsoleDependencies {
   /** The web session of the sign-in pages, with its CSRF token. */
   readonly sessions: WebSessions;
   readonly urls: PublicUrls;
+  readonly audit: AuditLog;
 }
 
 /** The web console: server-rendered pages on the registry's own origin, and their stylesheet and script. */
-export function consoleRoutes({ services, sessions, urls }: ConsoleDependencies): Route[] {
+export function consoleRoutes({ services, sessions, urls, audit }: ConsoleDependencies): Route[] {
   const pages = [
     ...projectListPages(services),
     ...permissionPages(services),
@@ -33,5 +35,5 @@ export function consoleRoutes({ services, sessions, urls }: ConsoleDependencies)
     ...projectPages(services),
     ...userPages(services),
   ];
-  return [...assetRoutes, ...toRoutes(pages, { sessions, urls })];
+  return [...assetRoutes, ...toRoutes(pages, { sessions, urls, audit })];
 }

@@ -1,3 +1,4 @@
+import type { AuditStore } from './audit.js';
 import type { CleanupStore } from './cleanup.js';
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from './identity.js';
 import type { LifecycleStore } from './lifecycle.js';
@@ -173,5 +174,6 @@ export interface MetadataStore {
   readonly lifecycle: LifecycleStore;
   readonly usage: UsageStore;
   readonly cleanup: CleanupStore;
+  readonly audit: AuditStore;
   close(): Promise<void>;
 }

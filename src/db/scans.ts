@@ -125,4 +125,6 @@ export interface ScanStore {
   find(digests: readonly string[]): Promise<Map<string, ScanRecord>>;
   /** The findings of the last successful scan, worst first, optionally only some severities. */
   findings(digest: string, only?: readonly Severity[]): Promise<Finding[]>;
+  /** How many scans are in each status (queued and scanning are the queue's depth); absent statuses have none. */
+  countByStatus(): Promise<Partial<Record<ScanStatus, number>>>;
 }

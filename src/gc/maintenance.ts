@@ -3,6 +3,7 @@ import type { LifecycleStore, MaintenanceKind, MaintenanceRun } from '../db/life
 import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { GarbageCollector, type GcReport } from './collector.js';
 import type { BlobPromises } from './promises.js';
@@ -18,6 +19,8 @@ export interface MaintenanceDeps {
   readonly gc: GcConfig;
   /** Purges upload sessions untouched for `uploads.purgeAfter`; returns how many went. */
   readonly purgeUploads: () => Promise<number>;
+  /** Told how each collection ended, for the metrics. */
+  readonly gcFinished?: Metrics['gcFinished'];
 }
 
 /** How often a requested run looks again for the lease while another collector holds it. */
@@ -103,6 +106,7 @@ export class Maintenance {
         const report = await this.collector.run(id, { dryRun: options.dryRun, stopped: () => this.stopping });
         if (report !== 'busy') {
           await this.finish(id, { status: 'succeeded', report: { ...report } });
+          this.deps.gcFinished?.({ report, dryRun: options.dryRun });
           if (!options.dryRun && report.bytesReclaimed + report.links.count + report.images.count > 0) {
             this.deps.logger.info(
               { run: id, bytesReclaimed: report.bytesReclaimed, blobs: report.blobs.count },
@@ -113,12 +117,14 @@ export class Maintenance {
         }
         if (options.scheduled || this.stopping) {
           await this.finish(id, { status: 'failed', error: 'another instance was collecting' });
+          this.deps.gcFinished?.('skipped');
           return undefined;
         }
         await sleep(leasePollMs);
       }
     } catch (error) {
       this.deps.logger.error({ err: error, run: id }, 'garbage collection failed');
+      this.deps.gcFinished?.('failed');
       await this.finish(id, { status: 'failed', error: (error as Error).message });
       return undefined;
     }

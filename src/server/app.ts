@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createManagementServices, managementApiRoutes } from '../api/api-routes.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { auditRegistryDeletes } from '../audit/registry-deletes.js';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.js';
 import { type AdminBootstrap, bootstrapAdmin } from '../auth/bootstrap-admin.js';
 import { guardRegistryRoutes } from '../auth/guarded-routes.js';
@@ -27,6 +29,8 @@ import { BlobPromises } from '../gc/promises.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { Metrics, type ScanQueueDepth } from '../metrics/metrics.js';
+import { listenForMetrics, type MetricsListener } from '../metrics/metrics-server.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import { resolveRegistryNames } from '../oci/short-names.js';
@@ -38,6 +42,7 @@ import { clientUrls } from './client-urls.js';
 import { guardConnections, headersCheckInterval } from './connection-guards.js';
 import { recordDaemon } from './daemon-lock.js';
 import { sendError } from './http.js';
+import { opsRoutes } from './ops-routes.js';
 import { TrustedProxies } from './request-identity.js';
 import {
   answerMalformedRequest,
@@ -72,6 +77,12 @@ export interface RunningRegistry {
   readonly maintenance: Maintenance;
   /** Cleanup policies: evaluated on the schedule, or now. */
   readonly cleanup: CleanupService;
+  /** The Prometheus metrics: `rateLimitRefused` is how a limit counts its refusals. */
+  readonly metrics: Metrics;
+  /** The audit log: `record` is how a change not made through the API or console is put on record. */
+  readonly audit: AuditLog;
+  /** The separate metrics listener (`metrics.address`), when one is configured. */
+  readonly metricsUrl: string | undefined;
   /** Stops accepting connections, lets requests in flight finish (up to the grace period), closes the stores. */
   close(): Promise<void>;
 }
@@ -93,6 +104,9 @@ export async function startRegistry(
 ): Promise<RunningRegistry> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
+  // Built first: the connection guards count their refusals from the moment the port is bound.
+  let scanQueueDepth: ScanQueueDepth = async () => ({});
+  const metrics = new Metrics(() => scanQueueDepth());
   let listener: RequestListener = answerStarting;
   const serverOptions = {
     headersTimeout: config.http.headersTimeout,
@@ -111,7 +125,7 @@ export async function startRegistry(
   server.on('clientError', answerMalformedRequest);
   server.on('connect', refuseConnect);
   server.on('checkExpectation', refuseExpectation);
-  guardConnections(server, config.http, logger);
+  guardConnections(server, config.http, logger, (limit) => metrics.rateLimitRefused(limit));
   // Responses not yet finished, so shutdown can end each keep-alive connection after its last
   // response instead of waiting for the client to drop it (Go clients keep idle ones for 90 s).
   const unfinished = new Set<ServerResponse>();
@@ -152,15 +166,33 @@ export async function startRegistry(
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     tls = await loadTls();
-    built = await buildServices(config, options, logger, tls?.selfSigned?.ca.certificate);
+    built = await buildServices(config, options, logger, metrics, tls?.selfSigned?.ca.certificate);
   } catch (error) {
     const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
     server.closeAllConnections();
     await closed;
     throw error;
   }
-  const { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes } = built;
-  listener = createRequestListener(routes, logger, new TrustedProxies(config.trustedProxies));
+  const { context, metadata, auth, admin, scanning, services, maintenance, cleanup, audit, routes } = built;
+  scanQueueDepth = () => metadata.scans.countByStatus();
+  const proxies = new TrustedProxies(config.trustedProxies);
+  listener = createRequestListener(routes, logger, proxies, metrics);
+  let metricsListener: MetricsListener | undefined;
+  if (config.metrics.address) {
+    const unguarded = opsRoutes(
+      { metadata, dataDir: config.dataDir, minFreeBytes: config.health.minFreeBytes },
+      metrics,
+    );
+    try {
+      metricsListener = await listenForMetrics(config.metrics.address, unguarded, logger, proxies);
+    } catch (error) {
+      const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+      server.closeAllConnections();
+      await closed;
+      await metadata.close();
+      throw error;
+    }
+  }
   const releaseDataDir = await recordDaemon(config.dataDir);
 
   const purge = async () => {
@@ -169,6 +201,13 @@ export async function startRegistry(
       if (purged > 0) logger.info({ purged }, 'purged abandoned upload sessions');
     } catch (error) {
       logger.error({ err: error }, 'purging abandoned uploads failed');
+    }
+    if (config.audit.retention <= 0) return;
+    try {
+      const pruned = await audit.prune(config.audit.retention);
+      if (pruned > 0) logger.info({ pruned }, 'pruned audit entries older than audit.retention');
+    } catch (error) {
+      logger.error({ err: error }, 'pruning the audit log failed');
     }
   };
   const purgeTimer = setInterval(purge, config.uploads.purgeEvery);
@@ -220,6 +259,7 @@ export async function startRegistry(
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGrace);
       await closed;
       clearTimeout(grace);
+      await metricsListener?.close();
       await scanning.workers.stop();
       await maintenance.stop();
       await cleaning;
@@ -244,6 +284,9 @@ export async function startRegistry(
     scans: scanning.service,
     maintenance,
     cleanup,
+    metrics,
+    audit,
+    metricsUrl: metricsListener?.url,
     close,
   };
 }
@@ -256,6 +299,7 @@ async function buildServices(
   config: ServeConfig,
   options: StartOptions,
   logger: Logger,
+  metrics: Metrics,
   /** The self-signed mode's CA certificate, served for clients to fetch. */
   caCertificate: string | undefined,
 ) {
@@ -273,10 +317,15 @@ async function buildServices(
       autoCreateRepositories: config.autoCreateRepositories,
       promises: new BlobPromises(config.gc.delay),
     };
-    const auth = await createAuthServices(config, metadata, context.clock);
+    const audit = new AuditLog(metadata.audit, context.clock, logger);
+    const auth = await createAuthServices(config, metadata, context.clock, (limit) =>
+      metrics.rateLimitRefused(limit),
+    );
     await backfillBlobSizes(metadata, blobs, logger);
     const scanning = createScanning(context, config.scanning, config.dataDir);
-    const cleanup = new CleanupService(metadata, context.clock, logger);
+    const cleanup = new CleanupService(metadata, context.clock, logger, (run) =>
+      metrics.cleanupFinished(run),
+    );
     const services = createOciServices(context, {
       onManifestStored: (stored) => scanning.service.manifestPushed(stored),
     });
@@ -289,8 +338,9 @@ async function buildServices(
       promises: context.promises,
       gc: config.gc,
       purgeUploads: () => services.uploads.purge(config.uploads.purgeAfter),
+      gcFinished: (outcome) => metrics.gcFinished(outcome),
     });
-    const oauth = createOAuthServices(config, metadata, auth, context.clock);
+    const oauth = createOAuthServices(config, metadata, auth, context.clock, audit);
     const management = createManagementServices(
       context,
       auth,
@@ -300,23 +350,30 @@ async function buildServices(
       cleanup,
     );
     const routes = [
-      ...tokenRoutes(auth.credentials, auth.registryTokens),
+      ...tokenRoutes(auth.credentials, auth.registryTokens, audit),
       ...oauthRoutes(oauth),
       ...(caCertificate ? tlsRoutes(caCertificate) : []),
-      ...managementApiRoutes(management, auth, config),
+      ...managementApiRoutes(management, auth, config, audit),
       ...resolveRegistryNames(
-        guardRegistryRoutes(
-          ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
-          auth.guard,
+        auditRegistryDeletes(
+          guardRegistryRoutes(
+            ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
+            auth.guard,
+          ),
+          audit,
         ),
         config.autoCreateRepositories,
       ),
+      ...opsRoutes({ metadata, dataDir: config.dataDir, minFreeBytes: config.health.minFreeBytes }, metrics, {
+        credentials: auth.credentials,
+        sessions: oauth.sessions,
+      }),
       // Last: the console's paths are matched only once no registry, API or sign-in route has.
-      ...consoleRoutes({ services: management, sessions: oauth.sessions, urls: oauth.urls }),
+      ...consoleRoutes({ services: management, sessions: oauth.sessions, urls: oauth.urls, audit }),
     ];
     // Last: once the administrator exists, nothing stands between it and the ready line that shows its password.
     const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
-    return { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes };
+    return { context, metadata, auth, admin, scanning, services, maintenance, cleanup, audit, routes };
   } catch (error) {
     await metadata.close();
     throw error;

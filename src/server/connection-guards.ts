@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { HttpConfig } from '../config/config.js';
 import { RegistryError } from '../errors/registry-error.js';
 import type { Logger } from '../lib/logger.js';
+import type { RateLimitRefused } from '../metrics/metrics.js';
 import { refuseConnection } from './request-listener.js';
 
 /**
@@ -10,9 +11,15 @@ import { refuseConnection } from './request-listener.js';
  * the headers timeout (Node's, set where the server is created), the idle keep-alive timeout, an
  * inactivity timeout on bodies and on responses nobody reads, and a cap on connections per client.
  */
-export function guardConnections(server: Server, config: HttpConfig, logger: Logger): void {
+export function guardConnections(
+  server: Server,
+  config: HttpConfig,
+  logger: Logger,
+  refused: RateLimitRefused = () => {},
+): void {
   cutStalledConnections(server, config.bodyTimeout, logger);
-  if (config.maxConnectionsPerClient > 0) limitPerClient(server, config.maxConnectionsPerClient, logger);
+  if (config.maxConnectionsPerClient > 0)
+    limitPerClient(server, config.maxConnectionsPerClient, logger, refused);
 }
 
 /** How often Node looks for requests whose headers are late: often enough to honour a short timeout. */
@@ -65,7 +72,7 @@ function cutStalledConnections(server: Server, bodyTimeout: number, logger: Logg
  * At most `max` connections at once from one client; more are refused at once with 429, without
  * touching anyone else's. An IPv6 client is counted by its /64, which one host usually holds whole.
  */
-function limitPerClient(server: Server, max: number, logger: Logger): void {
+function limitPerClient(server: Server, max: number, logger: Logger, refused: RateLimitRefused): void {
   const open = new Map<string, number>();
   // The connection listeners Node installed (its HTTP parser) run only for connections admitted here.
   const admit = server.listeners('connection') as ((socket: Socket) => void)[];
@@ -75,6 +82,7 @@ function limitPerClient(server: Server, max: number, logger: Logger): void {
     const count = open.get(client) ?? 0;
     if (count >= max) {
       logger.warn({ client, max }, 'connection refused: too many from this client');
+      refused('connections-per-client');
       refuseConnection(
         socket,
         new RegistryError(

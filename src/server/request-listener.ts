@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream';
 import { errorBody, RegistryError } from '../errors/registry-error.js';
 import { clientFacingError } from '../errors/storage-full.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { routeFamily } from '../metrics/route-families.js';
 import { assertValidHost } from './host-header.js';
 import { sendError } from './http.js';
 import { clientAddress, identifyClient, principalOf, TrustedProxies } from './request-identity.js';
@@ -20,9 +22,12 @@ export function createRequestListener(
   routes: readonly Route[],
   logger: Logger,
   proxies: TrustedProxies = new TrustedProxies([]),
+  metrics?: Metrics,
 ): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
+    const { socket } = req;
+    let family = routeFamily(undefined);
     identifyClient(req, proxies);
     // Servers must accept the absolute form `GET http://host/v2/` (RFC 9112 §3.2.2); only its path counts.
     const url = (req.url ?? '/').replace(/^https?:\/\/[^/?#]*/i, '');
@@ -32,6 +37,14 @@ export function createRequestListener(
     for (const [header, value] of Object.entries(commonHeaders)) res.setHeader(header, value);
 
     res.on('close', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      metrics?.requestFinished({
+        family,
+        method: req.method ?? 'GET',
+        status: res.statusCode,
+        seconds: ms / 1000,
+        ...trafficSinceLastResponse(socket),
+      });
       logger.info(
         {
           method: req.method,
@@ -39,14 +52,18 @@ export function createRequestListener(
           status: res.statusCode,
           client: clientAddress(req),
           principal: principalOf(req),
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ms,
           ...(res.writableFinished ? {} : { aborted: true }),
         },
         'request',
       );
     });
 
-    const handled = dispatch(routes, { req, res, path, query });
+    // The route is matched before the first await of `dispatch`: its family is known from here on.
+    const handled = dispatch(routes, { req, res, path, query }, (route) => {
+      family = routeFamily(route.name);
+    });
+    metrics?.requestStarted(family);
     handled.catch((error: unknown) => {
       const known = clientFacingError(error);
       if (known) {
@@ -66,6 +83,21 @@ export function createRequestListener(
   };
 }
 
+/** What each connection had read and written when its last response ended. */
+const countedTraffic = new WeakMap<Socket, { read: number; written: number }>();
+
+/**
+ * A request's traffic: what its connection read and wrote since the previous response on it ended.
+ * Node reads ahead of the request event (headers and the start of a body), so counting from there
+ * would miss bytes; counting from response to response puts every byte of a connection on one request.
+ */
+function trafficSinceLastResponse(socket: Socket): { bytesIn: number; bytesOut: number } {
+  const before = countedTraffic.get(socket) ?? { read: 0, written: 0 };
+  const now = { read: socket.bytesRead, written: socket.bytesWritten };
+  countedTraffic.set(socket, now);
+  return { bytesIn: now.read - before.read, bytesOut: now.written - before.written };
+}
+
 /** Runs the route the request names; every refusal comes back as a rejected promise. */
 async function dispatch(
   routes: readonly Route[],
@@ -75,6 +107,7 @@ async function dispatch(
     path,
     query,
   }: { req: IncomingMessage; res: ServerResponse; path: string; query: URLSearchParams },
+  matched: (route: Route) => void,
 ): Promise<void> {
   if (req.headers.host === undefined && req.httpVersion !== '1.0') {
     throw new RegistryError('UNSUPPORTED', 'the request has no Host header, which HTTP/1.1 requires', {
@@ -84,6 +117,7 @@ async function dispatch(
   }
   assertValidHost(req);
   const match = matchRoute(routes, req.method ?? 'GET', path);
+  if (match.kind !== 'not-found') matched(match.route);
   if (match.kind === 'found') return match.operation.handler({ req, res, params: match.params, query });
   if (match.kind === 'method-not-allowed') {
     res.setHeader('Allow', Object.keys(match.route.methods).join(', '));

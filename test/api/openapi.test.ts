@@ -71,6 +71,7 @@ const endpoints = [
   'PUT /api/v1/users/{login}/password',
   'PUT /api/v1/account/password',
   'GET /api/v1/usage',
+  'GET /api/v1/audit/entries',
 ];
 
 function documented(): { method: string; path: string; operation: Json }[] {

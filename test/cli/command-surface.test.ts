@@ -19,6 +19,7 @@ const expectedCommands = [
   'admin gc',
   'admin reset-password',
   'admin verify',
+  'audit list',
   'auth activate-service-account',
   'auth change-password',
   'auth configure-docker',

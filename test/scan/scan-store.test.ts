@@ -160,4 +160,18 @@ describe('the scan queue in the SQLite metadata store', () => {
     expect(await scans.release(image, 'w1', at(5))).toBe(true);
     expect((await scans.find([image])).get(image)).toMatchObject({ status: 'queued', attempts: 0 });
   });
+
+  it('counts scans by status, for the queue-depth metric', async () => {
+    expect(await scans.countByStatus()).toEqual({});
+    const [first, second, third] = ['a', 'b', 'c'].map((name) => digestOf(`count ${name}`)) as [
+      string,
+      string,
+      string,
+    ];
+    for (const digest of [first, second, third]) await scans.enqueue(digest, at(0));
+    await scans.claim('w1', at(1), at(61));
+    expect(await scans.countByStatus()).toEqual({ queued: 2, scanning: 1 });
+    await scans.markUnsupported(digestOf('count helm chart'), 'not an image', at(2));
+    expect(await scans.countByStatus()).toEqual({ queued: 2, scanning: 1, unsupported: 1 });
+  });
 });

@@ -86,9 +86,15 @@ export function deviceRoutes(services: OAuthServices): Route[] {
               return sendPage(res, page);
             }
             const approved = decision === 'approve';
-            if (!(await grants.decideDevice(found.grant, approved, subjectOf(session.caller)))) {
-              return entry(400, lookupErrors.expired);
-            }
+            const decided = await grants.decideDevice(found.grant, approved, subjectOf(session.caller));
+            // Approving a device signs it in as this user: a sign-in, recorded like any other.
+            await services.audit.recordRequest(req, {
+              action: approved ? 'approveDeviceSignIn' : 'denyDeviceSignIn',
+              resource: subjectOf(session.caller),
+              outcome: decided ? 'success' : 'failed',
+              details: { client: client.id, ...(decided ? {} : { reason: lookupErrors.expired }) },
+            });
+            if (!decided) return entry(400, lookupErrors.expired);
             sendPage(res, deviceDonePage(session.login, approved));
           }),
         },

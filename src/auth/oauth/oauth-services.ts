@@ -1,3 +1,4 @@
+import type { AuditLog } from '../../audit/audit-log.js';
 import type { ServeConfig } from '../../config/config.js';
 import type { MetadataStore } from '../../db/metadata.js';
 import type { Clock } from '../../lib/clock.js';
@@ -25,6 +26,8 @@ export interface OAuthServices {
   /** Failed device-code lookups per signed-in user. */
   readonly deviceCodeGuesses: FailureRateLimiter;
   readonly housekeeping: Housekeeping;
+  /** Sign-ins and device approvals are recorded. */
+  readonly audit: AuditLog;
 }
 
 export function createOAuthServices(
@@ -32,6 +35,7 @@ export function createOAuthServices(
   metadata: MetadataStore,
   auth: AuthServices,
   clock: Clock,
+  audit: AuditLog,
 ): OAuthServices {
   const urls = PublicUrls.of(config);
   const tokens = new TokenIssuer({
@@ -52,5 +56,6 @@ export function createOAuthServices(
     sessions: new WebSessions(metadata.oauth, clock, auth.credentials, urls.secure),
     deviceCodeGuesses: new FailureRateLimiter(deviceCodeGuesses, clock),
     housekeeping: new Housekeeping(metadata.oauth, metadata.revocations, clock),
+    audit,
   };
 }

@@ -1,3 +1,4 @@
+import { auditSignIn, namedAccount } from '../../audit/sign-ins.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { inWords } from '../../lib/wait-words.js';
 import { readForm } from '../../server/http.js';
@@ -50,7 +51,9 @@ export function signInRoutes(services: OAuthServices): Route[] {
             }
             let caller: Awaited<ReturnType<typeof credentials.password>>;
             try {
-              caller = await credentials.password(login, form.get('password') ?? '', clientAddress(req));
+              caller = await auditSignIn(services.audit, req, 'login-page', namedAccount(login, ''), () =>
+                credentials.password(login, form.get('password') ?? '', clientAddress(req)),
+              );
             } catch (error) {
               if (!(error instanceof RegistryError)) throw error;
               if (error.code === 'TOOMANYREQUESTS') {

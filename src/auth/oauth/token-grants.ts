@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { auditSignIn, namedAccount } from '../../audit/sign-ins.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { clientAddress, notePrincipal } from '../../server/request-identity.js';
+import { clientAddress } from '../../server/request-identity.js';
 import { cliClient, findClient, type OAuthClient } from './clients.js';
 import type { OAuthServices } from './oauth-services.js';
 import { oauthPaths } from './public-urls.js';
@@ -117,13 +118,20 @@ async function jwtBearer(
     );
   }
   const audience = services.urls.url(req, oauthPaths.token);
-  const caller = await services.credentials.assertion(assertion, keyId, issuer, audience);
-  if (!caller) {
-    throw new RegistryError(
-      'INVALID_GRANT',
-      `the assertion is not signed by a live key (kid) of ${issuer.slice(0, 254)}, has expired, was used before (each assertion is good for one token), or is not addressed to ${audience}`,
-    );
-  }
+  const caller = await auditSignIn(
+    services.audit,
+    req,
+    'service-account-assertion',
+    `serviceAccount:${issuer.slice(0, 254)}`,
+    async () => {
+      const verified = await services.credentials.assertion(assertion, keyId, issuer, audience);
+      if (verified) return verified;
+      throw new RegistryError(
+        'INVALID_GRANT',
+        `the assertion is not signed by a live key (kid) of ${issuer.slice(0, 254)}, has expired, was used before (each assertion is good for one token), or is not addressed to ${audience}`,
+      );
+    },
+  );
   return services.tokens.accessOnly(caller, client?.id ?? cliClient.id, scope);
 }
 
@@ -138,8 +146,13 @@ async function password(
   const username = required(form, 'username');
   const secret = required(form, 'password');
   try {
-    const caller = await services.credentials.password(username, secret, clientAddress(req));
-    notePrincipal(req, caller);
+    const caller = await auditSignIn(
+      services.audit,
+      req,
+      'cli-password',
+      namedAccount(username, secret),
+      () => services.credentials.password(username, secret, clientAddress(req)),
+    );
     return services.tokens.startFamily(caller, client.id, scope);
   } catch (error) {
     if (error instanceof RegistryError && error.code === 'UNAUTHORIZED') {

@@ -364,4 +364,21 @@ export const migrations: readonly string[] = [
   CREATE INDEX manifests_by_push_time ON manifests(image_id, created_at, digest);
   CREATE INDEX tags_by_digest ON tags(image_id, digest);
   `,
+  // The audit log: who changed what, from where, when, and how it ended. Read newest first, by time,
+  // actor or resource; pruned by age.
+  `
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    client TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('success', 'denied', 'failed')),
+    details TEXT
+  );
+  CREATE INDEX audit_log_by_time ON audit_log(at);
+  CREATE INDEX audit_log_by_actor ON audit_log(actor, id);
+  CREATE INDEX audit_log_by_resource ON audit_log(resource, id);
+  `,
 ];

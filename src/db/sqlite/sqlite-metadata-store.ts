@@ -1,3 +1,4 @@
+import type { AuditStore } from '../audit.js';
 import type { CleanupStore } from '../cleanup.js';
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from '../identity.js';
 import type { LifecycleStore } from '../lifecycle.js';
@@ -19,6 +20,7 @@ import type { OAuthStore } from '../oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';
 import type { UsageStore } from '../usage.js';
+import { SqliteAuditStore } from './audit-store.js';
 import { BlobRows } from './blob-rows.js';
 import { SqliteCleanupStore } from './cleanup-store.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
@@ -374,6 +376,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly lifecycle: LifecycleStore;
   readonly usage: UsageStore;
   readonly cleanup: CleanupStore;
+  readonly audit: AuditStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
@@ -392,6 +395,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.lifecycle = new SqliteLifecycleStore(db);
     this.usage = new SqliteUsageStore(db);
     this.cleanup = new SqliteCleanupStore(db);
+    this.audit = new SqliteAuditStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {

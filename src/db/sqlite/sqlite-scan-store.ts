@@ -102,6 +102,7 @@ export class SqliteScanStore implements ScanStore {
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = {
+      countByStatus: db.prepare('SELECT status, count(*) AS count FROM scans GROUP BY status'),
       enqueue: db.prepare(
         `INSERT INTO scans (digest, status, attempts, queued_at, next_attempt_at) VALUES (@digest, 'queued', 0, @at, @at)
          ON CONFLICT (digest) DO UPDATE SET status = 'queued', reason = NULL, attempts = 0,
@@ -299,5 +300,10 @@ export class SqliteScanStore implements ScanStore {
         : this.statements.findingsOf.all(digest, JSON.stringify(only))
     ) as FindingRow[];
     return rows.map(toFinding);
+  }
+
+  async countByStatus(): Promise<Partial<Record<ScanStatus, number>>> {
+    const rows = this.statements.countByStatus.all() as { status: ScanStatus; count: number }[];
+    return Object.fromEntries(rows.map((row) => [row.status, row.count]));
   }
 }
