@@ -25,9 +25,11 @@ import { BlobPromises } from '../gc/promises.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { SecretBox } from '../lib/secret-box.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import { resolveRegistryNames } from '../oci/short-names.js';
+import { UpstreamClient } from '../remote/upstream-client.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
@@ -129,7 +131,8 @@ export async function startRegistry(
     await closed;
     throw error;
   }
-  const { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes } = built;
+  const { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes, upstream } =
+    built;
   listener = createRequestListener(routes, logger, new TrustedProxies(config.trustedProxies));
   const releaseDataDir = await recordDaemon(config.dataDir);
 
@@ -173,6 +176,7 @@ export async function startRegistry(
       await scanning.workers.stop();
       await maintenance.stop();
       await cleaning;
+      await upstream.close();
       await metadata.close();
       await releaseDataDir();
       logger.flush();
@@ -214,8 +218,11 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
     await backfillBlobSizes(metadata, blobs, logger);
     const scanning = createScanning(context, config.scanning, config.dataDir);
     const cleanup = new CleanupService(metadata, context.clock, logger);
+    const secrets = await SecretBox.loadOrCreate(join(config.dataDir, 'keys', 'instance-secret.key'));
+    const upstream = new UpstreamClient(context.clock);
     const services = createOciServices(context, {
       onManifestStored: (stored) => scanning.service.manifestPushed(stored),
+      remotes: { upstream, secrets },
     });
     const maintenance = new Maintenance({
       lifecycle: metadata.lifecycle,
@@ -235,6 +242,7 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
       scanning.service,
       maintenance,
       cleanup,
+      secrets,
     );
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens),
@@ -252,7 +260,7 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
     ];
     // Last: once the administrator exists, nothing stands between it and the ready line that shows its password.
     const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
-    return { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes };
+    return { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes, upstream };
   } catch (error) {
     await metadata.close();
     throw error;

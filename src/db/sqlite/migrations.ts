@@ -364,4 +364,25 @@ export const migrations: readonly string[] = [
   CREATE INDEX manifests_by_push_time ON manifests(image_id, created_at, digest);
   CREATE INDEX tags_by_digest ON tags(image_id, digest);
   `,
+  // Remote repositories (pull-through caches of an upstream registry), and when each cached tag was
+  // last checked against its upstream.
+  `
+  CREATE TABLE remote_repositories (
+    project_id TEXT NOT NULL,
+    repository_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    username TEXT,
+    sealed_password TEXT,
+    prefix TEXT NOT NULL DEFAULT '',
+    ttl_ms INTEGER NOT NULL,
+    PRIMARY KEY (project_id, repository_id),
+    FOREIGN KEY (project_id, repository_id) REFERENCES repositories(project_id, id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE TABLE remote_tag_checks (
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    checked_at INTEGER NOT NULL,
+    PRIMARY KEY (image_id, tag)
+  ) WITHOUT ROWID;
+  `,
 ];
