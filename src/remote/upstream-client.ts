@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Agent, type Dispatcher, interceptors } from 'undici';
 import type { Clock } from '../lib/clock.js';
 
@@ -148,8 +149,10 @@ export class UpstreamClient {
     return undefined;
   }
 
+  /** Tokens are per credentials, not per user name: a remote with another password must not reuse them. */
   private tokenKey(endpoint: UpstreamEndpoint, scope: string): string {
-    return `${endpoint.url}\n${endpoint.username ?? ''}\n${scope}`;
+    const credentials = createHash('sha256').update(`${endpoint.username ?? ''}\n${endpoint.password ?? ''}`);
+    return `${endpoint.url}\n${credentials.digest('hex')}\n${scope}`;
   }
 
   private async fetchToken(
