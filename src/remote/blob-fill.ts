@@ -35,8 +35,9 @@ export async function fillBlob(
   await blobs.createUpload(id);
   const sink = tee?.(upstream.size);
   const hash = createDigester(digest.algorithm);
+  const held: HeldBack = { last: undefined };
   try {
-    const size = await blobs.append(id, 0, teeChunks(upstream.body, hash, sink));
+    const size = await blobs.append(id, 0, teeChunks(upstream.body, hash, sink, held));
     const actual = `${digest.algorithm}:${hash.digest('hex')}`;
     if (actual !== digest.value || (upstream.size !== undefined && upstream.size !== size)) {
       throw new RegistryError(
@@ -57,7 +58,8 @@ export async function fillBlob(
       );
     }
     if (isQuotaExceeded(linked)) throw quotaRefusal(linked);
-    sink?.end();
+    // Only now is the last chunk sent: a client holding the whole blob knows the cache holds it too.
+    if (sink && !sink.destroyed) sink.end(held.last);
     return size;
   } catch (error) {
     // The client must not take what it got for a whole, verified blob.
@@ -90,15 +92,27 @@ export async function linkStoredBlob(
   return present();
 }
 
+/** The chunk the client has not been sent yet. */
+interface HeldBack {
+  last: Buffer | undefined;
+}
+
+/**
+ * Hashes the upstream's chunks on their way to the store, and sends each to the client as the next
+ * one arrives: the last chunk is held back (`held`) until the blob has verified and been stored.
+ */
 async function* teeChunks(
   body: AsyncIterable<Buffer>,
   hash: Hash,
   sink: Writable | undefined,
+  held: HeldBack,
 ): AsyncIterable<Buffer> {
   for await (const chunk of body) {
     hash.update(chunk);
-    // The client gets each chunk as it arrives, at its own pace; once it is gone, only the store does.
-    if (sink && !sink.destroyed && !sink.write(chunk)) await drainedOrClosed(sink);
+    const previous = held.last;
+    held.last = chunk;
+    // The client gets the bytes at its own pace; once it is gone, only the store does.
+    if (previous && sink && !sink.destroyed && !sink.write(previous)) await drainedOrClosed(sink);
     yield chunk;
   }
 }
