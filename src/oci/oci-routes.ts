@@ -121,19 +121,28 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
     if (!pullThrough || !isMissing) throw missing;
     const digest = params.digest ?? '';
     const streams = req.method === 'GET' && !req.headers.range && !req.headers['if-none-match'];
-    const fetched = await pullThrough.fetchBlob(
-      imageName(context),
-      digest,
-      streams
-        ? (size) => {
-            res.writeHead(200, {
-              ...blobHeaders(digest),
-              ...(size === undefined ? {} : { 'Content-Length': size }),
-            });
-            return res;
-          }
-        : undefined,
-    );
+    let fetched: Awaited<ReturnType<typeof pullThrough.fetchBlob>>;
+    try {
+      fetched = await pullThrough.fetchBlob(
+        imageName(context),
+        digest,
+        streams
+          ? (size) => {
+              res.writeHead(200, {
+                ...blobHeaders(digest),
+                ...(size === undefined ? {} : { 'Content-Length': size }),
+              });
+              return res;
+            }
+          : undefined,
+      );
+    } catch (error) {
+      // A HEAD is how a pushing client asks whether to upload: with the upstream unreachable, the
+      // answer is "not here" (so it goes on to the push and hears why that is refused), not a 502.
+      const unreachable = error instanceof RegistryError && error.status === 502;
+      if (req.method === 'HEAD' && unreachable) throw missing;
+      throw error;
+    }
     if (fetched === undefined) throw missing;
     return fetched;
   };
