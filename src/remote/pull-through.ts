@@ -133,7 +133,33 @@ export class PullThrough {
     }
     const length = header(response, 'content-length');
     const size = length === undefined ? undefined : Number(length);
+    try {
+      if (size !== undefined) await this.refuseOverQuota(target, size);
+    } catch (error) {
+      response.body.destroy();
+      throw error;
+    }
     return fillBlob(this.context, image, digest, { size, body: response.body }, tee);
+  }
+
+  /**
+   * A blob that would take the project over its quota is refused before its bytes are streamed, so
+   * the client hears DENIED rather than a download cut off (the link itself checks the quota again).
+   */
+  private async refuseOverQuota(target: RemoteImage, adding: number): Promise<void> {
+    const { projects, usage } = this.context.metadata;
+    const project = await projects.find(target.name.project);
+    if (project?.storageQuota === undefined) return;
+    const held = (await usage.project(project.id)).logicalBytes;
+    if (held + adding > project.storageQuota) {
+      throw quotaRefusal({
+        outcome: 'over-quota',
+        project: project.id,
+        quota: project.storageQuota,
+        usage: held,
+        adding,
+      });
+    }
   }
 
   /** The local copy: fresh when it needs no upstream check (a digest, or a tag checked within the TTL). */

@@ -77,6 +77,23 @@ describe('cached content in the storage lifecycle', () => {
     proxy = await startCountingProxy(upstream.url);
   });
 
+  it("refuses to cache what would take the project over its quota, with the quota's DENIED", async () => {
+    await createProject(admin, 'small');
+    await admin.ok('PATCH', '/api/v1/projects/small', { storageQuota: 20_000 });
+    await createRepository(admin, 'small', 'cache', { remote: { url: proxy.url } });
+    const image = await pushToUpstream(upstream.url, 'quota/app', 'v1', 50_000);
+    const manifest = await adminFetch(`${registry.url}/v2/small/cache/quota/app/manifests/v1`, {
+      headers: { accept: types.ociManifest },
+    });
+    expect(manifest.status).toBe(200);
+    const layer = await adminFetch(`${registry.url}/v2/small/cache/quota/app/blobs/${image.blobs[1]}`);
+    expect(layer.status).toBe(403);
+    const body = (await layer.json()) as { errors: { code: string; message: string }[] };
+    expect(body.errors[0]?.code).toBe('DENIED');
+    expect(body.errors[0]?.message).toMatch(/storage quota exceeded: project small/);
+    expect(blobOnDisk(registry.dataDir, image.blobs[1] as string)).toBe(false);
+  });
+
   it('applies cleanup policies, and the collector then frees the cached bytes', async () => {
     await createRepository(admin, 'cached', 'cleaned', {
       remote: { url: proxy.url },

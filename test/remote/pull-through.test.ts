@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobOnDisk } from '../gc/support.js';
 import { adminFetch } from '../support/admin-session.js';
 import {
   type ApiClient,
@@ -99,6 +100,25 @@ describe('pulling through a remote repository', () => {
     const bodies = await Promise.all(Array.from({ length: 6 }, () => getBlob(`${repo}/busybox`, layer)));
     for (const body of bodies) expect(sha256(body)).toBe(layer);
     expect(proxy.count(`/blobs/${layer}`, 'GET')).toBe(1);
+  });
+
+  it('caches nothing from an upstream whose bytes do not match the digest, and cuts the client off', async () => {
+    const corrupting = await startCountingProxy(upstream.url, { corruptBlobs: true });
+    try {
+      const repo = await remoteRepository({ url: corrupting.url });
+      const image = await pushUpstream('broken', 'v1', 300_000);
+      expect((await getManifest(`${repo}/broken`, 'v1')).status).toBe(200);
+      const layer = image.blobs[1] as string;
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const response = await adminFetch(`${registry.url}/v2/${repo}/broken/blobs/${layer}`);
+        expect(response.status).toBe(200);
+        await expect(response.arrayBuffer()).rejects.toThrow();
+        expect(blobOnDisk(registry.dataDir, layer)).toBe(false);
+        expect(corrupting.count(`/blobs/${layer}`, 'GET')).toBe(attempt);
+      }
+    } finally {
+      await corrupting.close();
+    }
   });
 
   it('refuses pushes with DENIED, naming the upstream', async () => {

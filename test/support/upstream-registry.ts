@@ -86,9 +86,16 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
+export interface ProxyOptions {
+  /** Credentials the proxy demands with a Basic challenge. */
+  readonly basic?: { username: string; password: string };
+  /** Flips a bit in the first byte of every blob it passes on, as a broken upstream or network would. */
+  readonly corruptBlobs?: boolean;
+}
+
 export async function startCountingProxy(
   upstream: string,
-  options: { basic?: { username: string; password: string } } = {},
+  options: ProxyOptions = {},
 ): Promise<CountingProxy> {
   const seen: SeenRequest[] = [];
   const target = new URL(upstream);
@@ -111,6 +118,16 @@ export async function startCountingProxy(
       (answer) => {
         record(answer.statusCode ?? 0);
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (options.corruptBlobs && path.includes('/blobs/')) {
+          let first = true;
+          answer.on('data', (chunk: Buffer) => {
+            if (first && chunk.length > 0) chunk[0] = (chunk[0] as number) ^ 1;
+            first = false;
+            res.write(chunk);
+          });
+          answer.on('end', () => res.end());
+          return;
+        }
         answer.pipe(res);
       },
     );
