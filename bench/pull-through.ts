@@ -79,7 +79,10 @@ async function main(cleanup: Cleanup): Promise<void> {
       await pullLocal();
       await pullCached();
     }
-    console.error(`round ${round + 1}/${rounds} done`);
+    const last = (values: number[]) => (values.at(-1) ?? 0).toFixed(3);
+    console.error(
+      `round ${round + 1}/${rounds}: cold ${last(cold)} s, direct ${last(direct)} s, cached ${last(cached)} s, local ${last(local)} s`,
+    );
   }
   const mb = ((layers * layerBytes) / 1e6).toFixed(0);
   const line = (what: string, mine: number[], base: number[], baseName: string) =>
