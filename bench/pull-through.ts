@@ -32,6 +32,11 @@ async function api(server: RunningServer, method: string, path: string, body: ob
     throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
 }
 
+/** Runs both, the first one first in even rounds and second in odd ones. */
+async function alternately(round: number, first: () => Promise<unknown>, second: () => Promise<unknown>) {
+  for (const run of round % 2 === 0 ? [first, second] : [second, first]) await run();
+}
+
 async function main(cleanup: Cleanup): Promise<void> {
   cleanup.install();
   const upstream = await startReference(
@@ -61,24 +66,12 @@ async function main(cleanup: Cleanup): Promise<void> {
     const pullDirect = async () =>
       direct.push((await pullImage(upstream, `library/${name}`, 'v1', image, concurrency)).seconds);
     // The upstream's page cache is warm for whichever runs second: alternate.
-    if (round % 2 === 0) {
-      await pullCold();
-      await pullDirect();
-    } else {
-      await pullDirect();
-      await pullCold();
-    }
+    await alternately(round, pullCold, pullDirect);
     const pullCached = async () =>
       cached.push((await pullImage(mistrive, `bench/cache/${name}`, 'v1', image, concurrency)).seconds);
     const pullLocal = async () =>
       local.push((await pullImage(mistrive, `bench/local/${name}`, 'v1', image, concurrency)).seconds);
-    if (round % 2 === 0) {
-      await pullCached();
-      await pullLocal();
-    } else {
-      await pullLocal();
-      await pullCached();
-    }
+    await alternately(round, pullCached, pullLocal);
     const last = (values: number[]) => (values.at(-1) ?? 0).toFixed(3);
     console.error(
       `round ${round + 1}/${rounds}: cold ${last(cold)} s, direct ${last(direct)} s, cached ${last(cached)} s, local ${last(local)} s`,

@@ -1,4 +1,4 @@
-import type { ImageRecord, ManifestRecord, NewManifest } from '../db/metadata.js';
+import type { ImageRecord, ManifestRecord } from '../db/metadata.js';
 import type { RemoteSettings } from '../db/remotes.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { storeBytes } from '../gc/store-bytes.js';
@@ -11,6 +11,7 @@ import { maxManifestBytes, parseManifest } from '../oci/manifest.js';
 import {
   type ManifestListener,
   type ManifestService,
+  manifestRecord,
   parseReference,
   type Reference,
 } from '../oci/manifest-service.js';
@@ -256,15 +257,7 @@ export class PullThrough {
     }
     const image = await this.ensureImage(target);
     const tag = 'tag' in reference ? reference.tag : undefined;
-    const record: NewManifest = {
-      digest,
-      mediaType: parsed.mediaType,
-      size: body.length,
-      artifactType: parsed.artifactType,
-      annotations: parsed.annotations,
-      subjectDigest: parsed.subject?.digest,
-      references: [...parsed.blobs, ...parsed.manifests].map((d) => d.digest),
-    };
+    const record = manifestRecord(digest, parsed, body.length);
     const { blobs, metadata, clock } = this.context;
     const keepExistingTag = tag !== undefined && (await tagsAreImmutable(metadata, target.name));
     const stored = await storeBytes({

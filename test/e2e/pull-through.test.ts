@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
 import { type CliHome, cliHome, mistrive, mistriveJson, signIn } from '../support/cli.js';
-import { runClient } from '../support/client-run.js';
 import { type Dockerd, startDockerd } from '../support/dockerd.js';
 import {
   type BuiltImage,
@@ -13,6 +12,7 @@ import {
   tarGzLayer,
   writeOciLayout,
 } from '../support/oci-layout.js';
+import { podmanIn } from '../support/podman.js';
 import { type Daemon, startDaemon } from '../support/registry.js';
 import { pullLayout, pushArgs, pushLayout, runSkopeo } from '../support/skopeo.js';
 import { tempDir } from '../support/temp.js';
@@ -44,28 +44,8 @@ let image: BuiltImage;
 let host: string;
 
 /** podman as root, with its own storage, against a plain-HTTP loopback registry. */
-function podman(args: readonly string[], input?: string | Buffer) {
-  const root = join(work.path, 'podman');
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: root,
-    REGISTRY_AUTH_FILE: join(root, 'auth.json'),
-  };
-  const storage = [
-    '--root',
-    join(root, 'storage'),
-    '--runroot',
-    join(root, 'run'),
-    '--storage-driver',
-    'vfs',
-  ];
-  return runClient(
-    'podman',
-    [...storage, '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', ...args],
-    env,
-    input,
-  );
-}
+const podman = (args: readonly string[], input?: string | Buffer) =>
+  podmanIn(join(work.path, 'podman'))(args, input);
 
 beforeAll(async () => {
   work = await tempDir('mistrive-e2e-remote-');

@@ -1,8 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
 import { type ApiClient, adminClient, createProject, createRepository } from '../support/api-client.js';
+import { capturingLogger } from '../support/captured-log.js';
 import { types } from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 import {
@@ -15,21 +14,7 @@ import {
 
 /** Cached tags are checked against the upstream once their TTL has passed, and served when it cannot answer. */
 
-interface LogLine {
-  msg: string;
-  [key: string]: unknown;
-}
-
-const lines: LogLine[] = [];
-const logger = pino(
-  { level: 'info', base: undefined },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  }),
-);
+const { logger, lines } = capturingLogger();
 
 let upstream: UpstreamRegistry;
 let registry: TestRegistry;

@@ -1,6 +1,4 @@
 import { request } from 'node:http';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
 import {
@@ -10,6 +8,7 @@ import {
   createRepository,
   grant,
 } from '../support/api-client.js';
+import { capturingLogger } from '../support/captured-log.js';
 import { sha256, types } from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry, testAdminPassword } from '../support/registry.js';
 import { pushUniqueImage } from '../support/unique-images.js';
@@ -23,16 +22,7 @@ import {
 
 /** How the cache signs in to its upstream, who may pull through it, and what a leaving client does not stop. */
 
-const logText: string[] = [];
-const logger = pino(
-  { level: 'debug', base: undefined },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logText.push(chunk.toString());
-      done();
-    },
-  }),
-);
+const log = capturingLogger('debug');
 
 let distribution: UpstreamRegistry;
 let registry: TestRegistry;
@@ -41,7 +31,7 @@ const proxies: CountingProxy[] = [];
 
 beforeAll(async () => {
   distribution = await startDistribution();
-  registry = await startTestRegistry({ logLevel: 'debug' }, { logger });
+  registry = await startTestRegistry({ logLevel: 'debug' }, { logger: log.logger });
   admin = await adminClient(registry.url);
   await createProject(admin, 'mirror');
 });
@@ -123,8 +113,8 @@ describe('signing in to the upstream', () => {
       await upstream.close();
     }
     // Neither password was ever logged, at any level.
-    expect(logText.join('')).not.toContain(testAdminPassword);
-    expect(logText.join('')).not.toContain('basic-pw-1');
+    expect(log.text()).not.toContain(testAdminPassword);
+    expect(log.text()).not.toContain('basic-pw-1');
   });
 });
 

@@ -1,13 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { Cleanup } from '../../bench/cleanup.js';
+import { startReference } from '../../bench/daemons.js';
 import { imageManifest, sha256, types } from './oci-client.js';
-import { tempDir } from './temp.js';
-import { waitFor } from './wait.js';
+import { nonceConfig } from './unique-images.js';
 
 /**
  * Debian's `docker-registry` (CNCF distribution), the reference registry, as an upstream on a free
@@ -19,50 +16,14 @@ export interface UpstreamRegistry {
 }
 
 export async function startDistribution(): Promise<UpstreamRegistry> {
-  const dir = await tempDir('mistrive-upstream-');
-  const port = await freePort();
-  const config = join(dir.path, 'config.yml');
-  await writeFile(
-    config,
-    [
-      'version: 0.1',
-      'log:',
-      '  level: error',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(dir.path, 'storage')}`,
-      '  delete:',
-      '    enabled: true',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      '  secret: upstream-for-tests',
-      '',
-    ].join('\n'),
+  // The benchmark's start of the reference registry (its config, readiness poll and shutdown), reused.
+  const cleanup = new Cleanup();
+  const server = await startReference(
+    cleanup,
+    await cleanup.tempDir('mistrive-upstream-'),
+    'docker-registry',
   );
-  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
-  const exited = once(child, 'exit');
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await dir.remove();
-  };
-  try {
-    await waitFor(
-      'docker-registry to answer',
-      async () => ((await answers(`${url}/v2/`)) ? true : undefined),
-      20_000,
-      20,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, stop };
+  return { url: server.url, stop: () => cleanup.run() };
 }
 
 /** One request the proxy passed on (or refused). */
@@ -153,28 +114,6 @@ export async function startCountingProxy(
   };
 }
 
-function answers(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(url, { agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** An image pushed to an upstream registry over plain /v2/ (POST then PUT, which every registry takes). */
 export interface UpstreamImage {
   readonly digest: string;
@@ -190,14 +129,7 @@ export async function pushToUpstream(
   layerBytes = 4096,
   headers: Record<string, string> = {},
 ): Promise<UpstreamImage> {
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [] },
-      config: { Labels: { nonce: randomBytes(8).toString('hex') } },
-    }),
-  );
+  const config = nonceConfig();
   const layer = randomBytes(layerBytes);
   for (const blob of [config, layer]) {
     const started = await fetch(`${url}/v2/${name}/blobs/uploads/`, { method: 'POST', headers });
