@@ -102,6 +102,48 @@ describe('pulling through a remote repository', () => {
     expect(proxy.count(`/blobs/${layer}`, 'GET')).toBe(1);
   });
 
+  it('caches an index by tag, then its platform manifests by digest as they are pulled', async () => {
+    const repo = await remoteRepository();
+    const amd64 = await pushUpstream('multi', 'amd64');
+    const arm64 = await pushUpstream('multi', 'arm64');
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: types.ociIndex,
+        manifests: [amd64, arm64].map((image, i) => ({
+          mediaType: types.ociManifest,
+          digest: image.digest,
+          size: image.manifest.length,
+          platform: { os: 'linux', architecture: i === 0 ? 'amd64' : 'arm64' },
+        })),
+      }),
+    );
+    const put = await fetch(`${upstream.url}/v2/library/multi/manifests/2.0`, {
+      method: 'PUT',
+      headers: { 'content-type': types.ociIndex },
+      body: index,
+    });
+    expect(put.status).toBe(201);
+    const pulled = await adminFetch(`${registry.url}/v2/${repo}/multi/manifests/2.0`, {
+      headers: { accept: `${types.ociIndex}, ${types.ociManifest}` },
+    });
+    expect(pulled.status).toBe(200);
+    expect(pulled.headers.get('content-type')).toBe(types.ociIndex);
+    expect(Buffer.from(await pulled.arrayBuffer()).equals(index)).toBe(true);
+    const child = await getManifest(`${repo}/multi`, arm64.digest);
+    expect(child.status).toBe(200);
+    expect(child.body.equals(arm64.manifest)).toBe(true);
+    expect(sha256(await getBlob(`${repo}/multi`, arm64.blobs[1] as string))).toBe(arm64.blobs[1]);
+  });
+
+  it('fetches one missing manifest once for concurrent pulls of its tag', async () => {
+    const repo = await remoteRepository();
+    const image = await pushUpstream('crowd', 'busy');
+    const pulls = await Promise.all(Array.from({ length: 6 }, () => getManifest(`${repo}/crowd`, 'busy')));
+    for (const pulled of pulls) expect(pulled.digest).toBe(image.digest);
+    expect(proxy.count('/library/crowd/manifests/busy', 'GET')).toBe(1);
+  });
+
   it('caches nothing from an upstream whose bytes do not match the digest, and cuts the client off', async () => {
     const corrupting = await startCountingProxy(upstream.url, { corruptBlobs: true });
     try {
