@@ -16,6 +16,7 @@ export function durationProblem(text: string): string {
 
 /** Milliseconds as the largest unit that writes them whole (`600000` is `10m`), the inverse of `parseDuration`. */
 export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
   const units = Object.entries(durationUnits).reverse() as [keyof typeof durationUnits, number][];
   const [unit, size] = units.find(([, size]) => ms % size === 0 && ms >= size) ?? ['ms', 1];
   return `${ms / size}${unit}`;
