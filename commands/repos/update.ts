@@ -1,18 +1,27 @@
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, MistriveCommand } from '../../src/cli/base-command.js';
+import { readAllStdin } from '../../src/cli/io.js';
+import { remoteFlags } from '../../src/cli/remote-flags.js';
 import { renderMessage } from '../../src/cli/render.js';
-import { readPolicyFile, repositoryTarget, updateRepository } from '../../src/cli/resources/repositories.js';
+import {
+  readPolicyFile,
+  remoteUpdate,
+  repositoryTarget,
+  updateRepository,
+} from '../../src/cli/resources/repositories.js';
 import { repositoryDetails } from '../../src/cli/views.js';
 import type { Repository } from '../../src/client/management-api.js';
 
 export default class ReposUpdate extends MistriveCommand {
   static override summary = "Change a repository's settings.";
-  static override description = 'Only the settings given change. Needs the owner role on the repository.';
+  static override description =
+    "Only the settings given change; a remote repository's upstream settings (--remote-*) too. Needs the owner role on the repository.";
   static override examples = [
     '<%= config.bin %> repos update backend --project my-project --scanning',
     '<%= config.bin %> repos update my-project/releases --no-immutable-tags --description "Release builds"',
     '<%= config.bin %> repos update backend --project my-project --cleanup-policies policies.json',
     '<%= config.bin %> repos update backend --project my-project --no-cleanup-dry-run',
+    '<%= config.bin %> repos update dockerhub --project my-project --remote-ttl 1h',
   ];
 
   static override args = {
@@ -35,6 +44,11 @@ export default class ReposUpdate extends MistriveCommand {
       description: 'only record what the cleanup policies would delete (--no-cleanup-dry-run: delete it)',
       allowNo: true,
     }),
+    ...remoteFlags,
+    'remote-anonymous': Flags.boolean({
+      description: 'stop signing in to the upstream (removes the stored user and password)',
+      helpGroup: 'REMOTE',
+    }),
     registry: commonFlags.registry,
   };
 
@@ -53,6 +67,7 @@ export default class ReposUpdate extends MistriveCommand {
             ? undefined
             : await readPolicyFile(flags['cleanup-policies']),
         cleanupDryRun: flags['cleanup-dry-run'],
+        remote: await remoteUpdate(flags, () => readAllStdin(this.context.io)),
       },
     );
     const target = this.context.io.target;

@@ -5,6 +5,7 @@ import { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { CleanupService } from '../cleanup/cleanup-service.js';
 import type { ServeConfig } from '../config/config.js';
 import type { Maintenance } from '../gc/maintenance.js';
+import type { SecretBox } from '../lib/secret-box.js';
 import type { OciServices } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import type { ScanService } from '../scan/scan-service.js';
@@ -64,6 +65,7 @@ export function createManagementServices(
   scans: ScanService,
   maintenance: Maintenance,
   cleanup: CleanupService,
+  secrets: SecretBox,
 ): ManagementServices {
   const { metadata, clock, ids } = context;
   const access = new ApiAccess(auth.access, metadata);
@@ -74,7 +76,7 @@ export function createManagementServices(
     access,
     organizations: new OrganizationService(access, metadata),
     projects: new ProjectService(access, metadata, clock),
-    repositories: new RepositoryService(access, metadata, clock, ids),
+    repositories: new RepositoryService(access, metadata, clock, ids, secrets),
     images,
     vulnerabilities: new VulnerabilityService(images, scans, scanViews),
     iam: new IamPolicyService(access, metadata),

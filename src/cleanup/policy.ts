@@ -9,7 +9,7 @@ import { durationProblem, parseDuration } from '../lib/durations.js';
 
 export const maxPolicies = 50;
 
-const durationText = z
+export const durationText = z
   .string()
   .refine((text) => parseDuration(text) !== undefined, {
     error: (issue) => durationProblem(String(issue.input)),

@@ -110,6 +110,7 @@ export function repositoryDetails(repository: Repository, target: RenderTarget):
       ['Description', repository.description],
       ['Scanning', yesNo(repository.scanning)],
       ['Immutable tags', yesNo(repository.immutableTags)],
+      ...remoteDetails(repository),
       ['Logical size', bytes(repository.usage.logicalBytes, target)],
       ['Unique size', bytes(repository.usage.uniqueBytes, target)],
       [
@@ -126,6 +127,19 @@ export function repositoryDetails(repository: Repository, target: RenderTarget):
     ],
     target,
   );
+}
+
+/** A remote repository's upstream, in the details; the password only as whether one is stored. */
+function remoteDetails(repository: Repository): (readonly [string, string])[] {
+  const { remote } = repository;
+  if (!remote) return [];
+  return [
+    ['Remote URL', `${remote.url} (pull-through cache; pushes are refused)`],
+    ['Remote prefix', remote.prefix === '' ? 'none' : remote.prefix],
+    ['Remote user', remote.username ?? 'anonymous'],
+    ['Remote password', remote.hasPassword ? 'stored (never shown)' : 'none'],
+    ['Remote TTL', `${remote.ttl} before a cached tag is checked again`],
+  ];
 }
 
 /** One policy in a line: `Delete untagged, older than 7d`. */

@@ -43,9 +43,37 @@ export interface Repository {
   readonly immutableTags: boolean;
   readonly cleanupPolicies: CleanupPolicy[];
   readonly cleanupDryRun: boolean;
+  /** Set for a remote repository: a pull-through cache of an upstream registry. */
+  readonly remote?: RemoteSettings;
   readonly usage: StorageUsage;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** A remote repository's upstream, as the API shows it: the password never comes back. */
+export interface RemoteSettings {
+  readonly url: string;
+  readonly username?: string;
+  readonly hasPassword: boolean;
+  readonly prefix: string;
+  readonly ttl: string;
+}
+
+export interface NewRemote {
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly prefix?: string;
+  readonly ttl?: string;
+}
+
+export interface RemoteChanges {
+  readonly url?: string;
+  /** null removes the credentials. */
+  readonly username?: string | null;
+  readonly password?: string | null;
+  readonly prefix?: string;
+  readonly ttl?: string;
 }
 
 export interface ProjectChanges {
@@ -103,6 +131,7 @@ export interface NewRepository {
   readonly description?: string;
   readonly scanning?: boolean;
   readonly immutableTags?: boolean;
+  readonly remote?: NewRemote;
 }
 
 export type RepositoryChanges = Partial<
@@ -110,7 +139,7 @@ export type RepositoryChanges = Partial<
     Repository,
     'displayName' | 'description' | 'scanning' | 'immutableTags' | 'cleanupPolicies' | 'cleanupDryRun'
   >
->;
+> & { readonly remote?: RemoteChanges };
 
 export interface Platform {
   readonly os: string;

@@ -3,6 +3,7 @@ import type { CleanupStore } from './cleanup.js';
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from './identity.js';
 import type { LifecycleStore } from './lifecycle.js';
 import type { OAuthStore } from './oauth.js';
+import type { RemoteStore } from './remotes.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
 import type { ScanStore } from './scans.js';
 import type { QuotaExceeded, UsageStore } from './usage.js';
@@ -60,6 +61,17 @@ export type LinkOutcome = 'linked' | 'deleting' | 'no-image' | QuotaExceeded;
 
 /** What a cross-repository mount found: `not-held` when the source no longer holds the blob. */
 export type MountOutcome = 'mounted' | 'not-held' | 'no-image' | QuotaExceeded;
+
+export interface PutManifestOptions {
+  /** Immutable tags: leave a tag that points at another manifest alone (`tag-kept`). */
+  readonly keepExistingTag?: boolean;
+  /**
+   * A pull-through cache stores an upstream manifest before the blobs and child manifests it names:
+   * they are fetched when first pulled. The references are still recorded, so once cached they are
+   * kept for the manifest like pushed ones.
+   */
+  readonly referencesFetchedLater?: boolean;
+}
 
 /** Projects, repositories and the images inside them. */
 export interface CatalogStore {
@@ -133,7 +145,7 @@ export interface ContentStore {
     manifest: NewManifest,
     tag: string | undefined,
     at: Date,
-    options?: { keepExistingTag?: boolean },
+    options?: PutManifestOptions,
   ): Promise<PutManifestOutcome>;
   deleteTag(imageId: number, tag: string): Promise<boolean>;
   listTags(imageId: number, after: string | undefined, limit: number): Promise<Page<string>>;
@@ -175,5 +187,6 @@ export interface MetadataStore {
   readonly usage: UsageStore;
   readonly cleanup: CleanupStore;
   readonly audit: AuditStore;
+  readonly remotes: RemoteStore;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { CleanupPolicies } from '../cleanup/policy.js';
 import type { ManifestRecord, Page } from './metadata.js';
+import type { RemoteChanges, RemoteSettings } from './remotes.js';
 
 /**
  * The resources the management API creates and browses: organizations, projects, repositories,
@@ -36,6 +37,8 @@ export interface RepositoryRecord {
   readonly cleanupPolicies: CleanupPolicies;
   /** Cleanup only records what the policies would delete. */
   readonly cleanupDryRun: boolean;
+  /** Set when the repository is a pull-through cache of an upstream registry (a remote repository). */
+  readonly remote?: RemoteSettings | undefined;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -49,7 +52,10 @@ export type RepositoryChanges = Partial<
     RepositoryRecord,
     'displayName' | 'description' | 'scanning' | 'immutableTags' | 'cleanupPolicies' | 'cleanupDryRun'
   >
->;
+> & {
+  /** Changes to a remote repository's settings (only a remote repository has them). */
+  readonly remote?: RemoteChanges;
+};
 
 export interface OrganizationStore {
   find(id: string): Promise<OrganizationRecord | undefined>;
@@ -71,7 +77,10 @@ export interface ProjectStore {
 }
 
 export interface RepositoryStore {
-  /** False when the project already has a repository with this ID (or the project is gone). */
+  /**
+   * False when the project already has a repository with this ID (or the project is gone). A remote
+   * repository's settings are stored with it, in one step.
+   */
   create(repository: RepositoryRecord): Promise<boolean>;
   find(project: string, id: string): Promise<RepositoryRecord | undefined>;
   /** A project's repositories in ID order after `after`. */

@@ -13,3 +13,11 @@ export function parseDuration(text: string): number | undefined {
 export function durationProblem(text: string): string {
   return `"${text}" is not a duration such as 30s, 15m, 24h or 7d`;
 }
+
+/** Milliseconds as the largest unit that writes them whole (`600000` is `10m`), the inverse of `parseDuration`. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  const units = Object.entries(durationUnits).reverse() as [keyof typeof durationUnits, number][];
+  const [unit, size] = units.find(([, size]) => ms % size === 0 && ms >= size) ?? ['ms', 1];
+  return `${ms / size}${unit}`;
+}

@@ -19,7 +19,14 @@ export async function imageForPull(context: RegistryContext, name: string): Prom
  */
 export async function imageForPush(context: RegistryContext, name: string): Promise<ImageRecord> {
   const parsed = parseImageName(name);
-  const { catalog } = context.metadata;
+  const { catalog, remotes } = context.metadata;
+  const remote = await remotes.find(parsed.project, parsed.repository);
+  if (remote) {
+    throw new RegistryError(
+      'DENIED',
+      `repository ${parsed.project}/${parsed.repository} is a pull-through cache of ${remote.url}; push to a local repository`,
+    );
+  }
   const existing = await catalog.findImage(name);
   const now = context.clock.now();
   if (existing) {

@@ -108,15 +108,7 @@ export class ManifestService {
     const tag = 'tag' in reference ? reference.tag : undefined;
     const keepExistingTag =
       tag !== undefined && (await tagsAreImmutable(this.context.metadata, parseImageName(name)));
-    const record: NewManifest = {
-      digest,
-      mediaType: parsed.mediaType,
-      size: body.length,
-      artifactType: parsed.artifactType,
-      annotations: parsed.annotations,
-      subjectDigest: parsed.subject?.digest,
-      references: [...parsed.blobs, ...parsed.manifests].map((d) => d.digest),
-    };
+    const record = manifestRecord(digest, parsed, body.length);
     // Bytes first, then metadata: a crash in between leaves an unreferenced blob, never a dangling manifest.
     const stored = await storeBytes({
       place: () => this.context.blobs.put(digest, body),
@@ -215,6 +207,19 @@ export class ManifestService {
       );
     }
   }
+}
+
+/** What the metadata store records of a manifest: its fields, and every digest it references. */
+export function manifestRecord(digest: string, parsed: ParsedManifest, size: number): NewManifest {
+  return {
+    digest,
+    mediaType: parsed.mediaType,
+    size,
+    artifactType: parsed.artifactType,
+    annotations: parsed.annotations,
+    subjectDigest: parsed.subject?.digest,
+    references: [...parsed.blobs, ...parsed.manifests].map((d) => d.digest),
+  };
 }
 
 function missingReferences(name: string, missing: readonly string[]): RegistryError {

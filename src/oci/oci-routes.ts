@@ -1,4 +1,7 @@
 import { RegistryError } from '../errors/registry-error.js';
+import type { SecretBox } from '../lib/secret-box.js';
+import { PullThrough } from '../remote/pull-through.js';
+import type { UpstreamClient } from '../remote/upstream-client.js';
 import {
   bodyChunks,
   contentLength,
@@ -10,7 +13,7 @@ import {
   sendJson,
 } from '../server/http.js';
 import type { Handler, RequestContext, Route } from '../server/router.js';
-import { BlobService, parseByteRange } from './blob-service.js';
+import { type BlobInfo, BlobService, parseByteRange } from './blob-service.js';
 import { ListingService, parsePageRequest } from './listing-service.js';
 import { maxManifestBytes } from './manifest.js';
 import { type ManifestListener, ManifestService } from './manifest-service.js';
@@ -36,25 +39,45 @@ export interface OciServices {
   readonly uploads: UploadService;
   readonly manifests: ManifestService;
   readonly listings: ListingService;
+  /** Remote repositories: what a pull finds missing there is fetched from their upstream. */
+  readonly pullThrough?: PullThrough;
 }
 
 export interface OciServiceOptions {
   /** Told of every manifest stored (scanning). */
   readonly onManifestStored?: ManifestListener;
+  /** Serve remote repositories (pull-through caches) through this upstream client. */
+  readonly remotes?: { readonly upstream: UpstreamClient; readonly secrets: SecretBox };
 }
 
 export function createOciServices(context: RegistryContext, options: OciServiceOptions = {}): OciServices {
+  const manifests = new ManifestService(context, options.onManifestStored);
+  const { remotes } = options;
   return {
     blobs: new BlobService(context),
     uploads: new UploadService(context),
-    manifests: new ManifestService(context, options.onManifestStored),
+    manifests,
     listings: new ListingService(context),
+    ...(remotes
+      ? {
+          pullThrough: new PullThrough(
+            context,
+            manifests,
+            remotes.upstream,
+            remotes.secrets,
+            options.onManifestStored,
+          ),
+        }
+      : {}),
   };
 }
 
 /** The OCI Distribution Spec v1.1 endpoints under /v2/. */
 export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
-  const { blobs, uploads, manifests, listings } = services;
+  const { blobs, uploads, manifests, listings, pullThrough } = services;
+
+  const findManifest = (name: string, reference: string) =>
+    pullThrough ? pullThrough.findManifest(name, reference) : manifests.find(name, reference);
 
   const imageName = ({ params }: RequestContext) => {
     const value = params.name ?? '';
@@ -77,16 +100,64 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
     'Content-Length': 0,
   });
 
+  const blobHeaders = (digest: string) => ({
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': digest,
+    ETag: `"${digest}"`,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'max-age=31536000',
+  });
+
+  /**
+   * A blob the image does not hold, from a remote repository's upstream. A whole GET streams it to
+   * the client while it is stored; a HEAD or a range waits until it is cached. Rethrows `missing` for
+   * a local repository.
+   */
+  const pullBlobThrough = async (context: RequestContext, missing: unknown) => {
+    const { req, res, params } = context;
+    const isMissing =
+      missing instanceof RegistryError &&
+      (missing.code === 'BLOB_UNKNOWN' || missing.code === 'NAME_UNKNOWN');
+    if (!pullThrough || !isMissing) throw missing;
+    const digest = params.digest ?? '';
+    const streams = req.method === 'GET' && !req.headers.range && !req.headers['if-none-match'];
+    let fetched: Awaited<ReturnType<typeof pullThrough.fetchBlob>>;
+    try {
+      fetched = await pullThrough.fetchBlob(
+        imageName(context),
+        digest,
+        streams
+          ? (size) => {
+              res.writeHead(200, {
+                ...blobHeaders(digest),
+                ...(size === undefined ? {} : { 'Content-Length': size }),
+              });
+              return res;
+            }
+          : undefined,
+      );
+    } catch (error) {
+      // A HEAD is how a pushing client asks whether to upload: with the upstream unreachable, the
+      // answer is "not here" (so it goes on to the push and hears why that is refused), not a 502.
+      const unreachable = error instanceof RegistryError && error.status === 502;
+      if (req.method === 'HEAD' && unreachable) throw missing;
+      throw error;
+    }
+    if (fetched === undefined) throw missing;
+    return fetched;
+  };
+
   const getBlob: Handler = async (context) => {
     const { req, res, params } = context;
-    const blob = await blobs.stat(imageName(context), params.digest ?? '');
-    const headers = {
-      'Content-Type': 'application/octet-stream',
-      'Docker-Content-Digest': blob.digest,
-      ETag: `"${blob.digest}"`,
-      'Accept-Ranges': 'bytes',
-      'Cache-Control': 'max-age=31536000',
-    };
+    let blob: BlobInfo;
+    try {
+      blob = await blobs.stat(imageName(context), params.digest ?? '');
+    } catch (missing) {
+      const fetched = await pullBlobThrough(context, missing);
+      if (fetched === 'streamed') return;
+      blob = fetched;
+    }
+    const headers = blobHeaders(blob.digest);
     if (notModified(req, headers.ETag)) {
       send(res, 304, headers);
       return;
@@ -156,7 +227,7 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
 
   const getManifest: Handler = async (context) => {
     const { req, res, params } = context;
-    const manifest = await manifests.find(imageName(context), params.reference ?? '');
+    const manifest = await findManifest(imageName(context), params.reference ?? '');
     const headers = {
       'Content-Type': manifest.mediaType,
       'Docker-Content-Digest': manifest.digest,

@@ -29,11 +29,13 @@ import { BlobPromises } from '../gc/promises.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { SecretBox } from '../lib/secret-box.js';
 import { Metrics, type ScanQueueDepth } from '../metrics/metrics.js';
 import { listenForMetrics, type MetricsListener } from '../metrics/metrics-server.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import { resolveRegistryNames } from '../oci/short-names.js';
+import { UpstreamClient } from '../remote/upstream-client.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
@@ -173,7 +175,19 @@ export async function startRegistry(
     await closed;
     throw error;
   }
-  const { context, metadata, auth, admin, scanning, services, maintenance, cleanup, audit, routes } = built;
+  const {
+    context,
+    metadata,
+    auth,
+    admin,
+    scanning,
+    services,
+    maintenance,
+    cleanup,
+    audit,
+    routes,
+    upstream,
+  } = built;
   scanQueueDepth = () => metadata.scans.countByStatus();
   const proxies = new TrustedProxies(config.trustedProxies);
   listener = createRequestListener(routes, logger, proxies, metrics);
@@ -263,6 +277,7 @@ export async function startRegistry(
       await scanning.workers.stop();
       await maintenance.stop();
       await cleaning;
+      await upstream.close();
       await metadata.close();
       await releaseDataDir();
       logger.flush();
@@ -326,8 +341,11 @@ async function buildServices(
     const cleanup = new CleanupService(metadata, context.clock, logger, (run) =>
       metrics.cleanupFinished(run),
     );
+    const secrets = await SecretBox.loadOrCreate(join(config.dataDir, 'keys', 'instance-secret.key'));
+    const upstream = new UpstreamClient(context.clock);
     const services = createOciServices(context, {
       onManifestStored: (stored) => scanning.service.manifestPushed(stored),
+      remotes: { upstream, secrets },
     });
     const maintenance = new Maintenance({
       lifecycle: metadata.lifecycle,
@@ -348,6 +366,7 @@ async function buildServices(
       scanning.service,
       maintenance,
       cleanup,
+      secrets,
     );
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens, audit),
@@ -373,7 +392,19 @@ async function buildServices(
     ];
     // Last: once the administrator exists, nothing stands between it and the ready line that shows its password.
     const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
-    return { context, metadata, auth, admin, scanning, services, maintenance, cleanup, audit, routes };
+    return {
+      context,
+      metadata,
+      auth,
+      admin,
+      scanning,
+      services,
+      maintenance,
+      cleanup,
+      audit,
+      routes,
+      upstream,
+    };
   } catch (error) {
     await metadata.close();
     throw error;

@@ -11,6 +11,18 @@ export interface UniqueImage {
   readonly ownBytes: number;
 }
 
+/** An image config of its own: a random label makes its digest unique. */
+export function nonceConfig(): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [] },
+      config: { Labels: { nonce: randomBytes(8).toString('hex') } },
+    }),
+  );
+}
+
 /**
  * Pushes a config and a layer of `layerBytes` made for this image alone, plus any `shared` layers
  * (the same bytes pushed again), and a manifest over them; tags it when `tag` is given.
@@ -21,14 +33,7 @@ export async function pushUniqueImage(
   tag: string | undefined,
   options: { layerBytes?: number; shared?: readonly Buffer[] } = {},
 ): Promise<UniqueImage> {
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [] },
-      config: { Labels: { nonce: randomBytes(8).toString('hex') } },
-    }),
-  );
+  const config = nonceConfig();
   const own = randomBytes(options.layerBytes ?? 1000);
   const layers = [own, ...(options.shared ?? [])];
   await pushBlob(url, name, config);

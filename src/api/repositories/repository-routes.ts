@@ -40,7 +40,8 @@ export function repositoryOperations(repositories: RepositoryService): ApiOperat
       path: base,
       tag: 'Repositories',
       summary: 'Create a repository',
-      description: 'Needs artifactstore.owner on the project, directly or from its organization.',
+      description:
+        'Needs artifactstore.owner on the project, directly or from its organization. With `remote`, the repository is a pull-through cache of an upstream registry: pulls of what it does not hold are fetched from the upstream, pushes are refused with DENIED.',
       params: projectParams,
       body: newRepository,
       status: 201,
@@ -63,7 +64,8 @@ export function repositoryOperations(repositories: RepositoryService): ApiOperat
       method: 'PATCH',
       path: `${base}/{repository}`,
       tag: 'Repositories',
-      summary: "Change a repository's display name, description, scanning or immutable tags",
+      summary:
+        "Change a repository's display name, description, scanning, immutable tags, cleanup policies or upstream",
       description: 'Needs the owner role on the repository.',
       params: repositoryParams,
       body: repositoryChanges,

@@ -7,6 +7,7 @@ import { RegistryError } from '../../errors/registry-error.js';
 import type { Caller } from '../../iam/principals.js';
 import type { Clock } from '../../lib/clock.js';
 import type { IdGenerator } from '../../lib/ids.js';
+import type { SecretBox } from '../../lib/secret-box.js';
 import { type ApiAccess, projectNotFound, repositoryNotFound } from '../access-checks.js';
 import { collectPage, type PageQuery, type PageResult } from '../pagination.js';
 import {
@@ -20,6 +21,14 @@ import {
   timestamp,
   usageView,
 } from '../schemas.js';
+import {
+  remoteChanges,
+  remoteChangesInput,
+  remoteInput,
+  remoteSettings,
+  remoteView,
+  viewRemote,
+} from './remote-settings.js';
 
 export const repositoryView = responseSchema(
   'Repository',
@@ -33,6 +42,7 @@ export const repositoryView = responseSchema(
     immutableTags: z.boolean().describe('Existing tags can be neither moved nor deleted'),
     cleanupPolicies,
     cleanupDryRun: z.boolean().describe('Cleanup only records what the policies would delete'),
+    remote: remoteView.optional(),
     usage: usageView,
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -55,6 +65,7 @@ export const newRepository = requestSchema(
         .boolean()
         .default(true)
         .describe('Only record what the policies would delete (the default, until you have seen a dry run)'),
+      remote: remoteInput.optional(),
     })
     .strict(),
 );
@@ -69,6 +80,7 @@ export const repositoryChanges = requestSchema(
       immutableTags: z.boolean().optional(),
       cleanupPolicies: cleanupPolicies.optional().describe('Replaces every policy; [] removes them'),
       cleanupDryRun: z.boolean().optional(),
+      remote: remoteChangesInput.optional(),
     })
     .strict(),
   'The fields to change; the others keep their values',
@@ -87,6 +99,7 @@ export function viewRepository(repository: RepositoryRecord, usage: StorageUsage
     immutableTags: repository.immutableTags,
     cleanupPolicies: normalizePolicies(repository.cleanupPolicies),
     cleanupDryRun: repository.cleanupDryRun,
+    ...(repository.remote ? { remote: viewRemote(repository.remote) } : {}),
     usage,
     createdAt: iso(repository.createdAt),
     updatedAt: iso(repository.updatedAt),
@@ -111,6 +124,7 @@ export class RepositoryService {
     private readonly metadata: MetadataStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly secrets: SecretBox,
   ) {}
 
   /** Creating a repository takes artifactstore.owner on its project, directly or from the organization. */
@@ -122,6 +136,7 @@ export class RepositoryService {
     await this.access.project(caller, project, 'createRepository');
     if (!(await this.metadata.projects.find(project))) throw projectNotFound(project);
     const now = this.clock.now();
+    const remote = input.remote && remoteSettings(input.remote, this.secrets);
     const record = (id: string): RepositoryRecord => ({
       project,
       id,
@@ -131,6 +146,7 @@ export class RepositoryService {
       immutableTags: input.immutableTags,
       cleanupPolicies: normalizePolicies(input.cleanupPolicies),
       cleanupDryRun: input.cleanupDryRun,
+      remote,
       createdAt: now,
       updatedAt: now,
     });
@@ -193,11 +209,21 @@ export class RepositoryService {
     changes: z.output<typeof repositoryChanges>,
   ): Promise<RepositoryView> {
     await this.access.repository(caller, project, id, 'administer');
-    const { cleanupPolicies: policies, ...rest } = changes;
+    const { cleanupPolicies: policies, remote, ...rest } = changes;
+    if (remote && !(await this.find(project, id)).remote) {
+      throw new RegistryError(
+        'FAILED_PRECONDITION',
+        `repository ${project}/${id} is a local repository: only a remote repository has upstream settings (create one with a remote URL)`,
+      );
+    }
     const updated = await this.metadata.repositories.update(
       project,
       id,
-      { ...rest, ...(policies ? { cleanupPolicies: normalizePolicies(policies) } : {}) },
+      {
+        ...rest,
+        ...(policies ? { cleanupPolicies: normalizePolicies(policies) } : {}),
+        ...(remote ? { remote: remoteChanges(remote, this.secrets) } : {}),
+      },
       this.clock.now(),
     );
     if (!updated) throw repositoryNotFound(project, id);

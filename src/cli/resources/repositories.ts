@@ -3,6 +3,7 @@ import {
   type CleanupPolicy,
   type CleanupRun,
   ManagementApi,
+  type NewRemote,
   type Repository,
   type RepositoryChanges,
 } from '../../client/management-api.js';
@@ -51,6 +52,8 @@ export interface CreateRepositoryOptions {
   readonly description?: string;
   readonly scanning: boolean;
   readonly immutableTags: boolean;
+  /** Makes it a remote repository: a pull-through cache of this upstream. */
+  readonly remote?: NewRemote;
   readonly registry: string;
 }
 
@@ -61,6 +64,7 @@ export function createRepository(context: CliContext, options: CreateRepositoryO
     ...(options.description !== undefined ? { description: options.description } : {}),
     scanning: options.scanning,
     immutableTags: options.immutableTags,
+    ...(options.remote ? { remote: options.remote } : {}),
   });
 }
 
@@ -81,18 +85,20 @@ export function updateRepository(
   target: RepositoryTarget,
   changes: RepositoryChanges,
 ): Promise<Repository> {
-  if (Object.values(changes).every((value) => value === undefined)) {
+  const { remote, ...rest } = changes;
+  const remoteChanged = remote !== undefined && Object.values(remote).some((value) => value !== undefined);
+  if (!remoteChanged && Object.values(rest).every((value) => value === undefined)) {
     throw new CliError('USAGE', 'nothing to change', {
       hint:
         'pass --scanning/--no-scanning, --immutable-tags/--no-immutable-tags, --cleanup-policies FILE, ' +
-        '--cleanup-dry-run/--no-cleanup-dry-run, --description or --display-name',
+        '--cleanup-dry-run/--no-cleanup-dry-run, --description, --display-name, or (remote repositories) ' +
+        '--remote-url, --remote-username, --remote-password-stdin, --remote-prefix, --remote-ttl, --remote-anonymous',
     });
   }
-  return new ManagementApi(context.api(target.registry)).updateRepository(
-    target.project,
-    target.repository,
-    changes,
-  );
+  return new ManagementApi(context.api(target.registry)).updateRepository(target.project, target.repository, {
+    ...rest,
+    ...(remoteChanged ? { remote } : {}),
+  });
 }
 
 export async function deleteRepository(
@@ -145,4 +151,76 @@ export function cleanupRepository(
     target.repository,
     dryRun,
   );
+}
+
+/** `--remote-*` flags shared by `repos create` and `repos update`. */
+export interface RemoteFlags {
+  readonly 'remote-url'?: string | undefined;
+  readonly 'remote-username'?: string | undefined;
+  readonly 'remote-password-stdin'?: boolean | undefined;
+  readonly 'remote-prefix'?: string | undefined;
+  readonly 'remote-ttl'?: string | undefined;
+}
+
+/** The remote settings `repos create` asks for; the password, when asked for, comes from stdin. */
+export async function newRemote(
+  flags: RemoteFlags,
+  readPassword: () => Promise<string>,
+): Promise<NewRemote | undefined> {
+  const url = flags['remote-url'];
+  if (url === undefined) {
+    const given = Object.entries(flags).find(
+      ([name, value]) => name.startsWith('remote-') && value !== undefined && value !== false,
+    );
+    if (given) {
+      throw new CliError('USAGE', `--${given[0]} needs --remote-url`, {
+        hint: 'a remote repository is created with --remote-url URL, e.g. --remote-url https://registry-1.docker.io',
+      });
+    }
+    return undefined;
+  }
+  return {
+    url,
+    ...(flags['remote-username'] !== undefined ? { username: flags['remote-username'] } : {}),
+    ...(flags['remote-password-stdin'] ? { password: await remotePassword(readPassword) } : {}),
+    ...(flags['remote-prefix'] !== undefined ? { prefix: flags['remote-prefix'] } : {}),
+    ...(flags['remote-ttl'] !== undefined ? { ttl: flags['remote-ttl'] } : {}),
+  };
+}
+
+/** The remote settings `repos update` changes; `anonymous` removes the credentials. */
+export async function remoteUpdate(
+  flags: RemoteFlags & { readonly 'remote-anonymous'?: boolean | undefined },
+  readPassword: () => Promise<string>,
+): Promise<RepositoryChanges['remote']> {
+  if (
+    flags['remote-anonymous'] &&
+    (flags['remote-username'] !== undefined || flags['remote-password-stdin'])
+  ) {
+    throw new CliError(
+      'USAGE',
+      '--remote-anonymous removes the credentials: give no --remote-username or password with it',
+    );
+  }
+  return {
+    url: flags['remote-url'],
+    username: flags['remote-anonymous'] ? null : flags['remote-username'],
+    password: flags['remote-anonymous']
+      ? null
+      : flags['remote-password-stdin']
+        ? await remotePassword(readPassword)
+        : undefined,
+    prefix: flags['remote-prefix'],
+    ttl: flags['remote-ttl'],
+  };
+}
+
+async function remotePassword(readPassword: () => Promise<string>): Promise<string> {
+  const password = await readPassword();
+  if (password === '') {
+    throw new CliError('USAGE', 'no upstream password on stdin', {
+      hint: 'printf %s "$UPSTREAM_PASSWORD" | mistrive repos create ... --remote-username U --remote-password-stdin',
+    });
+  }
+  return password;
 }

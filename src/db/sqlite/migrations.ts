@@ -381,4 +381,25 @@ export const migrations: readonly string[] = [
   CREATE INDEX audit_log_by_actor ON audit_log(actor, id);
   CREATE INDEX audit_log_by_resource ON audit_log(resource, id);
   `,
+  // Remote repositories (pull-through caches of an upstream registry), and when each cached tag was
+  // last checked against its upstream.
+  `
+  CREATE TABLE remote_repositories (
+    project_id TEXT NOT NULL,
+    repository_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    username TEXT,
+    sealed_password TEXT,
+    prefix TEXT NOT NULL DEFAULT '',
+    ttl_ms INTEGER NOT NULL,
+    PRIMARY KEY (project_id, repository_id),
+    FOREIGN KEY (project_id, repository_id) REFERENCES repositories(project_id, id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE TABLE remote_tag_checks (
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    checked_at INTEGER NOT NULL,
+    PRIMARY KEY (image_id, tag)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,5 +1,6 @@
 import type { CleanupPolicies } from '../../cleanup/policy.js';
 import type { Page } from '../metadata.js';
+import type { RemoteSettings } from '../remotes.js';
 import type {
   OrganizationRecord,
   OrganizationStore,
@@ -137,7 +138,31 @@ interface RepositoryRow {
   cleanup_dry_run: number;
   created_at: number;
   updated_at: number;
+  remote_url: string | null;
+  remote_username: string | null;
+  remote_sealed_password: string | null;
+  remote_prefix: string | null;
+  remote_ttl_ms: number | null;
 }
+
+/** A repository row with its remote settings, when it has them. */
+const repositorySelect = `SELECT r.*, rr.url AS remote_url, rr.username AS remote_username,
+  rr.sealed_password AS remote_sealed_password, rr.prefix AS remote_prefix, rr.ttl_ms AS remote_ttl_ms
+  FROM repositories r LEFT JOIN remote_repositories rr ON rr.project_id = r.project_id AND rr.repository_id = r.id`;
+
+export const toRemote = (row: {
+  url: string;
+  username: string | null;
+  sealed_password: string | null;
+  prefix: string;
+  ttl_ms: number;
+}): RemoteSettings => ({
+  url: row.url,
+  username: row.username ?? undefined,
+  sealedPassword: row.sealed_password ?? undefined,
+  prefix: row.prefix,
+  ttlMs: row.ttl_ms,
+});
 
 const toRepository = (row: RepositoryRow): RepositoryRecord => ({
   project: row.project_id,
@@ -148,6 +173,16 @@ const toRepository = (row: RepositoryRow): RepositoryRecord => ({
   immutableTags: row.immutable_tags === 1,
   cleanupPolicies: JSON.parse(row.cleanup_policies) as CleanupPolicies,
   cleanupDryRun: row.cleanup_dry_run === 1,
+  remote:
+    row.remote_url === null
+      ? undefined
+      : toRemote({
+          url: row.remote_url,
+          username: row.remote_username,
+          sealed_password: row.remote_sealed_password,
+          prefix: row.remote_prefix ?? '',
+          ttl_ms: row.remote_ttl_ms ?? 0,
+        }),
   createdAt: new Date(row.created_at),
   updatedAt: new Date(row.updated_at),
 });
@@ -166,8 +201,19 @@ export class SqliteRepositoryStore implements RepositoryStore {
          SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM projects WHERE id = ?)
          ON CONFLICT (project_id, id) DO NOTHING`,
       ),
-      find: db.prepare('SELECT * FROM repositories WHERE project_id = ? AND id = ?'),
-      list: db.prepare('SELECT * FROM repositories WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?'),
+      insertRemote: db.prepare(
+        `INSERT INTO remote_repositories (project_id, repository_id, url, username, sealed_password, prefix, ttl_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      updateRemote: db.prepare(
+        `UPDATE remote_repositories SET url = coalesce(@url, url),
+         username = CASE WHEN @setUsername THEN @username ELSE username END,
+         sealed_password = CASE WHEN @setPassword THEN @password ELSE sealed_password END,
+         prefix = coalesce(@prefix, prefix), ttl_ms = coalesce(@ttlMs, ttl_ms)
+         WHERE project_id = @project AND repository_id = @id`,
+      ),
+      find: db.prepare(`${repositorySelect} WHERE r.project_id = ? AND r.id = ?`),
+      list: db.prepare(`${repositorySelect} WHERE r.project_id = ? AND r.id > ? ORDER BY r.id LIMIT ?`),
       update: db.prepare(
         `UPDATE repositories SET display_name = coalesce(?, display_name), description = coalesce(?, description),
          scanning = coalesce(?, scanning), immutable_tags = coalesce(?, immutable_tags),
@@ -185,21 +231,35 @@ export class SqliteRepositoryStore implements RepositoryStore {
   async create(repository: RepositoryRecord): Promise<boolean> {
     const { project, id, displayName, description, scanning, immutableTags, createdAt, updatedAt } =
       repository;
-    const { cleanupPolicies, cleanupDryRun } = repository;
-    const { changes } = this.statements.insert.run(
-      project,
-      id,
-      displayName,
-      description,
-      scanning ? 1 : 0,
-      immutableTags ? 1 : 0,
-      JSON.stringify(cleanupPolicies),
-      cleanupDryRun ? 1 : 0,
-      createdAt.getTime(),
-      updatedAt.getTime(),
-      project,
-    );
-    return changes > 0;
+    const { cleanupPolicies, cleanupDryRun, remote } = repository;
+    return this.db.transaction(() => {
+      const { changes } = this.statements.insert.run(
+        project,
+        id,
+        displayName,
+        description,
+        scanning ? 1 : 0,
+        immutableTags ? 1 : 0,
+        JSON.stringify(cleanupPolicies),
+        cleanupDryRun ? 1 : 0,
+        createdAt.getTime(),
+        updatedAt.getTime(),
+        project,
+      );
+      if (changes === 0) return false;
+      if (remote) {
+        this.statements.insertRemote.run(
+          project,
+          id,
+          remote.url,
+          remote.username ?? null,
+          remote.sealedPassword ?? null,
+          remote.prefix,
+          remote.ttlMs,
+        );
+      }
+      return true;
+    })();
   }
 
   async find(project: string, id: string): Promise<RepositoryRecord | undefined> {
@@ -218,18 +278,34 @@ export class SqliteRepositoryStore implements RepositoryStore {
     changes: RepositoryChanges,
     at: Date,
   ): Promise<RepositoryRecord | undefined> {
-    const { displayName, description, scanning, immutableTags, cleanupPolicies, cleanupDryRun } = changes;
-    this.statements.update.run(
-      displayName ?? null,
-      description ?? null,
-      flag(scanning),
-      flag(immutableTags),
-      cleanupPolicies === undefined ? null : JSON.stringify(cleanupPolicies),
-      flag(cleanupDryRun),
-      at.getTime(),
-      project,
-      id,
-    );
+    const { displayName, description, scanning, immutableTags, cleanupPolicies, cleanupDryRun, remote } =
+      changes;
+    this.db.transaction(() => {
+      this.statements.update.run(
+        displayName ?? null,
+        description ?? null,
+        flag(scanning),
+        flag(immutableTags),
+        cleanupPolicies === undefined ? null : JSON.stringify(cleanupPolicies),
+        flag(cleanupDryRun),
+        at.getTime(),
+        project,
+        id,
+      );
+      if (remote) {
+        this.statements.updateRemote.run({
+          project,
+          id,
+          url: remote.url ?? null,
+          setUsername: remote.username === undefined ? 0 : 1,
+          username: remote.username ?? null,
+          setPassword: remote.sealedPassword === undefined ? 0 : 1,
+          password: remote.sealedPassword ?? null,
+          prefix: remote.prefix ?? null,
+          ttlMs: remote.ttlMs ?? null,
+        });
+      }
+    })();
     return this.find(project, id);
   }
 

@@ -12,11 +12,13 @@ import type {
   MountOutcome,
   NewManifest,
   Page,
+  PutManifestOptions,
   PutManifestOutcome,
   UploadSession,
   UploadStore,
 } from '../metadata.js';
 import type { OAuthStore } from '../oauth.js';
+import type { RemoteStore } from '../remotes.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';
 import type { UsageStore } from '../usage.js';
@@ -33,6 +35,7 @@ import {
 import { SqliteImageStore } from './image-store.js';
 import { SqliteLifecycleStore } from './lifecycle-store.js';
 import { SqliteOAuthStore } from './oauth-store.js';
+import { SqliteRemoteStore } from './remote-store.js';
 import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } from './resource-stores.js';
 import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
@@ -263,7 +266,7 @@ class SqliteContentStore implements ContentStore {
     manifest: NewManifest,
     tag: string | undefined,
     at: Date,
-    options: { keepExistingTag?: boolean } = {},
+    options: PutManifestOptions = {},
   ): Promise<PutManifestOutcome> {
     return this.db.transaction((): PutManifestOutcome => {
       if (this.statements.imageExists.get(imageId) === undefined) return { outcome: 'no-image' };
@@ -274,7 +277,8 @@ class SqliteContentStore implements ContentStore {
           this.statements.isBlobLinked.get(imageId, digest) === undefined &&
           this.statements.isManifest.get(imageId, digest) === undefined,
       );
-      if (missing.length > 0) return { outcome: 'missing', digests: missing };
+      if (missing.length > 0 && !options.referencesFetchedLater)
+        return { outcome: 'missing', digests: missing };
       if (tag !== undefined && options.keepExistingTag) {
         const current = this.statements.tagDigest.get(imageId, tag) as string | undefined;
         if (current !== undefined && current !== manifest.digest) return { outcome: 'tag-kept' };
@@ -377,6 +381,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly usage: UsageStore;
   readonly cleanup: CleanupStore;
   readonly audit: AuditStore;
+  readonly remotes: RemoteStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
@@ -396,6 +401,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.usage = new SqliteUsageStore(db);
     this.cleanup = new SqliteCleanupStore(db);
     this.audit = new SqliteAuditStore(db);
+    this.remotes = new SqliteRemoteStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {
