@@ -96,6 +96,27 @@ const gcSchema = z
 
 export type GcConfig = z.infer<typeof gcSchema>;
 
+/** Where the metadata lives: SQLite in the data directory unless a PostgreSQL URL is given. */
+const metadataSchema = z
+  .object({
+    /**
+     * `postgres://USER:PASSWORD@HOST:5432/DATABASE`: metadata on PostgreSQL, shared by every
+     * instance given the same URL (MISTRIVE_POSTGRES_URL when the file has none).
+     */
+    postgres: z
+      .string()
+      .refine(
+        (url) => /^postgres(ql)?:\/\/./.test(url) && URL.canParse(url),
+        'must be a URL such as postgres://USER:PASSWORD@HOST:5432/mistrive',
+      )
+      .optional(),
+    /** Connections to PostgreSQL this instance keeps open at most. */
+    poolSize: z.number().int().min(1).max(1000).default(10),
+  })
+  .strict();
+
+export type MetadataConfig = z.infer<typeof metadataSchema>;
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -138,6 +159,7 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    metadata: metadataSchema.prefault({}),
     scanning: scanningSchema.prefault({}),
     gc: gcSchema.prefault({}),
     cleanup: z
@@ -157,6 +179,7 @@ export type ServeConfig = z.infer<typeof configSchema> & {
 };
 
 export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDir' | 'logLevel'>> & {
+  metadata?: z.input<typeof metadataSchema>;
   autoCreateRepositories?: boolean;
   trustedProxies?: string[];
   scanning?: z.input<typeof scanningSchema>;
@@ -199,7 +222,13 @@ export function loadServeConfig(
     }
   }
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  const result = configSchema.safeParse({ ...(fromFile as object), ...defined });
+  const merged: Record<string, unknown> = { ...(fromFile as object), ...defined };
+  if (env.MISTRIVE_POSTGRES_URL) {
+    const metadata = merged.metadata ?? {};
+    if (typeof metadata === 'object' && metadata !== null && !('postgres' in metadata))
+      merged.metadata = { ...metadata, postgres: env.MISTRIVE_POSTGRES_URL };
+  }
+  const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new ConfigError(

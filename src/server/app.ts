@@ -7,7 +7,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { createManagementServices, managementApiRoutes } from '../api/api-routes.js';
 import { type AuthServices, createAuthServices } from '../auth/auth-services.js';
 import { type AdminBootstrap, bootstrapAdmin } from '../auth/bootstrap-admin.js';
@@ -18,7 +17,7 @@ import { tokenRoutes } from '../auth/token-routes.js';
 import { CleanupService } from '../cleanup/cleanup-service.js';
 import type { ServeConfig } from '../config/config.js';
 import { consoleRoutes } from '../console/console-routes.js';
-import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
+import { openMetadataStore } from '../db/open-metadata-store.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { Maintenance } from '../gc/maintenance.js';
 import { BlobPromises } from '../gc/promises.js';
@@ -199,7 +198,7 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const blobs = new FilesystemBlobStore(config.dataDir);
   await blobs.init();
-  const metadata = SqliteMetadataStore.open(join(config.dataDir, 'metadata.db'));
+  const metadata = await openMetadataStore(config.metadata, config.dataDir);
   try {
     const context: RegistryContext = {
       blobs,

@@ -1,0 +1,238 @@
+import type { CleanupPolicies } from '../../cleanup/policy.js';
+import type { Page } from '../metadata.js';
+import type {
+  OrganizationRecord,
+  OrganizationStore,
+  ProjectChanges,
+  ProjectRecord,
+  ProjectStore,
+  RepositoryChanges,
+  RepositoryRecord,
+  RepositoryStore,
+} from '../resources.js';
+import { page } from '../sqlite/rows.js';
+import { type PostgresDatabase, sql } from './database.js';
+
+interface OrganizationRow {
+  id: string;
+  display_name: string;
+  created_at: number;
+}
+
+const findOrganization = sql('SELECT id, display_name, created_at FROM organizations WHERE id = @id');
+
+export class PostgresOrganizationStore implements OrganizationStore {
+  constructor(private readonly db: PostgresDatabase) {}
+
+  async find(id: string): Promise<OrganizationRecord | undefined> {
+    const row = await this.db.row<OrganizationRow>(findOrganization, { id });
+    return row && { id: row.id, displayName: row.display_name, createdAt: new Date(row.created_at) };
+  }
+}
+
+interface ProjectRow {
+  id: string;
+  organization_id: string;
+  display_name: string;
+  description: string;
+  storage_quota: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const toProject = (row: ProjectRow): ProjectRecord => ({
+  id: row.id,
+  organization: row.organization_id,
+  displayName: row.display_name,
+  description: row.description,
+  storageQuota: row.storage_quota ?? undefined,
+  createdAt: new Date(row.created_at),
+  updatedAt: new Date(row.updated_at),
+});
+
+const projects = {
+  insert: sql(
+    `INSERT INTO projects (id, organization_id, display_name, description, created_at, updated_at)
+     VALUES (@id, @organization, @displayName, @description, @createdAt, @updatedAt) ON CONFLICT (id) DO NOTHING`,
+  ),
+  find: sql('SELECT * FROM projects WHERE id = @id'),
+  list: sql('SELECT * FROM projects WHERE id > @after ORDER BY id LIMIT @limit'),
+  update: sql(
+    `UPDATE projects SET display_name = coalesce(@displayName, display_name),
+     description = coalesce(@description, description),
+     storage_quota = CASE WHEN @setQuota::boolean THEN @quota::bigint ELSE storage_quota END, updated_at = @at
+     WHERE id = @id`,
+  ),
+  removeBindingsOnProject: sql(
+    `DELETE FROM iam_bindings WHERE (resource_kind = 'project' AND resource_id = @id)
+     OR (resource_kind = 'repository' AND starts_with(resource_id, @id || '/'))`,
+  ),
+  removeBindingsOfAccounts: sql(
+    `DELETE FROM iam_bindings WHERE member IN
+     (SELECT 'serviceAccount:' || email FROM service_accounts WHERE project_id = @id)`,
+  ),
+  delete: sql('DELETE FROM projects WHERE id = @id'),
+};
+
+export class PostgresProjectStore implements ProjectStore {
+  constructor(private readonly db: PostgresDatabase) {}
+
+  async create(project: ProjectRecord): Promise<boolean> {
+    const { id, organization, displayName, description, createdAt, updatedAt } = project;
+    const changes = await this.db.run(projects.insert, {
+      id,
+      organization,
+      displayName,
+      description,
+      createdAt: createdAt.getTime(),
+      updatedAt: updatedAt.getTime(),
+    });
+    return changes > 0;
+  }
+
+  async find(id: string): Promise<ProjectRecord | undefined> {
+    const row = await this.db.row<ProjectRow>(projects.find, { id });
+    return row && toProject(row);
+  }
+
+  async list(after: string | undefined, limit: number): Promise<Page<ProjectRecord>> {
+    const rows = await this.db.rows<ProjectRow>(projects.list, { after: after ?? '', limit: limit + 1 });
+    return page(rows.map(toProject), limit);
+  }
+
+  async update(id: string, changes: ProjectChanges, at: Date): Promise<ProjectRecord | undefined> {
+    const { displayName, description, storageQuota } = changes;
+    await this.db.run(projects.update, {
+      displayName: displayName ?? null,
+      description: description ?? null,
+      setQuota: storageQuota !== undefined,
+      quota: storageQuota ?? null,
+      at: at.getTime(),
+      id,
+    });
+    return this.find(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      await tx.run(projects.removeBindingsOnProject, { id });
+      await tx.run(projects.removeBindingsOfAccounts, { id });
+      return (await tx.run(projects.delete, { id })) > 0;
+    });
+  }
+}
+
+interface RepositoryRow {
+  project_id: string;
+  id: string;
+  display_name: string;
+  description: string;
+  scanning: boolean;
+  immutable_tags: boolean;
+  cleanup_policies: CleanupPolicies;
+  cleanup_dry_run: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+const toRepository = (row: RepositoryRow): RepositoryRecord => ({
+  project: row.project_id,
+  id: row.id,
+  displayName: row.display_name,
+  description: row.description,
+  scanning: row.scanning,
+  immutableTags: row.immutable_tags,
+  cleanupPolicies: row.cleanup_policies,
+  cleanupDryRun: row.cleanup_dry_run,
+  createdAt: new Date(row.created_at),
+  updatedAt: new Date(row.updated_at),
+});
+
+const repositories = {
+  insert: sql(
+    `INSERT INTO repositories
+     (project_id, id, display_name, description, scanning, immutable_tags, cleanup_policies,
+      cleanup_dry_run, created_at, updated_at)
+     SELECT @project, @id, @displayName, @description, @scanning, @immutableTags, @cleanupPolicies::jsonb,
+       @cleanupDryRun, @createdAt, @updatedAt WHERE EXISTS (SELECT 1 FROM projects WHERE id = @project)
+     ON CONFLICT (project_id, id) DO NOTHING`,
+  ),
+  find: sql('SELECT * FROM repositories WHERE project_id = @project AND id = @id'),
+  list: sql(
+    'SELECT * FROM repositories WHERE project_id = @project AND id > @after ORDER BY id LIMIT @limit',
+  ),
+  update: sql(
+    `UPDATE repositories SET display_name = coalesce(@displayName, display_name),
+     description = coalesce(@description, description),
+     scanning = coalesce(@scanning::boolean, scanning), immutable_tags = coalesce(@immutableTags::boolean, immutable_tags),
+     cleanup_policies = coalesce(@cleanupPolicies::jsonb, cleanup_policies),
+     cleanup_dry_run = coalesce(@cleanupDryRun::boolean, cleanup_dry_run), updated_at = @at
+     WHERE project_id = @project AND id = @id`,
+  ),
+  removeBindings: sql(
+    "DELETE FROM iam_bindings WHERE resource_kind = 'repository' AND resource_id = @project || '/' || @id",
+  ),
+  delete: sql('DELETE FROM repositories WHERE project_id = @project AND id = @id'),
+};
+
+export class PostgresRepositoryStore implements RepositoryStore {
+  constructor(private readonly db: PostgresDatabase) {}
+
+  async create(repository: RepositoryRecord): Promise<boolean> {
+    const changes = await this.db.run(repositories.insert, {
+      project: repository.project,
+      id: repository.id,
+      displayName: repository.displayName,
+      description: repository.description,
+      scanning: repository.scanning,
+      immutableTags: repository.immutableTags,
+      cleanupPolicies: JSON.stringify(repository.cleanupPolicies),
+      cleanupDryRun: repository.cleanupDryRun,
+      createdAt: repository.createdAt.getTime(),
+      updatedAt: repository.updatedAt.getTime(),
+    });
+    return changes > 0;
+  }
+
+  async find(project: string, id: string): Promise<RepositoryRecord | undefined> {
+    const row = await this.db.row<RepositoryRow>(repositories.find, { project, id });
+    return row && toRepository(row);
+  }
+
+  async list(project: string, after: string | undefined, limit: number): Promise<Page<RepositoryRecord>> {
+    const rows = await this.db.rows<RepositoryRow>(repositories.list, {
+      project,
+      after: after ?? '',
+      limit: limit + 1,
+    });
+    return page(rows.map(toRepository), limit);
+  }
+
+  async update(
+    project: string,
+    id: string,
+    changes: RepositoryChanges,
+    at: Date,
+  ): Promise<RepositoryRecord | undefined> {
+    const { displayName, description, scanning, immutableTags, cleanupPolicies, cleanupDryRun } = changes;
+    await this.db.run(repositories.update, {
+      displayName: displayName ?? null,
+      description: description ?? null,
+      scanning: scanning ?? null,
+      immutableTags: immutableTags ?? null,
+      cleanupPolicies: cleanupPolicies === undefined ? null : JSON.stringify(cleanupPolicies),
+      cleanupDryRun: cleanupDryRun ?? null,
+      at: at.getTime(),
+      project,
+      id,
+    });
+    return this.find(project, id);
+  }
+
+  async delete(project: string, id: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      await tx.run(repositories.removeBindings, { project, id });
+      return (await tx.run(repositories.delete, { project, id })) > 0;
+    });
+  }
+}

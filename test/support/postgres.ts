@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+/**
+ * Running the suites against PostgreSQL. With `MISTRIVE_TEST_METADATA=postgres`, the global setup
+ * starts one throwaway PostgreSQL for the whole run (`scripts/postgres-up.sh`), and every registry a
+ * test starts keeps its metadata in a schema of its own, named after its data directory: cheap to
+ * create, and a daemon restarted on the same data directory finds its metadata again.
+ */
+
+/** The variable the global setup hands the server's URL to test workers in. */
+const serverVariable = 'MISTRIVE_TEST_POSTGRES_SERVER';
+
+export function testingOnPostgres(): boolean {
+  return process.env.MISTRIVE_TEST_METADATA === 'postgres';
+}
+
+const scripts = fileURLToPath(new URL('../../scripts/', import.meta.url));
+const run = promisify(execFile);
+
+/** Starts the server (vitest global setup); returns its teardown. */
+export async function startTestPostgres(): Promise<() => Promise<void>> {
+  const { stdout } = await run(`${scripts}postgres-up.sh`, [], { encoding: 'utf8' });
+  const values = Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  const url = values.MISTRIVE_POSTGRES_URL;
+  const dir = values.PG_DIR;
+  if (!url || !dir) throw new Error(`postgres-up.sh printed no URL:\n${stdout}`);
+  // Test workers are started after the global setup, with its environment.
+  process.env[serverVariable] = url;
+  return async () => {
+    await run(`${scripts}postgres-down.sh`, [dir]);
+  };
+}
+
+/**
+ * The metadata URL of the registry using `dataDir`: the shared test server, in the schema of that
+ * data directory (created on first use).
+ */
+export async function postgresUrlFor(dataDir: string): Promise<string> {
+  const server = process.env[serverVariable];
+  if (!server)
+    throw new Error(`${serverVariable} is not set: run the suite with MISTRIVE_TEST_METADATA=postgres`);
+  const schema = `registry_${createHash('sha256').update(dataDir).digest('hex').slice(0, 24)}`;
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: server });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } finally {
+    await client.end();
+  }
+  return `${server}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}
+
+/** Metadata overrides for a test registry on `dataDir`: none on SQLite. */
+export async function testMetadata(dataDir: string): Promise<{ postgres: string } | undefined> {
+  return testingOnPostgres() ? { postgres: await postgresUrlFor(dataDir) } : undefined;
+}
+
+/** Environment for a daemon on `dataDir`: MISTRIVE_POSTGRES_URL when the suite runs on PostgreSQL. */
+export async function testMetadataEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
+  return testingOnPostgres() ? { MISTRIVE_POSTGRES_URL: await postgresUrlFor(dataDir) } : {};
+}
