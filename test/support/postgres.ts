@@ -20,8 +20,14 @@ export function testingOnPostgres(): boolean {
 const scripts = fileURLToPath(new URL('../../scripts/', import.meta.url));
 const run = promisify(execFile);
 
-/** Starts the server (vitest global setup); returns its teardown. */
-export async function startTestPostgres(): Promise<() => Promise<void>> {
+export interface TestPostgres {
+  /** `postgres://mistrive:PASSWORD@127.0.0.1:PORT/mistrive` */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** A throwaway PostgreSQL server on a temporary directory and a free loopback port. */
+export async function startTestPostgres(): Promise<TestPostgres> {
   const { stdout } = await run(`${scripts}postgres-up.sh`, [], { encoding: 'utf8' });
   const values = Object.fromEntries(
     stdout
@@ -32,11 +38,33 @@ export async function startTestPostgres(): Promise<() => Promise<void>> {
   const url = values.MISTRIVE_POSTGRES_URL;
   const dir = values.PG_DIR;
   if (!url || !dir) throw new Error(`postgres-up.sh printed no URL:\n${stdout}`);
-  // Test workers are started after the global setup, with its environment.
-  process.env[serverVariable] = url;
-  return async () => {
-    await run(`${scripts}postgres-down.sh`, [dir]);
+  return {
+    url,
+    async stop() {
+      await run(`${scripts}postgres-down.sh`, [dir]);
+    },
   };
+}
+
+/** The vitest global setup's part: starts the server and hands its URL to the test workers. */
+export async function provideTestPostgres(): Promise<() => Promise<void>> {
+  const server = await startTestPostgres();
+  // Test workers are started after the global setup, with its environment.
+  process.env[serverVariable] = server.url;
+  return () => server.stop();
+}
+
+/** The URL of `server` with `schema` (created if missing) as the only schema its connections use. */
+export async function schemaUrl(server: string, schema: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: server });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } finally {
+    await client.end();
+  }
+  return `${server}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 }
 
 /**
@@ -47,16 +75,7 @@ export async function postgresUrlFor(dataDir: string): Promise<string> {
   const server = process.env[serverVariable];
   if (!server)
     throw new Error(`${serverVariable} is not set: run the suite with MISTRIVE_TEST_METADATA=postgres`);
-  const schema = `registry_${createHash('sha256').update(dataDir).digest('hex').slice(0, 24)}`;
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  } finally {
-    await client.end();
-  }
-  return `${server}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  return schemaUrl(server, `registry_${createHash('sha256').update(dataDir).digest('hex').slice(0, 24)}`);
 }
 
 /** Metadata overrides for a test registry on `dataDir`: none on SQLite. */
