@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import type { MetadataStore } from '../../src/db/metadata.js';
+import { openMetadataStore } from '../../src/db/open-metadata-store.js';
 
 /**
  * Running the suites against PostgreSQL. With `MISTRIVE_TEST_METADATA=postgres`, the global setup
@@ -86,4 +90,40 @@ export async function testMetadata(dataDir: string): Promise<{ postgres: string 
 /** Environment for a daemon on `dataDir`: MISTRIVE_POSTGRES_URL when the suite runs on PostgreSQL. */
 export async function testMetadataEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
   return testingOnPostgres() ? { MISTRIVE_POSTGRES_URL: await postgresUrlFor(dataDir) } : {};
+}
+
+/** Where the metadata of the registry on `dataDir` is: its SQLite file, or its PostgreSQL URL. */
+export async function testMetadataLocation(dataDir: string): Promise<string> {
+  return testingOnPostgres() ? postgresUrlFor(dataDir) : join(dataDir, 'metadata.db');
+}
+
+/** The metadata store of the registry on `dataDir`, opened beside it as another instance would. */
+export async function openTestMetadataStore(dataDir: string): Promise<MetadataStore> {
+  const postgres = testingOnPostgres() ? await postgresUrlFor(dataDir) : undefined;
+  return openMetadataStore({ postgres, poolSize: 4 }, dataDir);
+}
+
+/** Runs one SQL statement on the metadata of the registry on `dataDir`: the rows it returns. */
+export async function queryTestMetadata(dataDir: string, text: string): Promise<Record<string, unknown>[]> {
+  if (testingOnPostgres()) {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: await postgresUrlFor(dataDir) });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new Database(join(dataDir, 'metadata.db'));
+  try {
+    const statement = db.prepare(text);
+    if (!statement.reader) {
+      statement.run();
+      return [];
+    }
+    return statement.all() as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
 }

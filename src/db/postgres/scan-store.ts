@@ -152,11 +152,11 @@ const statements = {
   insertFindings: sql(
     `INSERT INTO scan_findings (digest, position, vulnerability_id, pkg_name, pkg_id, installed_version,
        fixed_version, severity, title, description, refs, primary_url, target, class, type)
-     SELECT @digest, f.position - 1, f.vulnerability_id, f.pkg_name, f.pkg_id, f.installed_version,
+     SELECT @digest, f.position, f.vulnerability_id, f.pkg_name, f.pkg_id, f.installed_version,
        f.fixed_version, f.severity, f.title, f.description, f.refs, f.primary_url, f.target, f.class, f.type
-     FROM jsonb_to_recordset(@findings::jsonb) WITH ORDINALITY AS f(vulnerability_id text, pkg_name text,
+     FROM jsonb_to_recordset(@findings::jsonb) AS f(position integer, vulnerability_id text, pkg_name text,
        pkg_id text, installed_version text, fixed_version text, severity text, title text, description text,
-       refs jsonb, primary_url text, target text, class text, type text, position bigint)`,
+       refs jsonb, primary_url text, target text, class text, type text)`,
   ),
   retry: sql(
     `UPDATE scans SET status = 'queued', reason = @reason, next_attempt_at = @next, claimed_by = NULL,
@@ -231,7 +231,8 @@ export class PostgresScanStore implements ScanStore {
     result: ScanResult,
     findings: readonly Finding[],
   ): Promise<boolean> {
-    const rows = findings.map((finding) => ({
+    const rows = findings.map((finding, position) => ({
+      position,
       vulnerability_id: finding.vulnerabilityId,
       pkg_name: finding.pkgName,
       pkg_id: finding.pkgId ?? null,
