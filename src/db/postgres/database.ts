@@ -175,14 +175,9 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
       return pg.types.getTypeParser(oid, format);
     },
   };
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, types });
+  const pool = new pg.Pool({ connectionString: serializable(options.url), max: options.poolSize, types });
   // An idle connection that breaks (the server restarted) is dropped by the pool; without a listener the error would be thrown.
   pool.on('error', () => {});
-  // Single statements too: a conditional write that reads other tables (a collector marking a blob
-  // nothing links) must see a push racing it, as SQLite's one writer would. Queued before any query.
-  pool.on('connect', (client) => {
-    client.query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE').catch(() => {});
-  });
   const database = new PostgresDatabase(pool);
   try {
     await migrate(pool);
@@ -194,6 +189,21 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresDa
     );
   }
   return database;
+}
+
+/**
+ * The URL with every transaction of its connections serializable by default, single statements
+ * too: a conditional write that reads other tables (a collector marking a blob nothing links) must
+ * see a push racing it, as SQLite's one writer would. Server options the URL sets are kept.
+ */
+function serializable(url: string): string {
+  if (!URL.canParse(url))
+    throw new PostgresUnavailable('the PostgreSQL metadata store URL is not a valid URL');
+  const parsed = new URL(url);
+  const options = parsed.searchParams.get('options');
+  const isolation = '-c default_transaction_isolation=serializable';
+  parsed.searchParams.set('options', options ? `${options} ${isolation}` : isolation);
+  return parsed.toString();
 }
 
 /** Any number: it only has to be the same in every instance and used for nothing else. */
