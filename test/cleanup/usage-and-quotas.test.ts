@@ -11,7 +11,7 @@ import {
   grant,
 } from '../support/api-client.js';
 import { imageManifest, putManifest, sha256, types } from '../support/oci-client.js';
-import { openTestMetadataStore, queryTestMetadata } from '../support/postgres.js';
+import { queryTestMetadata } from '../support/postgres.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { tempDir } from '../support/temp.js';
 import { pushUniqueImage, type UniqueImage } from '../support/unique-images.js';

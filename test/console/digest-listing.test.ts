@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetadataStore } from '../../src/db/metadata.js';
 import type { TagFilter } from '../../src/db/resources.js';
 import { sha256 } from '../support/oci-client.js';
-import { openTestMetadataStore, queryTestMetadata } from '../support/postgres.js';
+import { openTestMetadataStore } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
 /**

@@ -3,7 +3,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildImage, tarGzLayer, writeOciLayout } from '../support/oci-layout.js';
-import { openTestMetadataStore, queryTestMetadata } from '../support/postgres.js';
+import { openTestMetadataStore } from '../support/postgres.js';
 import { type Daemon, startDaemon } from '../support/registry.js';
 import { createRepository } from '../support/scanning.js';
 import { pushLayout } from '../support/skopeo.js';

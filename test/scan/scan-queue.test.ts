@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blobFiles } from '../support/data-dir.js';
 import { type BuiltImage, buildImage, tarGzLayer } from '../support/oci-layout.js';
-import { openTestMetadataStore, queryTestMetadata } from '../support/postgres.js';
+import { openTestMetadataStore } from '../support/postgres.js';
 import type { TestRegistry } from '../support/registry.js';
 import { createRepository, pushBuiltImage, startScanningRegistry, waitForScan } from '../support/scanning.js';
 import { tempDir } from '../support/temp.js';
