@@ -1,5 +1,6 @@
 import { Command, Flags } from '@oclif/core';
 import { ConfigError, loadServeConfig } from '../src/config/config.js';
+import { redactUrl } from '../src/db/postgres/database.js';
 import { startRegistry } from '../src/server/app.js';
 import { guardProcess } from '../src/server/process-guard.js';
 import { adminPasswordHelp, describeStartupError } from '../src/server/startup-errors.js';
@@ -7,7 +8,7 @@ import { adminPasswordHelp, describeStartupError } from '../src/server/startup-e
 export default class Serve extends Command {
   static override summary = 'Run the registry daemon.';
   static override description =
-    'Serves the OCI Distribution API (Docker Registry API v2) with embedded storage: blobs on the filesystem, metadata in SQLite, both under the data directory. Binds to loopback unless told otherwise; stops gracefully on SIGINT or SIGTERM.';
+    'Serves the OCI Distribution API (Docker Registry API v2) with embedded storage: blobs on the filesystem, metadata in SQLite, both under the data directory; metadata on PostgreSQL instead when the config file sets metadata.postgres or MISTRIVE_POSTGRES_URL is set. Binds to loopback unless told otherwise; stops gracefully on SIGINT or SIGTERM.';
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 5001 --data-dir ./registry-data',
@@ -65,7 +66,12 @@ export default class Serve extends Command {
       );
     }
     guardProcess(registry.context.logger);
-    this.log(`Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir})`);
+    const metadata = config.metadata.postgres
+      ? `, metadata in PostgreSQL at ${redactUrl(config.metadata.postgres)}`
+      : '';
+    this.log(
+      `Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir}${metadata})`,
+    );
     await new Promise<void>((resolve) => {
       const stop = (signal: NodeJS.Signals) => {
         registry.context.logger.info({ signal }, 'shutting down');

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import { execa } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadServeConfig } from '../../src/config/config.js';
 import type { MetadataStore } from '../../src/db/metadata.js';
 import { PostgresMetadataStore } from '../../src/db/postgres/postgres-metadata-store.js';
 import { schemaUrl, startTestPostgres, type TestPostgres } from '../support/postgres.js';
+import { mistriveBin, startDaemon } from '../support/registry.js';
+import { tempDir } from '../support/temp.js';
 
 /**
  * What only the PostgreSQL store has to show: migrations shared by instances, a password that never
@@ -119,6 +122,51 @@ describe('opening the PostgreSQL metadata store', () => {
       expect(row?.open).toBeGreaterThan(0);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('mistrive serve on PostgreSQL', () => {
+  it('says where the metadata is without the password, and serves from there', async () => {
+    const data = await tempDir();
+    const url = await freshUrl();
+    const daemon = await startDaemon(data.path, [], { MISTRIVE_POSTGRES_URL: url });
+    try {
+      const password = new URL(server.url).password;
+      expect(daemon.stdout()).toMatch(
+        /metadata in PostgreSQL at postgres:\/\/mistrive:\*\*\*\*\*@127\.0\.0\.1:\d+\/mistrive/,
+      );
+      expect(daemon.stdout() + daemon.stderr()).not.toContain(password);
+      const users = await query<{ login: string }>(url, 'SELECT login FROM users');
+      expect(users.map((row) => row.login)).toEqual(['admin']);
+    } finally {
+      await daemon.stop();
+      await data.remove();
+    }
+  });
+
+  it('stops with one sentence, password masked, when PostgreSQL refuses it', async () => {
+    const data = await tempDir();
+    try {
+      const wrong = server.url.replace(/:([^:@/]+)@/, ':wrong-password-7@');
+      const result = await execa(
+        process.execPath,
+        [mistriveBin, 'serve', '--port', '0', '--data-dir', data.path],
+        {
+          env: { MISTRIVE_POSTGRES_URL: wrong, MISTRIVE_ADMIN_PASSWORD: 'admin-password-1' },
+          reject: false,
+        },
+      );
+      expect(result.exitCode).toBe(1);
+      // oclif wraps the message at the terminal's width, with a marker on each line.
+      const message = result.stderr.replace(/\s*\n ›\s+/g, ' ');
+      expect(message).toMatch(
+        /cannot open the PostgreSQL metadata store at postgres:\/\/mistrive:\*\*\*\*\*@127\.0\.0\.1:\d+\/mistrive: password authentication failed for user "mistrive"; check metadata\.postgres/,
+      );
+      expect(result.stderr + result.stdout).not.toContain('wrong-password-7');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await data.remove();
     }
   });
 });
