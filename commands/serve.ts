@@ -1,5 +1,6 @@
 import { Command, Flags } from '@oclif/core';
 import { ConfigError, isLoopbackHost, loadServeConfig, servesTls } from '../src/config/config.js';
+import { redactUrl } from '../src/db/postgres/database.js';
 import { startRegistry } from '../src/server/app.js';
 import { guardProcess } from '../src/server/process-guard.js';
 import { adminPasswordHelp, describeStartupError } from '../src/server/startup-errors.js';
@@ -8,7 +9,7 @@ import { trustInstructions } from '../src/server/tls/client-trust.js';
 export default class Serve extends Command {
   static override summary = 'Run the registry daemon.';
   static override description =
-    'Serves the OCI Distribution API (Docker Registry API v2) with embedded storage: blobs on the filesystem, metadata in SQLite, both under the data directory. Binds to loopback unless told otherwise; stops gracefully on SIGINT or SIGTERM. Serves HTTPS with a given certificate (--tls-cert, --tls-key; reloaded on SIGHUP) or with a private CA it makes and keeps under the data directory (--tls self-signed). On an address that is not loopback, plain HTTP is refused unless --insecure-http is given.';
+    'Serves the OCI Distribution API (Docker Registry API v2) with embedded storage: blobs on the filesystem, metadata in SQLite, both under the data directory; metadata on PostgreSQL instead when the config file sets metadata.postgres or MISTRIVE_POSTGRES_URL is set. Binds to loopback unless told otherwise; stops gracefully on SIGINT or SIGTERM. Serves HTTPS with a given certificate (--tls-cert, --tls-key; reloaded on SIGHUP) or with a private CA it makes and keeps under the data directory (--tls self-signed). On an address that is not loopback, plain HTTP is refused unless --insecure-http is given.';
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 5001 --data-dir ./registry-data',
@@ -102,9 +103,12 @@ export default class Serve extends Command {
         `serving plain HTTP on ${config.host} (--insecure-http): passwords and tokens cross the network in the clear unless a proxy in front terminates TLS`,
       );
     }
+    const metadata = config.metadata.postgres
+      ? `, metadata in PostgreSQL at ${redactUrl(config.metadata.postgres)}`
+      : '';
     const metrics = registry.metricsUrl ? `, metrics on ${registry.metricsUrl}/metrics` : '';
     this.log(
-      `Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir}${metrics})`,
+      `Mistrive registry listening on ${registry.urls.join(', ')} (data in ${config.dataDir}${metadata}${metrics})`,
     );
     if (registry.tls?.selfSigned) {
       const port = new URL(registry.url).port;

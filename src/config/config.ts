@@ -180,6 +180,27 @@ const opsSchemas = {
 
 export type MetricsConfig = z.infer<typeof opsSchemas.metrics>;
 
+/** Where the metadata lives: SQLite in the data directory unless a PostgreSQL URL is given. */
+const metadataSchema = z
+  .object({
+    /**
+     * `postgres://USER:PASSWORD@HOST:5432/DATABASE`: metadata on PostgreSQL, shared by every
+     * instance given the same URL (MISTRIVE_POSTGRES_URL when the file has none).
+     */
+    postgres: z
+      .string()
+      .refine(
+        (url) => /^postgres(ql)?:\/\/./.test(url) && URL.canParse(url),
+        'must be a URL such as postgres://USER:PASSWORD@HOST:5432/mistrive',
+      )
+      .optional(),
+    /** Connections to PostgreSQL this instance keeps open at most. */
+    poolSize: z.number().int().min(1).max(1000).default(10),
+  })
+  .strict();
+
+export type MetadataConfig = z.infer<typeof metadataSchema>;
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -225,6 +246,7 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    metadata: metadataSchema.prefault({}),
     scanning: scanningSchema.prefault({}),
     gc: gcSchema.prefault({}),
     cleanup: z
@@ -245,6 +267,7 @@ export type ServeConfig = z.infer<typeof configSchema> & {
 };
 
 export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDir' | 'logLevel'>> & {
+  metadata?: z.input<typeof metadataSchema>;
   autoCreateRepositories?: boolean;
   trustedProxies?: string[];
   tls?: Partial<z.input<typeof tlsSchema>>;
@@ -298,6 +321,11 @@ export function loadServeConfig(
   if (overrides.tls && isObject((fromFile as Record<string, unknown>).tls)) {
     merged.tls = { ...((fromFile as Record<string, unknown>).tls as object), ...definedOnly(overrides.tls) };
   } else if (overrides.tls) merged.tls = definedOnly(overrides.tls);
+  if (env.MISTRIVE_POSTGRES_URL) {
+    const metadata = merged.metadata ?? {};
+    if (typeof metadata === 'object' && metadata !== null && !('postgres' in metadata))
+      merged.metadata = { ...metadata, postgres: env.MISTRIVE_POSTGRES_URL };
+  }
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];

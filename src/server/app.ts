@@ -22,7 +22,7 @@ import { tokenRoutes } from '../auth/token-routes.js';
 import { CleanupService } from '../cleanup/cleanup-service.js';
 import { type ServeConfig, servesTls } from '../config/config.js';
 import { consoleRoutes } from '../console/console-routes.js';
-import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
+import { openMetadataStore } from '../db/open-metadata-store.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { Maintenance } from '../gc/maintenance.js';
 import { BlobPromises } from '../gc/promises.js';
@@ -321,7 +321,7 @@ async function buildServices(
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const blobs = new FilesystemBlobStore(config.dataDir);
   await blobs.init();
-  const metadata = SqliteMetadataStore.open(join(config.dataDir, 'metadata.db'));
+  const metadata = await openMetadataStore(config.metadata, config.dataDir);
   try {
     const context: RegistryContext = {
       blobs,

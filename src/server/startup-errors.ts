@@ -1,3 +1,4 @@
+import { PostgresUnavailable } from '../db/postgres/database.js';
 import { MigrationRefused } from '../db/sqlite/database.js';
 import { TlsSetupError } from './tls/tls-source.js';
 
@@ -12,6 +13,10 @@ export function describeStartupError(
 ): string | undefined {
   if (error instanceof MigrationRefused) return `cannot upgrade the metadata database: ${error.message}`;
   if (error instanceof TlsSetupError) return `cannot serve HTTPS: ${error.message}`;
+  // Its message names the server with the password masked, and why.
+  if (error instanceof PostgresUnavailable) {
+    return `${error.message}; check metadata.postgres in the config file or MISTRIVE_POSTGRES_URL, and that the server is up`;
+  }
   const failure = error as NodeJS.ErrnoException & { syscall?: string };
   const address = `${where.host}:${where.port}`;
   switch (failure?.syscall === 'listen' || failure?.syscall === 'getaddrinfo' ? failure.code : undefined) {

@@ -17,6 +17,7 @@ import {
   noCredentials,
 } from '../support/api-client.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { testMetadata } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
 /**
@@ -344,11 +345,12 @@ describe('the administrator’s password set by MISTRIVE_ADMIN_PASSWORD', () => 
   it('revokes what was issued under the old one when it changes', async () => {
     const dir = await tempDir();
     const clock = new FakeClock();
+    const metadata = await testMetadata(dir.path);
     const start = (adminPassword: string) =>
       startRegistry(
         loadServeConfig(
           undefined,
-          { port: 0, logLevel: 'silent', dataDir: dir.path },
+          { port: 0, logLevel: 'silent', dataDir: dir.path, metadata },
           { MISTRIVE_ADMIN_PASSWORD: adminPassword },
         ),
         { clock },

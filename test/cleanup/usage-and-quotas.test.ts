@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
 import {
@@ -12,6 +11,7 @@ import {
   grant,
 } from '../support/api-client.js';
 import { imageManifest, putManifest, sha256, types } from '../support/oci-client.js';
+import { queryTestMetadata } from '../support/postgres.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { tempDir } from '../support/temp.js';
 import { pushUniqueImage, type UniqueImage } from '../support/unique-images.js';
@@ -205,9 +205,7 @@ describe('blobs linked before sizes were recorded', () => {
       const image = await pushUniqueImage(first.url, 'old/repo/app', 'v1', { layerBytes: 4321 });
       await first.close();
 
-      const db = new Database(`${dir.path}/metadata.db`);
-      db.prepare('UPDATE image_blobs SET size = NULL').run();
-      db.close();
+      await queryTestMetadata(dir.path, 'UPDATE image_blobs SET size = NULL');
 
       const second = await startTestRegistry({ dataDir: dir.path, cleanup: { interval: '0s' } });
       try {
@@ -227,25 +225,21 @@ describe('the per-project counter that quota checks read', () => {
     await createProject(admin, 'counted');
     await createRepository(admin, 'counted', 'one');
     await createRepository(admin, 'counted', 'two');
-    const counter = () => {
-      const db = new Database(`${registry.dataDir}/metadata.db`, { readonly: true });
-      try {
-        return (
-          (db.prepare("SELECT logical_bytes FROM project_usage WHERE project_id = 'counted'").pluck().get() as
-            | number
-            | undefined) ?? 0
-        );
-      } finally {
-        db.close();
-      }
+    const counter = async () => {
+      const [row] = await queryTestMetadata(
+        registry.dataDir,
+        "SELECT logical_bytes FROM project_usage WHERE project_id = 'counted'",
+      );
+      return Number(row?.logical_bytes ?? 0);
     };
-    const expectConsistent = async () => expect(counter()).toBe((await usageOf('counted')).logicalBytes);
+    const expectConsistent = async () =>
+      expect(await counter()).toBe((await usageOf('counted')).logicalBytes);
     const shared = randomBytes(2048);
     const a = await pushUniqueImage(registry.url, 'counted/one/a', 'v1', { shared: [shared] });
     await pushUniqueImage(registry.url, 'counted/one/b', 'v1', { shared: [shared] });
     const c = await pushUniqueImage(registry.url, 'counted/two/c', 'v1', { shared: [shared] });
     await expectConsistent();
-    expect(counter()).toBeGreaterThan(0);
+    expect(await counter()).toBeGreaterThan(0);
     await admin.ok('DELETE', `/api/v1/projects/counted/repositories/one/images/a/digests/${a.digest}`);
     await expectConsistent();
     await admin.ok('DELETE', '/api/v1/projects/counted/repositories/one/images/b');
@@ -259,6 +253,6 @@ describe('the per-project counter that quota checks read', () => {
     await admin.ok('DELETE', '/api/v1/projects/counted/repositories/one');
     await admin.ok('DELETE', '/api/v1/projects/counted/repositories/two');
     await expectConsistent();
-    expect(counter()).toBe(0);
+    expect(await counter()).toBe(0);
   });
 });

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MetadataStore } from '../../src/db/metadata.js';
 import type { TagFilter } from '../../src/db/resources.js';
-import { SqliteMetadataStore } from '../../src/db/sqlite/sqlite-metadata-store.js';
 import { sha256 } from '../support/oci-client.js';
+import { openTestMetadataStore } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
 /**
@@ -11,13 +11,13 @@ import { tempDir } from '../support/temp.js';
  */
 describe('listing an image’s digests by push time', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
-  let store: SqliteMetadataStore;
+  let store: MetadataStore;
   let imageId: number;
   const pushed: { digest: string; at: number; tagged: boolean }[] = [];
 
   beforeAll(async () => {
     dir = await tempDir('mistrive-listing-');
-    store = SqliteMetadataStore.open(join(dir.path, 'metadata.db'));
+    store = await openTestMetadataStore(dir.path);
     const start = Date.UTC(2026, 0, 1);
     await store.catalog.ensureRepository('shop', 'backend', new Date(start));
     imageId = (await store.catalog.ensureImage('shop', 'backend', 'shop/backend/api', new Date(start))).id;

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteMetadataStore } from '../../src/db/sqlite/sqlite-metadata-store.js';
 import { buildImage, tarGzLayer, writeOciLayout } from '../support/oci-layout.js';
+import { openTestMetadataStore } from '../support/postgres.js';
 import { type Daemon, startDaemon } from '../support/registry.js';
 import { createRepository } from '../support/scanning.js';
 import { pushLayout } from '../support/skopeo.js';
@@ -40,7 +40,7 @@ describe('a daemon killed in the middle of a scan', { timeout: 120_000 }, () => 
     cleanups.push(() => standin.remove());
 
     // The store the daemon uses, opened beside it, the way a second instance would see it.
-    const store = SqliteMetadataStore.open(join(data.path, 'metadata.db'));
+    const store = await openTestMetadataStore(data.path);
     cleanups.push(() => store.close());
     await createRepository(store, 'proj', 'scanned', true);
     const config = join(work.path, 'serve.yaml');

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteMetadataStore } from '../../src/db/sqlite/sqlite-metadata-store.js';
 import { blobFiles } from '../support/data-dir.js';
 import { type BuiltImage, buildImage, tarGzLayer } from '../support/oci-layout.js';
+import { openTestMetadataStore } from '../support/postgres.js';
 import type { TestRegistry } from '../support/registry.js';
 import { createRepository, pushBuiltImage, startScanningRegistry, waitForScan } from '../support/scanning.js';
 import { tempDir } from '../support/temp.js';
@@ -234,7 +234,7 @@ describe('the scan queue', { timeout: 60_000 }, () => {
     await registry.close();
     const [run] = await standin.scans();
     expect(() => process.kill(run?.pid ?? 0, 0)).toThrow();
-    const store = SqliteMetadataStore.open(join(registry.dataDir, 'metadata.db'));
+    const store = await openTestMetadataStore(registry.dataDir);
     try {
       const scan = (await store.scans.find([digest])).get(digest);
       // Back in the queue, and the interrupted attempt does not count.

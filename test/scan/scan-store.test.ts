@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MetadataStore } from '../../src/db/metadata.js';
 import type { Finding, ScanStore } from '../../src/db/scans.js';
-import { SqliteMetadataStore } from '../../src/db/sqlite/sqlite-metadata-store.js';
+import { openTestMetadataStore, testMetadataLocation } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
 const digestOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
@@ -26,14 +26,14 @@ const finding: Finding = {
   type: 'debian',
 };
 
-describe('the scan queue in the SQLite metadata store', () => {
+describe('the scan queue in the metadata store', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
-  let store: SqliteMetadataStore;
+  let store: MetadataStore;
   let scans: ScanStore;
 
   beforeEach(async () => {
     dir = await tempDir();
-    store = SqliteMetadataStore.open(join(dir.path, 'metadata.db'));
+    store = await openTestMetadataStore(dir.path);
     scans = store.scans;
   });
   afterEach(async () => {
@@ -47,17 +47,11 @@ describe('the scan queue in the SQLite metadata store', () => {
     const digests = Array.from({ length: 60 }, (_, index) => digestOf(`image ${index}`));
     for (const digest of digests) await scans.enqueue(digest, at(0));
     const script = fileURLToPath(new URL('../fixtures/claim-scans.ts', import.meta.url));
+    const location = await testMetadataLocation(dir.path);
     const startAt = Date.now() + 1500;
     const racers = await Promise.all(
       ['a', 'b', 'c'].map((worker) =>
-        execa(process.execPath, [
-          '--import',
-          'tsx',
-          script,
-          join(dir.path, 'metadata.db'),
-          worker,
-          `${startAt}`,
-        ]),
+        execa(process.execPath, ['--import', 'tsx', script, location, worker, `${startAt}`]),
       ),
     );
     const claimed = racers.flatMap((racer) => racer.stdout.split('\n').filter(Boolean));

@@ -5,6 +5,7 @@ import { loadServeConfig, type ServeOverrides } from '../../src/config/config.js
 import { type RunningRegistry, type StartOptions, startRegistry } from '../../src/server/app.js';
 import { testAdminPassword } from './admin-password.js';
 import { signInAdmin } from './admin-session.js';
+import { testMetadata, testMetadataEnv } from './postgres.js';
 import { tempDir } from './temp.js';
 
 export { testAdminPassword };
@@ -28,9 +29,10 @@ export async function startTestRegistry(
 ): Promise<TestRegistry> {
   const dir = overrides.dataDir ? undefined : await tempDir();
   const dataDir = overrides.dataDir ?? (dir?.path as string);
+  const metadata = overrides.metadata ?? (await testMetadata(dataDir));
   const config = loadServeConfig(
     undefined,
-    { port: 0, logLevel: 'silent', ...overrides, dataDir },
+    { port: 0, logLevel: 'silent', ...overrides, dataDir, metadata },
     { MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
   );
   const registry = await startRegistry(config, options);
@@ -106,7 +108,7 @@ export async function startDaemon(
     umask === undefined ? args : ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: withAdminPassword({ ...process.env, ...env }, adminPassword),
+      env: withAdminPassword({ ...process.env, ...(await testMetadataEnv(dataDir)), ...env }, adminPassword),
     },
   );
   let stdout = '';

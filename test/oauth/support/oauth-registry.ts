@@ -4,6 +4,7 @@ import { loadServeConfig } from '../../../src/config/config.js';
 import type { RunningRegistry } from '../../../src/server/app.js';
 import { startRegistry } from '../../../src/server/app.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { testMetadata } from '../../support/postgres.js';
 import { startTestRegistry, testAdminPassword } from '../../support/registry.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -38,7 +39,7 @@ export async function startConfiguredRegistry(settings: FileSettings): Promise<C
   const dataDir = join(dir.path, 'data');
   const config = loadServeConfig(
     file,
-    { port: 0, logLevel: 'silent', dataDir },
+    { port: 0, logLevel: 'silent', dataDir, metadata: await testMetadata(dataDir) },
     { MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
   );
   const clock = new FakeClock();
