@@ -8,6 +8,7 @@ import type { OciServices } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import type { ScanService } from '../scan/scan-service.js';
 import type { Route } from '../server/router.js';
+import type { Webhooks } from '../webhooks/webhooks.js';
 import { ApiAccess } from './access-checks.js';
 import { adminOperations } from './admin/admin-routes.js';
 import { AdminService } from './admin/admin-service.js';
@@ -33,6 +34,8 @@ import { ServiceAccountService } from './service-accounts/service-account-servic
 import { InstanceUsageService, usageOperations } from './usage-routes.js';
 import { userOperations } from './users/user-routes.js';
 import { UserService } from './users/user-service.js';
+import { webhookOperations } from './webhooks/webhook-routes.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 export const apiVersion = 'v1';
 export const openApiPath = '/api/v1/openapi.json';
@@ -51,6 +54,7 @@ export interface ManagementServices {
   readonly cleanup: CleanupApi;
   readonly admin: AdminService;
   readonly usage: InstanceUsageService;
+  readonly webhooks: WebhookService;
 }
 
 export function createManagementServices(
@@ -60,12 +64,13 @@ export function createManagementServices(
   scans: ScanService,
   maintenance: Maintenance,
   cleanup: CleanupService,
+  webhooks: Webhooks,
 ): ManagementServices {
   const { metadata, clock, ids } = context;
   const access = new ApiAccess(auth.access, metadata);
   const details = new ManifestDetailsReader(oci.manifests, metadata.content, context.blobs);
   const scanViews = new ScanViews(scans);
-  const images = new ImageService(access, metadata, details, clock, scanViews);
+  const images = new ImageService(access, metadata, details, clock, scanViews, context.events);
   return {
     access,
     organizations: new OrganizationService(access, metadata),
@@ -79,6 +84,7 @@ export function createManagementServices(
     cleanup: new CleanupApi(access, metadata, cleanup),
     admin: new AdminService(access, maintenance),
     usage: new InstanceUsageService(access, metadata),
+    webhooks: new WebhookService(access, metadata, webhooks.guard, clock, ids, () => webhooks.workers.wake()),
   };
 }
 
@@ -96,6 +102,7 @@ export function managementOperations(services: ManagementServices): ApiOperation
     ...serviceAccountOperations(services.serviceAccounts),
     ...adminOperations(services.admin),
     ...usageOperations(services.usage),
+    ...webhookOperations(services.webhooks),
   ];
 }
 

@@ -96,6 +96,37 @@ const gcSchema = z
 
 export type GcConfig = z.infer<typeof gcSchema>;
 
+/** Webhooks: where they may send, and how deliveries are retried. */
+const webhooksSchema = z
+  .object({
+    /** Lets webhooks reach loopback, private, link-local and unspecified addresses (never the metadata endpoints). */
+    allowPrivateTargets: z.boolean().default(false),
+    /** Addresses or CIDR ranges webhooks may reach whatever their kind (the metadata endpoints included). */
+    allowedTargets: z
+      .array(z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range such as 10.0.0.0/8'))
+      .default([]),
+    /** Deliveries this instance sends at once; 0 leaves the queue to other instances. */
+    workers: z.number().int().min(0).max(64).default(4),
+    /** Attempts per delivery before it is recorded as failed. */
+    maxAttempts: z.number().int().min(1).max(50).default(8),
+    /** The wait before the second attempt; it doubles for each attempt after that, up to `maxBackoff`. */
+    retryBackoff: duration.default(1_000),
+    maxBackoff: duration.default(5 * 60_000),
+    /** A receiver that has not answered after this long counts as a failed attempt. */
+    timeout: duration.default(10_000),
+    /** How often idle workers look for due deliveries (events on this instance wake them at once). */
+    pollInterval: duration.default(5_000),
+    /** A delivery being sent is held this long; a stopped instance's deliveries are retaken after it. */
+    lease: duration.default(60_000),
+  })
+  .strict()
+  .refine((webhooks) => webhooks.lease > webhooks.timeout, {
+    message: 'webhooks.lease must be longer than webhooks.timeout',
+    path: ['lease'],
+  });
+
+export type WebhooksConfig = z.infer<typeof webhooksSchema>;
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -139,6 +170,7 @@ const configSchema = z
       .strict()
       .prefault({}),
     scanning: scanningSchema.prefault({}),
+    webhooks: webhooksSchema.prefault({}),
     gc: gcSchema.prefault({}),
     cleanup: z
       .object({
@@ -160,6 +192,7 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   autoCreateRepositories?: boolean;
   trustedProxies?: string[];
   scanning?: z.input<typeof scanningSchema>;
+  webhooks?: z.input<typeof webhooksSchema>;
   http?: z.input<typeof httpSchema>;
   gc?: z.input<typeof gcSchema>;
   cleanup?: { interval?: string };

@@ -5,6 +5,7 @@ import type { OAuthStore } from './oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
 import type { ScanStore } from './scans.js';
 import type { QuotaExceeded, UsageStore } from './usage.js';
+import type { WebhookStore } from './webhooks.js';
 
 /**
  * Metadata contracts, split by role. They return promises although SQLite answers synchronously,
@@ -173,5 +174,6 @@ export interface MetadataStore {
   readonly lifecycle: LifecycleStore;
   readonly usage: UsageStore;
   readonly cleanup: CleanupStore;
+  readonly webhooks: WebhookStore;
   close(): Promise<void>;
 }

@@ -20,6 +20,7 @@ import type { ServeConfig } from '../config/config.js';
 import { consoleRoutes } from '../console/console-routes.js';
 import { SqliteMetadataStore } from '../db/sqlite/sqlite-metadata-store.js';
 import { RegistryError } from '../errors/registry-error.js';
+import { InProcessRegistryEvents } from '../events/registry-events.js';
 import { Maintenance } from '../gc/maintenance.js';
 import { BlobPromises } from '../gc/promises.js';
 import { type Clock, systemClock } from '../lib/clock.js';
@@ -32,6 +33,7 @@ import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
 import { backfillBlobSizes } from '../usage/blob-sizes.js';
+import { createWebhooks } from '../webhooks/webhooks.js';
 import { clientUrls } from './client-urls.js';
 import { guardConnections, headersCheckInterval } from './connection-guards.js';
 import { recordDaemon } from './daemon-lock.js';
@@ -129,7 +131,8 @@ export async function startRegistry(
     await closed;
     throw error;
   }
-  const { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes } = built;
+  const { context, metadata, auth, admin, scanning, webhooks, services, maintenance, cleanup, routes } =
+    built;
   listener = createRequestListener(routes, logger, new TrustedProxies(config.trustedProxies));
   const releaseDataDir = await recordDaemon(config.dataDir);
 
@@ -145,6 +148,7 @@ export async function startRegistry(
   purgeTimer.unref();
   void purge();
   scanning.workers.start();
+  webhooks.workers.start();
   maintenance.start();
 
   // One pass at a time: a pass slower than the interval is not run twice at once.
@@ -171,6 +175,7 @@ export async function startRegistry(
       await closed;
       clearTimeout(grace);
       await scanning.workers.stop();
+      await webhooks.workers.stop();
       await maintenance.stop();
       await cleaning;
       await metadata.close();
@@ -201,19 +206,23 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
   await blobs.init();
   const metadata = SqliteMetadataStore.open(join(config.dataDir, 'metadata.db'));
   try {
+    const clock = options.clock ?? systemClock;
+    const ids = options.ids ?? randomIds;
     const context: RegistryContext = {
       blobs,
       metadata,
-      clock: options.clock ?? systemClock,
-      ids: options.ids ?? randomIds,
+      clock,
+      ids,
       logger,
       autoCreateRepositories: config.autoCreateRepositories,
       promises: new BlobPromises(config.gc.delay),
+      events: new InProcessRegistryEvents(clock, ids, logger),
     };
     const auth = await createAuthServices(config, metadata, context.clock);
     await backfillBlobSizes(metadata, blobs, logger);
     const scanning = createScanning(context, config.scanning, config.dataDir);
-    const cleanup = new CleanupService(metadata, context.clock, logger);
+    const webhooks = createWebhooks(context, config.webhooks);
+    const cleanup = new CleanupService(metadata, context.clock, logger, context.events);
     const services = createOciServices(context, {
       onManifestStored: (stored) => scanning.service.manifestPushed(stored),
     });
@@ -235,6 +244,7 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
       scanning.service,
       maintenance,
       cleanup,
+      webhooks,
     );
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens),
@@ -252,7 +262,7 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
     ];
     // Last: once the administrator exists, nothing stands between it and the ready line that shows its password.
     const admin = await bootstrapAdmin(metadata.users, config.adminPassword, context.clock);
-    return { context, metadata, auth, admin, scanning, services, maintenance, cleanup, routes };
+    return { context, metadata, auth, admin, scanning, webhooks, services, maintenance, cleanup, routes };
   } catch (error) {
     await metadata.close();
     throw error;

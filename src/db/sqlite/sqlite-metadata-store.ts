@@ -19,6 +19,7 @@ import type { OAuthStore } from '../oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';
 import type { UsageStore } from '../usage.js';
+import type { WebhookStore } from '../webhooks.js';
 import { BlobRows } from './blob-rows.js';
 import { SqliteCleanupStore } from './cleanup-store.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
@@ -35,6 +36,7 @@ import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } fr
 import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
 import { SqliteQuotaGuard, SqliteUsageStore } from './usage-store.js';
+import { SqliteWebhookStore } from './webhook-store.js';
 
 interface ImageRow {
   id: number;
@@ -374,6 +376,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly lifecycle: LifecycleStore;
   readonly usage: UsageStore;
   readonly cleanup: CleanupStore;
+  readonly webhooks: WebhookStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
@@ -392,6 +395,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.lifecycle = new SqliteLifecycleStore(db);
     this.usage = new SqliteUsageStore(db);
     this.cleanup = new SqliteCleanupStore(db);
+    this.webhooks = new SqliteWebhookStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {
