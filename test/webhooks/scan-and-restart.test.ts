@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature } from '../../src/webhooks/signatures.js';
+import { adminClient, createProject, createRepository } from '../support/api-client.js';
+import { pushImage } from '../support/oci-client.js';
+import { buildImage, tarGzLayer } from '../support/oci-layout.js';
+import { startTestRegistry } from '../support/registry.js';
+import { pushBuiltImage, startScanningRegistry, waitForScan } from '../support/scanning.js';
+import { tempDir } from '../support/temp.js';
+import { fullCounts, installStandin, type Standin } from '../support/trivy-standin.js';
+import { type ReceivedDelivery, startWebhookReceiver } from '../support/webhook-receiver.js';
+import { createWebhook, deliveriesOf, fastWebhooks, waitForDeliveryOutcome } from '../support/webhooks.js';
+
+describe('scan-finished events', { timeout: 120_000 }, () => {
+  let standin: Standin;
+
+  beforeAll(async () => {
+    standin = await installStandin({ report: 'debian-buster.json' });
+  });
+  afterAll(() => standin?.remove());
+
+  it('tells each project holding the scanned digest, with the severity counts', async () => {
+    const registry = await startScanningRegistry(standin, {}, { webhooks: fastWebhooks });
+    const receiver = await startWebhookReceiver();
+    try {
+      const admin = await adminClient(registry.url);
+      await createProject(admin, 'proj');
+      await createRepository(admin, 'proj', 'scanned', { scanning: true });
+      const { secret } = await createWebhook(admin, 'proj', receiver.url, ['scan-finished']);
+      const image = buildImage([
+        await tarGzLayer({
+          'etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 10 (buster)"\nID=debian\nVERSION_ID="10"\n',
+          'bin/tool': randomBytes(1024),
+        }),
+      ]);
+      const digest = await pushBuiltImage(registry.url, 'proj/scanned/api', 'v1', image);
+      await waitForScan(registry.registry.scans, digest);
+
+      const [delivery] = (await receiver.waitForDeliveries(1)) as [ReceivedDelivery];
+      expect(delivery.headers['x-mistrive-event']).toBe('scan-finished');
+      const timestamp = Number(delivery.headers['x-mistrive-timestamp']);
+      expect(
+        verifySignature(secret, timestamp, delivery.body, String(delivery.headers['x-mistrive-signature'])),
+      ).toBe(true);
+      const counts = fullCounts('debian-buster.json');
+      expect(JSON.parse(delivery.body)).toEqual({
+        id: expect.any(String),
+        type: 'scan-finished',
+        occurredAt: expect.any(String),
+        project: 'proj',
+        digest,
+        images: ['proj/scanned/api'],
+        status: 'succeeded',
+        summary: {
+          critical: counts.CRITICAL,
+          high: counts.HIGH,
+          medium: counts.MEDIUM,
+          low: counts.LOW,
+          unknown: counts.UNKNOWN,
+        },
+      });
+      // Only the scan was subscribed to: the push itself sent nothing.
+      expect(receiver.received).toHaveLength(1);
+    } finally {
+      await registry.close();
+      await receiver.close();
+    }
+  });
+
+  it('tells of a scan that failed for good, with the reason', async () => {
+    const failing = await installStandin({ mode: 'fail' });
+    const registry = await startScanningRegistry(failing, { maxAttempts: 1 }, { webhooks: fastWebhooks });
+    const receiver = await startWebhookReceiver();
+    try {
+      const admin = await adminClient(registry.url);
+      await createProject(admin, 'proj');
+      await createRepository(admin, 'proj', 'scanned', { scanning: true });
+      await createWebhook(admin, 'proj', receiver.url, ['scan-finished']);
+      const { digest } = await pushImage(registry.url, 'proj/scanned/api', 'v1');
+      const [delivery] = (await receiver.waitForDeliveries(1)) as [ReceivedDelivery];
+      expect(JSON.parse(delivery.body)).toMatchObject({
+        type: 'scan-finished',
+        digest,
+        status: 'failed',
+        reason: expect.any(String),
+      });
+      expect(JSON.parse(delivery.body).summary).toBeUndefined();
+    } finally {
+      await registry.close();
+      await receiver.close();
+      await failing.remove();
+    }
+  });
+});
+
+describe('the delivery queue', { timeout: 120_000 }, () => {
+  it('keeps deliveries across a restart: queued by one run, sent by the next', async () => {
+    const data = await tempDir('mistrive-webhooks-restart-');
+    const receiver = await startWebhookReceiver();
+    try {
+      // No sender on the first run: the push only queues.
+      const first = await startTestRegistry({
+        dataDir: data.path,
+        webhooks: { ...fastWebhooks, workers: 0 },
+      });
+      const admin = await adminClient(first.url);
+      await createProject(admin, 'proj');
+      await createRepository(admin, 'proj', 'app');
+      const { webhook } = await createWebhook(admin, 'proj', receiver.url, ['push']);
+      const { digest } = await pushImage(first.url, 'proj/app/api', 'v1');
+      const [queued] = await deliveriesOf(admin, 'proj', webhook.id);
+      expect(queued).toMatchObject({ status: 'pending', attempts: 0 });
+      await first.close();
+      expect(receiver.received).toEqual([]);
+
+      const second = await startTestRegistry({ dataDir: data.path, webhooks: fastWebhooks });
+      try {
+        const [delivery] = (await receiver.waitForDeliveries(1)) as [ReceivedDelivery];
+        expect(delivery.headers['x-mistrive-delivery']).toBe(queued.id);
+        expect(JSON.parse(delivery.body)).toMatchObject({ type: 'push', digest });
+        const detail = await waitForDeliveryOutcome(await adminClient(second.url), 'proj', queued.id);
+        expect(detail).toMatchObject({ status: 'succeeded', attempts: 1 });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await receiver.close();
+      await data.remove();
+    }
+  });
+});
