@@ -98,7 +98,8 @@ export class TargetGuard {
 
   /**
    * The addresses a host resolves to, refused as a whole when any one is: a name that resolves to
-   * both a public and a private address must not get through on a second try.
+   * both a public and a private address must not get through on a second try. Throws
+   * `TargetRefused`, or `TargetUnresolved` when the name does not resolve.
    */
   async addressesOf(hostname: string): Promise<ResolvedAddress[]> {
     const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
@@ -109,11 +110,10 @@ export class TargetGuard {
       try {
         addresses = await this.resolve(bare);
       } catch (error) {
-        throw new TargetRefused(
-          `cannot resolve ${bare}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
+        const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        throw new TargetUnresolved(`cannot resolve ${bare}: ${why}`);
       }
-      if (addresses.length === 0) throw new TargetRefused(`${bare} resolves to no address`);
+      if (addresses.length === 0) throw new TargetUnresolved(`${bare} resolves to no address`);
     }
     for (const { address } of addresses) {
       const why = this.refusal(address);
@@ -126,4 +126,9 @@ export class TargetGuard {
 /** A target the guard refused: permanent, so the delivery is not retried. */
 export class TargetRefused extends Error {
   override name = 'TargetRefused';
+}
+
+/** A name that did not resolve: maybe for a moment, so a delivery is retried (a registration is refused). */
+export class TargetUnresolved extends Error {
+  override name = 'TargetUnresolved';
 }

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { type TargetGuard, TargetRefused } from './target-guard.js';
 
 /** How much of a receiver's answer is kept, for the delivery record: enough to read an error. */
@@ -80,13 +80,11 @@ export async function sendWebhook(guard: TargetGuard, request: WebhookRequest): 
   } catch {
     return { kind: 'refused', error: `${request.url} is not a URL` };
   }
-  // Node connects to an IP literal without any lookup: the guard is asked directly.
-  try {
-    await guard.addressesOf(url.hostname);
-  } catch (error) {
-    if (error instanceof TargetRefused) return { kind: 'refused', error: error.message };
-    throw error;
-  }
+  // Node connects to an IP literal without any lookup: the guard is asked directly. A name is
+  // checked by the lookup the connection itself makes.
+  const literal = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const refusal = isIP(literal) === 0 ? undefined : guard.refusal(literal);
+  if (refusal !== undefined) return { kind: 'refused', error: refusal };
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<WebhookResponse>((resolve) => {
     let settled = false;
@@ -124,7 +122,7 @@ export async function sendWebhook(guard: TargetGuard, request: WebhookRequest): 
       });
     });
     req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error instanceof TargetRefused || error.name === 'TargetRefused') {
+      if (error instanceof TargetRefused) {
         settle({ kind: 'refused', error: error.message });
       } else {
         settle({

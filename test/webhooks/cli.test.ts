@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedWebhook, Webhook, WebhookDelivery } from '../../src/client/webhooks-api.js';
 import { verifySignature } from '../../src/webhooks/signatures.js';
 import { testAdminPassword } from '../support/admin-password.js';
-import { type CliHome, cliHome, mistrive, mistriveJson } from '../support/cli.js';
+import { type CliHome, cliHome, mistrive, mistriveJson, signIn } from '../support/cli.js';
 import { buildImage, tarGzLayer, writeOciLayout } from '../support/oci-layout.js';
 import { type Daemon, startDaemon } from '../support/registry.js';
 import { pushLayout } from '../support/skopeo.js';
@@ -18,7 +18,7 @@ import {
 } from '../support/webhook-receiver.js';
 
 /** `mistrive webhooks …` end to end: the built CLI against `mistrive serve`, skopeo pushing. */
-describe('webhook commands against mistrive serve', { timeout: 180_000 }, () => {
+describe('webhook commands against mistrive serve', { timeout: 300_000 }, () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   let daemon: Daemon;
   let admin: CliHome;
@@ -41,19 +41,9 @@ describe('webhook commands against mistrive serve', { timeout: 180_000 }, () => 
     daemon = await startDaemon(join(work.path, 'data'), ['--config', config]);
     receiver = await startWebhookReceiver();
     admin = await cliHome();
-    const login = await mistrive(
-      admin,
-      ['auth', 'login', '--registry', daemon.url, '--username', 'admin', '--password-stdin'],
-      { input: testAdminPassword },
-    );
-    expect(login.exitCode, login.stderr).toBe(0);
-    for (const args of [
-      ['projects', 'create', 'shop'],
-      ['repos', 'create', 'app', '--project', 'shop'],
-    ]) {
-      const result = await mistrive(admin, args);
-      expect(result.exitCode, result.stderr).toBe(0);
-    }
+    await signIn(admin, daemon.url, 'admin', testAdminPassword);
+    await mistriveJson(admin, ['projects', 'create', 'shop']);
+    await mistriveJson(admin, ['repos', 'create', 'app', '--project', 'shop']);
   });
   afterAll(async () => {
     await daemon?.stop();

@@ -171,36 +171,17 @@ describe('webhook deliveries', { timeout: 120_000 }, () => {
       .slice(before)
       .map((delivery) => JSON.parse(delivery.body));
     const deletes = bodies.filter((body) => body.type === 'delete');
+    const where = {
+      type: 'delete',
+      project: 'proj',
+      repository: 'app',
+      image: 'gone',
+      name: 'proj/app/gone',
+    };
     expect(deletes.map(({ id: _, occurredAt: __, ...rest }) => rest)).toEqual([
-      {
-        type: 'delete',
-        project: 'proj',
-        repository: 'app',
-        image: 'gone',
-        name: 'proj/app/gone',
-        target: 'tag',
-        tag: 'v1',
-        actor: 'user:admin',
-      },
-      {
-        type: 'delete',
-        project: 'proj',
-        repository: 'app',
-        image: 'gone',
-        name: 'proj/app/gone',
-        target: 'manifest',
-        digest: pushed.digest,
-        actor: 'user:admin',
-      },
-      {
-        type: 'delete',
-        project: 'proj',
-        repository: 'app',
-        image: 'gone',
-        name: 'proj/app/gone',
-        target: 'image',
-        actor: 'user:admin',
-      },
+      { ...where, target: 'tag', tag: 'v1', actor: 'user:admin' },
+      { ...where, target: 'manifest', digest: pushed.digest, actor: 'user:admin' },
+      { ...where, target: 'image', actor: 'user:admin' },
     ]);
   });
 
@@ -272,6 +253,15 @@ describe('webhook deliveries', { timeout: 120_000 }, () => {
     );
     expectApiError(await editor.get(webhooksPath('proj')), 403, 'DENIED');
     expectApiError(await editor.get(webhooksPath('other')), 404, 'NAME_UNKNOWN');
+  });
+
+  it('goes with its project', async () => {
+    await createProject(admin, 'short-lived');
+    const { webhook } = await createWebhook(admin, 'short-lived', receiver.url, ['push']);
+    await admin.ok('DELETE', '/api/v1/projects/short-lived');
+    await createProject(admin, 'short-lived');
+    expectApiError(await admin.get(`${webhooksPath('short-lived')}/${webhook.id}`), 404, 'NOT_FOUND');
+    expect((await admin.ok('GET', webhooksPath('short-lived'))).webhooks).toEqual([]);
   });
 
   it('refuses a bad webhook with a clear error', async () => {

@@ -69,6 +69,10 @@ describe('the guard with private targets allowed', () => {
     expect(open.refusal('10.0.0.1')).toBeUndefined();
     expect(open.refusal('169.254.169.254')).toMatch(/metadata address.*webhooks\.allowedTargets/);
     expect(open.refusal('fd00:ec2::254')).toMatch(/metadata/);
+    // However an IPv4-mapped address is written, it is the IPv4 address it carries.
+    const strictGuard = new TargetGuard(strict);
+    expect(strictGuard.refusal('::ffff:7f00:1')).toMatch(/loopback/);
+    expect(strictGuard.refusal('::ffff:169.254.169.254')).toMatch(/metadata/);
     const listed = new TargetGuard({ allowPrivateTargets: false, allowedTargets: ['169.254.169.254'] });
     expect(listed.refusal('169.254.169.254')).toBeUndefined();
     expect(listed.refusal('127.0.0.1')).toMatch(/loopback/);
@@ -111,6 +115,17 @@ describe('the address is checked when the delivery connects', { timeout: 60_000 
     const outcome = await sendWebhook(allowed, request(`http://hooks.example:${port}/hooks`));
     expect(outcome).toMatchObject({ kind: 'answered', statusCode: 200 });
     expect(receiver.received).toHaveLength(1);
+  });
+
+  it('counts a name that does not resolve as a failed attempt to retry, not a refusal', async () => {
+    const unresolved = new TargetGuard(strict, async () => {
+      throw Object.assign(new Error('getaddrinfo ENOTFOUND hooks.example'), { code: 'ENOTFOUND' });
+    });
+    expect(await sendWebhook(unresolved, request('http://hooks.example/hooks'))).toEqual({
+      kind: 'failed',
+      error: 'cannot resolve hooks.example: ENOTFOUND',
+      aborted: false,
+    });
   });
 
   it('refuses an IP literal target without any lookup', async () => {

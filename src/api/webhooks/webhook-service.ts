@@ -12,7 +12,7 @@ import { type Caller, subjectOf } from '../../iam/principals.js';
 import type { Clock } from '../../lib/clock.js';
 import type { IdGenerator } from '../../lib/ids.js';
 import { generateSecret, maxSecretLength, minSecretLength } from '../../webhooks/signatures.js';
-import { type TargetGuard, TargetRefused } from '../../webhooks/target-guard.js';
+import { type TargetGuard, TargetRefused, TargetUnresolved } from '../../webhooks/target-guard.js';
 import { type ApiAccess, projectNotFound } from '../access-checks.js';
 import { collectPage, type PageQuery, type PageResult } from '../pagination.js';
 import { iso, requestSchema, responseSchema, timestamp } from '../schemas.js';
@@ -248,7 +248,8 @@ export class WebhookService {
     try {
       await this.guard.addressesOf(parsed.hostname);
     } catch (error) {
-      if (error instanceof TargetRefused) throw invalidUrl(error.message);
+      if (error instanceof TargetRefused || error instanceof TargetUnresolved)
+        throw invalidUrl(error.message);
       throw error;
     }
   }
