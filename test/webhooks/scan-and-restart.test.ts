@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/webhooks/signatures.js';
 import { adminClient, createProject, createRepository } from '../support/api-client.js';
@@ -8,6 +10,7 @@ import { startTestRegistry } from '../support/registry.js';
 import { pushBuiltImage, startScanningRegistry, waitForScan } from '../support/scanning.js';
 import { tempDir } from '../support/temp.js';
 import { fullCounts, installStandin, type Standin } from '../support/trivy-standin.js';
+import { waitFor } from '../support/wait.js';
 import { type ReceivedDelivery, startWebhookReceiver } from '../support/webhook-receiver.js';
 import { createWebhook, deliveriesOf, fastWebhooks, waitForDeliveryOutcome } from '../support/webhooks.js';
 
@@ -94,6 +97,39 @@ describe('scan-finished events', { timeout: 120_000 }, () => {
 });
 
 describe('the delivery queue', { timeout: 120_000 }, () => {
+  it('gives a delivery cut by shutdown back to the queue, its attempt not counted', async () => {
+    const data = await tempDir('mistrive-webhooks-shutdown-');
+    // A receiver that never answers: the delivery is in flight when the registry stops.
+    const hanging = createServer(() => {});
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hooks`;
+    try {
+      const registry = await startTestRegistry({ dataDir: data.path, webhooks: fastWebhooks });
+      const admin = await adminClient(registry.url);
+      await createProject(admin, 'proj');
+      await createRepository(admin, 'proj', 'app');
+      const { webhook } = await createWebhook(admin, 'proj', url, ['push']);
+      await pushImage(registry.url, 'proj/app/api', 'v1');
+      await waitFor('the delivery to be in flight', async () => {
+        const [delivery] = await deliveriesOf(admin, 'proj', webhook.id);
+        return delivery?.status === 'delivering' ? delivery : undefined;
+      });
+      await registry.close();
+
+      const idle = await startTestRegistry({ dataDir: data.path, webhooks: { ...fastWebhooks, workers: 0 } });
+      try {
+        const [delivery] = await deliveriesOf(await adminClient(idle.url), 'proj', webhook.id);
+        expect(delivery).toMatchObject({ status: 'pending', attempts: 0 });
+      } finally {
+        await idle.close();
+      }
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+      await data.remove();
+    }
+  });
+
   it('keeps deliveries across a restart: queued by one run, sent by the next', async () => {
     const data = await tempDir('mistrive-webhooks-restart-');
     const receiver = await startWebhookReceiver();
