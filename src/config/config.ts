@@ -118,6 +118,8 @@ const webhooksSchema = z
     pollInterval: duration.default(5_000),
     /** A delivery being sent is held this long; a stopped instance's deliveries are retaken after it. */
     lease: duration.default(60_000),
+    /** Records of finished deliveries (and their attempts) are deleted this long after they finished. */
+    keepDeliveries: duration.default(30 * 86_400_000),
   })
   .strict()
   .refine((webhooks) => webhooks.lease > webhooks.timeout, {

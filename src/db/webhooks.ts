@@ -128,4 +128,6 @@ export interface WebhookStore {
   deliveries(webhookId: string, after: string | undefined, limit: number): Promise<Page<DeliveryRecord>>;
   /** A delivery's attempts, first first. */
   deliveryAttempts(deliveryId: string): Promise<DeliveryAttempt[]>;
+  /** Deletes the records of deliveries that finished before `before`; returns how many. */
+  deleteFinishedBefore(before: Date): Promise<number>;
 }

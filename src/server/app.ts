@@ -143,6 +143,12 @@ export async function startRegistry(
     } catch (error) {
       logger.error({ err: error }, 'purging abandoned uploads failed');
     }
+    try {
+      const deliveries = await webhooks.purgeRecords();
+      if (deliveries > 0) logger.info({ deliveries }, 'deleted old webhook delivery records');
+    } catch (error) {
+      logger.error({ err: error }, 'deleting old webhook delivery records failed');
+    }
   };
   const purgeTimer = setInterval(purge, config.uploads.purgeEvery);
   purgeTimer.unref();

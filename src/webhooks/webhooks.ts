@@ -8,6 +8,8 @@ export interface Webhooks {
   readonly guard: TargetGuard;
   readonly dispatcher: WebhookDispatcher;
   readonly workers: DeliveryWorkers;
+  /** Deletes the records of deliveries finished longer ago than `webhooks.keepDeliveries`; returns how many. */
+  purgeRecords(): Promise<number>;
 }
 
 /**
@@ -27,5 +29,7 @@ export function createWebhooks(
   );
   const dispatcher = new WebhookDispatcher(store, context.clock, context.ids, () => workers.wake());
   context.events.subscribe((event) => dispatcher.dispatch(event));
-  return { guard, dispatcher, workers };
+  const purgeRecords = () =>
+    store.deleteFinishedBefore(new Date(context.clock.now().getTime() - config.keepDeliveries));
+  return { guard, dispatcher, workers, purgeRecords };
 }

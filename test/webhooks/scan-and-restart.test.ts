@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/webhooks/signatures.js';
 import { adminClient, createProject, createRepository } from '../support/api-client.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { pushImage } from '../support/oci-client.js';
 import { buildImage, tarGzLayer } from '../support/oci-layout.js';
 import { startTestRegistry } from '../support/registry.js';
@@ -97,6 +98,45 @@ describe('scan-finished events', { timeout: 120_000 }, () => {
 });
 
 describe('the delivery queue', { timeout: 120_000 }, () => {
+  it('deletes the records of deliveries finished longer ago than webhooks.keepDeliveries', async () => {
+    const data = await tempDir('mistrive-webhooks-keep-');
+    const receiver = await startWebhookReceiver();
+    const webhooks = { ...fastWebhooks, keepDeliveries: '7d' };
+    try {
+      const clock = new FakeClock();
+      const first = await startTestRegistry({ dataDir: data.path, webhooks }, { clock });
+      const admin = await adminClient(first.url);
+      await createProject(admin, 'proj');
+      await createRepository(admin, 'proj', 'app');
+      const { webhook } = await createWebhook(admin, 'proj', receiver.url, ['push']);
+      await pushImage(first.url, 'proj/app/api', 'v1');
+      const [old] = await deliveriesOf(admin, 'proj', webhook.id);
+      await waitForDeliveryOutcome(admin, 'proj', old.id);
+      clock.advance(6 * 86_400_000);
+      const later = await adminClient(first.url);
+      const recent = await later.ok('POST', `/api/v1/projects/proj/webhookDeliveries/${old.id}/redeliver`);
+      await waitForDeliveryOutcome(later, 'proj', recent.id);
+      await first.close();
+
+      // Two days on, the first delivery finished eight days ago, the redelivery two: a start purges.
+      clock.advance(2 * 86_400_000);
+      const second = await startTestRegistry({ dataDir: data.path, webhooks }, { clock });
+      try {
+        const client = await adminClient(second.url);
+        const kept = await waitFor('the old record to go', async () => {
+          const deliveries = await deliveriesOf(client, 'proj', webhook.id);
+          return deliveries.length === 1 ? deliveries : undefined;
+        });
+        expect(kept.map((delivery: { id: string }) => delivery.id)).toEqual([recent.id]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await receiver.close();
+      await data.remove();
+    }
+  });
+
   it('gives a delivery cut by shutdown back to the queue, its attempt not counted', async () => {
     const data = await tempDir('mistrive-webhooks-shutdown-');
     // A receiver that never answers: the delivery is in flight when the registry stops.

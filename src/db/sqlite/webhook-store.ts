@@ -160,6 +160,9 @@ export class SqliteWebhookStore implements WebhookStore {
          ORDER BY d.seq DESC LIMIT @limit`,
       ),
       attempts: db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt'),
+      deleteFinished: db.prepare(
+        "DELETE FROM webhook_deliveries WHERE status IN ('succeeded', 'failed') AND finished_at < ?",
+      ),
     };
   }
 
@@ -285,5 +288,9 @@ export class SqliteWebhookStore implements WebhookStore {
 
   async deliveryAttempts(deliveryId: string): Promise<DeliveryAttempt[]> {
     return (this.statements.attempts.all(deliveryId) as AttemptRow[]).map(toAttempt);
+  }
+
+  async deleteFinishedBefore(before: Date): Promise<number> {
+    return this.statements.deleteFinished.run(before.getTime()).changes;
   }
 }
