@@ -10,6 +10,7 @@ import type { OciServices } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import type { ScanService } from '../scan/scan-service.js';
 import type { Route } from '../server/router.js';
+import type { Webhooks } from '../webhooks/webhooks.js';
 import { ApiAccess } from './access-checks.js';
 import { adminOperations } from './admin/admin-routes.js';
 import { AdminService } from './admin/admin-service.js';
@@ -37,6 +38,8 @@ import { ServiceAccountService } from './service-accounts/service-account-servic
 import { InstanceUsageService, usageOperations } from './usage-routes.js';
 import { userOperations } from './users/user-routes.js';
 import { UserService } from './users/user-service.js';
+import { webhookOperations } from './webhooks/webhook-routes.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 export const apiVersion = 'v1';
 export const openApiPath = '/api/v1/openapi.json';
@@ -56,6 +59,7 @@ export interface ManagementServices {
   readonly admin: AdminService;
   readonly usage: InstanceUsageService;
   readonly audit: AuditService;
+  readonly webhooks: WebhookService;
 }
 
 export function createManagementServices(
@@ -66,12 +70,13 @@ export function createManagementServices(
   maintenance: Maintenance,
   cleanup: CleanupService,
   secrets: SecretBox,
+  webhooks: Webhooks,
 ): ManagementServices {
   const { metadata, clock, ids } = context;
   const access = new ApiAccess(auth.access, metadata);
   const details = new ManifestDetailsReader(oci.manifests, metadata.content, context.blobs);
   const scanViews = new ScanViews(scans);
-  const images = new ImageService(access, metadata, details, clock, scanViews);
+  const images = new ImageService(access, metadata, details, clock, scanViews, context.events);
   return {
     access,
     organizations: new OrganizationService(access, metadata),
@@ -86,6 +91,7 @@ export function createManagementServices(
     admin: new AdminService(access, maintenance),
     usage: new InstanceUsageService(access, metadata),
     audit: new AuditService(access, metadata, clock),
+    webhooks: new WebhookService(access, metadata, webhooks.guard, clock, ids, () => webhooks.workers.wake()),
   };
 }
 
@@ -104,6 +110,7 @@ export function managementOperations(services: ManagementServices): ApiOperation
     ...adminOperations(services.admin),
     ...usageOperations(services.usage),
     ...auditOperations(services.audit),
+    ...webhookOperations(services.webhooks),
   ];
 }
 

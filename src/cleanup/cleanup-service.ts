@@ -1,9 +1,13 @@
 import type { CleanupItem, CleanupRun } from '../db/cleanup.js';
 import type { MetadataStore } from '../db/metadata.js';
+import { emitDeleted, type RegistryEvents } from '../events/registry-events.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { evaluatePolicies } from './evaluate.js';
+
+/** Who a delete event names when a cleanup policy deleted the digest. */
+export const cleanupActor = 'cleanup-policy';
 
 /**
  * Applies a repository's cleanup policies: evaluates them against what it holds now, and outside dry
@@ -16,6 +20,7 @@ export class CleanupService {
     private readonly metadata: MetadataStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly events: RegistryEvents,
     /** Told of each run, for the metrics. */
     private readonly finished: Metrics['cleanupFinished'] = () => {},
   ) {}
@@ -53,7 +58,15 @@ export class CleanupService {
         });
         // Anything but `deleted` means the repository changed since the evaluation (a new tag, a new
         // index listing it, or someone deleted it first): the digest is left as it now is.
-        if (outcome === 'deleted') freedBytes += freed;
+        if (outcome === 'deleted') {
+          freedBytes += freed;
+          await emitDeleted(
+            this.events,
+            { project, repository, image: subject.image },
+            { target: 'manifest', digest: subject.digest },
+            cleanupActor,
+          );
+        }
         items.push({ ...itemOf(subject), policies, outcome: outcome === 'deleted' ? 'deleted' : 'kept' });
       }
     }

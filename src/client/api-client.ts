@@ -68,3 +68,21 @@ export class ApiClient {
     throw fromServerError(response.status, code, message, this.registry, deniedHint(path, detail));
   }
 }
+
+/** The most items a list call asks for at once. */
+/** The largest page the management API hands out. */
+export const pageSize = 1000;
+
+/** Every item of a paged list (`{FIELD: [...], nextPageToken}`), following page tokens to the end. */
+export async function allPages<K extends string, T>(client: ApiClient, path: string, field: K): Promise<T[]> {
+  const items: T[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await client.call<Record<K, T[]> & { nextPageToken?: string }>('GET', path, {
+      query: { pageSize, pageToken },
+    });
+    items.push(...(page[field] ?? []));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return items;
+}

@@ -1,4 +1,4 @@
-import { type ApiClient, segment } from './api-client.js';
+import { type ApiClient, allPages, pageSize, segment } from './api-client.js';
 
 /**
  * The management API (`/api/v1/…`), typed. The shapes mirror the server's OpenAPI document
@@ -338,23 +338,12 @@ export type PolicyResource =
   | { readonly kind: 'project'; readonly project: string }
   | { readonly kind: 'repository'; readonly project: string; readonly repository: string };
 
-const pageSize = 1000;
-
 export class ManagementApi {
   constructor(readonly client: ApiClient) {}
 
   /** Reads every page of a list operation. */
-  private async all<K extends string, T>(path: string, field: K): Promise<T[]> {
-    const items: T[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = await this.client.call<Record<K, T[]> & { nextPageToken?: string }>('GET', path, {
-        query: { pageSize, pageToken },
-      });
-      items.push(...(page[field] ?? []));
-      pageToken = page.nextPageToken;
-    } while (pageToken);
-    return items;
+  private all<K extends string, T>(path: string, field: K): Promise<T[]> {
+    return allPages(this.client, path, field);
   }
 
   // Projects

@@ -200,6 +200,38 @@ const metadataSchema = z
   .strict();
 
 export type MetadataConfig = z.infer<typeof metadataSchema>;
+/** Webhooks: where they may send, and how deliveries are retried. */
+const webhooksSchema = z
+  .object({
+    /** Lets webhooks reach loopback, private, link-local and unspecified addresses (never the metadata endpoints). */
+    allowPrivateTargets: z.boolean().default(false),
+    /** Addresses or CIDR ranges webhooks may reach whatever their kind (the metadata endpoints included). */
+    allowedTargets: z
+      .array(z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range such as 10.0.0.0/8'))
+      .default([]),
+    /** Deliveries this instance sends at once; 0 leaves the queue to other instances. */
+    workers: z.number().int().min(0).max(64).default(4),
+    /** Attempts per delivery before it is recorded as failed. */
+    maxAttempts: z.number().int().min(1).max(50).default(8),
+    /** The wait before the second attempt; it doubles for each attempt after that, up to `maxBackoff`. */
+    retryBackoff: duration.default(1_000),
+    maxBackoff: duration.default(5 * 60_000),
+    /** A receiver that has not answered after this long counts as a failed attempt. */
+    timeout: duration.default(10_000),
+    /** How often idle workers look for due deliveries (events on this instance wake them at once). */
+    pollInterval: duration.default(5_000),
+    /** A delivery being sent is held this long; a stopped instance's deliveries are retaken after it. */
+    lease: duration.default(60_000),
+    /** Records of finished deliveries (and their attempts) are deleted this long after they finished. */
+    keepDeliveries: duration.default(30 * 86_400_000),
+  })
+  .strict()
+  .refine((webhooks) => webhooks.lease > webhooks.timeout, {
+    message: 'webhooks.lease must be longer than webhooks.timeout',
+    path: ['lease'],
+  });
+
+export type WebhooksConfig = z.infer<typeof webhooksSchema>;
 
 const configSchema = z
   .object({
@@ -248,6 +280,7 @@ const configSchema = z
       .prefault({}),
     metadata: metadataSchema.prefault({}),
     scanning: scanningSchema.prefault({}),
+    webhooks: webhooksSchema.prefault({}),
     gc: gcSchema.prefault({}),
     cleanup: z
       .object({
@@ -273,6 +306,7 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   tls?: Partial<z.input<typeof tlsSchema>>;
   insecureHttp?: boolean;
   scanning?: z.input<typeof scanningSchema>;
+  webhooks?: z.input<typeof webhooksSchema>;
   http?: z.input<typeof httpSchema>;
   gc?: z.input<typeof gcSchema>;
   cleanup?: { interval?: string };

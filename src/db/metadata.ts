@@ -7,6 +7,7 @@ import type { RemoteStore } from './remotes.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
 import type { ScanStore } from './scans.js';
 import type { QuotaExceeded, UsageStore } from './usage.js';
+import type { WebhookStore } from './webhooks.js';
 
 /**
  * Metadata contracts, split by role. They return promises although SQLite answers synchronously,
@@ -188,5 +189,6 @@ export interface MetadataStore {
   readonly cleanup: CleanupStore;
   readonly audit: AuditStore;
   readonly remotes: RemoteStore;
+  readonly webhooks: WebhookStore;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { ManifestRecord, NewManifest } from '../db/metadata.js';
 import { RegistryError } from '../errors/registry-error.js';
+import { emitDeleted } from '../events/registry-events.js';
 import { storeBytes } from '../gc/store-bytes.js';
 import { LruCache } from '../lib/lru-cache.js';
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
@@ -72,11 +73,13 @@ export class ManifestService {
     return bytes;
   }
 
+  /** Stores a manifest; `actor` (the IAM member pushing) is named in the push event. */
   async put(
     name: string,
     referenceText: string,
     contentType: string | undefined,
     body: Buffer,
+    actor = 'anonymous',
   ): Promise<StoredManifest> {
     const reference = parseReference(referenceText);
     const parsed = parseManifest(body, contentType);
@@ -130,6 +133,17 @@ export class ManifestService {
       throw immutableTagRefusal(parseImageName(name), { kind: 'move', tag });
     }
     await this.onStored?.({ name, digest, manifest: parsed });
+    const { project, repository, image: imagePart } = parseImageName(name);
+    await this.context.events.emit({
+      type: 'push',
+      project,
+      repository,
+      image: imagePart,
+      digest,
+      mediaType: parsed.mediaType,
+      tags: tag === undefined ? [] : [tag],
+      actor,
+    });
     return { digest, mediaType: parsed.mediaType, subjectDigest: parsed.subject?.digest };
   }
 
@@ -169,7 +183,7 @@ export class ManifestService {
    * By digest, deletes the manifest and its tags (refused while an index of the image lists it, or
    * while tags point at it when tags are immutable); by tag, deletes only the tag.
    */
-  async delete(name: string, referenceText: string): Promise<void> {
+  async delete(name: string, referenceText: string, actor = 'anonymous'): Promise<void> {
     const reference = parseReference(referenceText);
     const image = await imageForPull(this.context, name);
     const imageName = parseImageName(name);
@@ -182,6 +196,7 @@ export class ManifestService {
       if (!(await content.deleteTag(image.id, reference.tag))) {
         throw new RegistryError('MANIFEST_UNKNOWN', `manifest tag ${reference.tag} is not in ${name}`);
       }
+      await emitDeleted(this.context.events, imageName, { target: 'tag', tag: reference.tag }, actor);
       return;
     }
     const { digest } = reference;
@@ -206,6 +221,7 @@ export class ManifestService {
         { status: 405, detail: { manifests: indexes } },
       );
     }
+    await emitDeleted(this.context.events, imageName, { target: 'manifest', digest }, actor);
   }
 }
 

@@ -12,6 +12,7 @@ import {
   send,
   sendJson,
 } from '../server/http.js';
+import { principalOf } from '../server/request-identity.js';
 import type { Handler, RequestContext, Route } from '../server/router.js';
 import { type BlobInfo, BlobService, parseByteRange } from './blob-service.js';
 import { ListingService, parsePageRequest } from './listing-service.js';
@@ -250,7 +251,13 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
     const { req, res, params } = context;
     const image = imageName(context);
     const body = await readLimited(req, maxManifestBytes, 'manifest');
-    const stored = await manifests.put(image, params.reference ?? '', req.headers['content-type'], body);
+    const stored = await manifests.put(
+      image,
+      params.reference ?? '',
+      req.headers['content-type'],
+      body,
+      principalOf(req),
+    );
     send(res, 201, {
       Location: `/v2/${image}/manifests/${stored.digest}`,
       'Docker-Content-Digest': stored.digest,
@@ -316,7 +323,11 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
         DELETE: {
           action: 'delete',
           handler: async (context) => {
-            await manifests.delete(imageName(context), context.params.reference ?? '');
+            await manifests.delete(
+              imageName(context),
+              context.params.reference ?? '',
+              principalOf(context.req),
+            );
             send(context.res, 202, { 'Content-Length': 0 });
           },
         },

@@ -1,4 +1,5 @@
 import type { MetadataStore } from '../db/metadata.js';
+import type { RegistryEvents } from '../events/registry-events.js';
 import type { BlobPromises } from '../gc/promises.js';
 import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
@@ -16,4 +17,6 @@ export interface RegistryContext {
   readonly autoCreateRepositories: boolean;
   /** How long what a client is told about a blob stays (`gc.delay`), and how promises are recorded. */
   readonly promises: BlobPromises;
+  /** Where pushes, deletes and finished scans are told (webhooks subscribe). */
+  readonly events: RegistryEvents;
 }

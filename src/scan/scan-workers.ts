@@ -1,9 +1,11 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ScanClaim, ScanStore } from '../db/scans.js';
+import type { RegistryEvents } from '../events/registry-events.js';
 import type { Clock } from '../lib/clock.js';
 import type { IdGenerator } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
+import { Wakeups } from '../lib/wakeups.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { type LaidOut, writeImageLayout } from './image-layout.js';
 import { ScanCancelled, ScanFailure, type Scanner, type ScanReport } from './scanner.js';
@@ -28,6 +30,8 @@ export interface ScanWorkerDependencies {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;
+  /** Told when a scan ends for good (succeeded, or failed with no attempt left). */
+  readonly events: RegistryEvents;
 }
 
 /**
@@ -37,17 +41,16 @@ export interface ScanWorkerDependencies {
  */
 export class ScanWorkers {
   private readonly abort = new AbortController();
-  private readonly wakeups = new Set<() => void>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly wakeups: Wakeups;
   private loops: Promise<void>[] = [];
   private stopping = false;
-  /** Counts wake-ups, so a worker that was busy claiming when one came does not sleep through it. */
-  private wakes = 0;
 
   constructor(
     private readonly deps: ScanWorkerDependencies,
     private readonly options: ScanWorkerOptions,
-  ) {}
+  ) {
+    this.wakeups = new Wakeups(options.pollInterval);
+  }
 
   start(): void {
     if (this.loops.length > 0 || this.stopping || this.options.workers === 0) return;
@@ -59,22 +62,20 @@ export class ScanWorkers {
 
   /** Tells idle workers that a job was queued, instead of waiting for their next poll. */
   wake(): void {
-    this.wakes++;
-    for (const wakeup of [...this.wakeups]) wakeup();
+    this.wakeups.wake();
   }
 
   /** Stops claiming, stops running scans and gives their jobs back to the queue. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.abort.abort();
-    for (const timer of this.timers) clearTimeout(timer);
-    this.wake();
+    this.wakeups.stop();
     await Promise.all(this.loops);
   }
 
   private async loop(worker: string): Promise<void> {
     while (!this.stopping) {
-      const wakes = this.wakes;
+      const seen = this.wakeups.seen();
       let claim: ScanClaim | undefined;
       try {
         await this.recoverExpired();
@@ -84,7 +85,7 @@ export class ScanWorkers {
         this.deps.logger.error({ err: error }, 'scan queue unavailable');
       }
       if (claim) await this.run(worker, claim);
-      else await this.idle(wakes);
+      else await this.wakeups.idle(seen);
     }
   }
 
@@ -137,6 +138,12 @@ export class ScanWorkers {
         report.findings,
       );
       if (stored) {
+        await this.deps.events.emit({
+          type: 'scan-finished',
+          digest,
+          status: 'succeeded',
+          summary: report.summary,
+        });
         logger.info(
           {
             digest,
@@ -173,7 +180,9 @@ export class ScanWorkers {
         ? error
         : new ScanFailure('transient', `the scan could not run: ${(error as Error).message}`);
     if (failure.kind === 'unavailable') {
-      await store.fail(digest, worker, 'scanner_unavailable', failure.message, now);
+      if (await store.fail(digest, worker, 'scanner_unavailable', failure.message, now)) {
+        await this.finishedWithout('scanner_unavailable', digest, failure.message);
+      }
       logger.error({ digest, reason: failure.message }, 'scanner unavailable');
       return;
     }
@@ -188,15 +197,21 @@ export class ScanWorkers {
         next,
       );
       logger.warn({ digest, attempt, reason: failure.message, retryInMs: delay }, 'scan failed: will retry');
-      this.wakeAfter(delay);
+      this.wakeups.wakeAfter(delay);
       return;
     }
     const reason =
       failure.kind === 'transient' && maxAttempts > 1
         ? `${failure.message} (attempt ${attempt} of ${maxAttempts})`
         : failure.message;
-    await store.fail(digest, worker, 'failed', reason, now);
+    if (await store.fail(digest, worker, 'failed', reason, now)) {
+      await this.finishedWithout('failed', digest, reason);
+    }
     logger.error({ digest, attempt, reason }, 'scan failed');
+  }
+
+  private finishedWithout(status: 'failed' | 'scanner_unavailable', digest: string, reason: string) {
+    return this.deps.events.emit({ type: 'scan-finished', digest, status, reason });
   }
 
   /** Jobs of instances that stopped mid-scan go back to the queue, and their work directories go. */
@@ -226,29 +241,6 @@ export class ScanWorkers {
     } catch (error) {
       this.deps.logger.warn({ err: error, workDir }, 'tidying the scan work directory failed');
     }
-  }
-
-  private idle(wakesSeen: number): Promise<void> {
-    if (this.stopping || this.wakes !== wakesSeen) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeups.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.options.pollInterval);
-      timer.unref();
-      this.wakeups.add(done);
-    });
-  }
-
-  private wakeAfter(delay: number): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.wake();
-    }, delay);
-    timer.unref();
-    this.timers.add(timer);
   }
 
   private after(from: Date, ms: number): Date {

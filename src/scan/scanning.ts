@@ -26,6 +26,7 @@ export function createScanning(
       clock: context.clock,
       ids: context.ids,
       logger: context.logger,
+      events: context.events,
     },
     {
       workers: config.workers,

@@ -24,6 +24,7 @@ import { type ServeConfig, servesTls } from '../config/config.js';
 import { consoleRoutes } from '../console/console-routes.js';
 import { openMetadataStore } from '../db/open-metadata-store.js';
 import { RegistryError } from '../errors/registry-error.js';
+import { InProcessRegistryEvents } from '../events/registry-events.js';
 import { Maintenance } from '../gc/maintenance.js';
 import { BlobPromises } from '../gc/promises.js';
 import { type Clock, systemClock } from '../lib/clock.js';
@@ -40,6 +41,7 @@ import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
 import { backfillBlobSizes } from '../usage/blob-sizes.js';
+import { createWebhooks } from '../webhooks/webhooks.js';
 import { clientUrls } from './client-urls.js';
 import { guardConnections, headersCheckInterval } from './connection-guards.js';
 import { recordDaemon } from './daemon-lock.js';
@@ -181,6 +183,7 @@ export async function startRegistry(
     auth,
     admin,
     scanning,
+    webhooks,
     services,
     maintenance,
     cleanup,
@@ -216,18 +219,25 @@ export async function startRegistry(
     } catch (error) {
       logger.error({ err: error }, 'purging abandoned uploads failed');
     }
-    if (config.audit.retention <= 0) return;
     try {
-      const pruned = await audit.prune(config.audit.retention);
+      // A retention of 0 keeps audit entries for ever.
+      const pruned = config.audit.retention > 0 ? await audit.prune(config.audit.retention) : 0;
       if (pruned > 0) logger.info({ pruned }, 'pruned audit entries older than audit.retention');
     } catch (error) {
       logger.error({ err: error }, 'pruning the audit log failed');
+    }
+    try {
+      const deliveries = await webhooks.purgeRecords();
+      if (deliveries > 0) logger.info({ deliveries }, 'deleted old webhook delivery records');
+    } catch (error) {
+      logger.error({ err: error }, 'deleting old webhook delivery records failed');
     }
   };
   const purgeTimer = setInterval(purge, config.uploads.purgeEvery);
   purgeTimer.unref();
   void purge();
   scanning.workers.start();
+  webhooks.workers.start();
   maintenance.start();
 
   // One pass at a time: a pass slower than the interval is not run twice at once.
@@ -275,6 +285,7 @@ export async function startRegistry(
       clearTimeout(grace);
       await metricsListener?.close();
       await scanning.workers.stop();
+      await webhooks.workers.stop();
       await maintenance.stop();
       await cleaning;
       await upstream.close();
@@ -323,14 +334,17 @@ async function buildServices(
   await blobs.init();
   const metadata = await openMetadataStore(config.metadata, config.dataDir);
   try {
+    const clock = options.clock ?? systemClock;
+    const ids = options.ids ?? randomIds;
     const context: RegistryContext = {
       blobs,
       metadata,
-      clock: options.clock ?? systemClock,
-      ids: options.ids ?? randomIds,
+      clock,
+      ids,
       logger,
       autoCreateRepositories: config.autoCreateRepositories,
       promises: new BlobPromises(config.gc.delay),
+      events: new InProcessRegistryEvents(clock, ids, logger),
     };
     const audit = new AuditLog(metadata.audit, context.clock, logger);
     const auth = await createAuthServices(config, metadata, context.clock, (limit) =>
@@ -338,7 +352,8 @@ async function buildServices(
     );
     await backfillBlobSizes(metadata, blobs, logger);
     const scanning = createScanning(context, config.scanning, config.dataDir);
-    const cleanup = new CleanupService(metadata, context.clock, logger, (run) =>
+    const webhooks = createWebhooks(context, config.webhooks);
+    const cleanup = new CleanupService(metadata, context.clock, logger, context.events, (run) =>
       metrics.cleanupFinished(run),
     );
     const secrets = await SecretBox.loadOrCreate(join(config.dataDir, 'keys', 'instance-secret.key'));
@@ -367,6 +382,7 @@ async function buildServices(
       maintenance,
       cleanup,
       secrets,
+      webhooks,
     );
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens, audit),
@@ -398,6 +414,7 @@ async function buildServices(
       auth,
       admin,
       scanning,
+      webhooks,
       services,
       maintenance,
       cleanup,

@@ -72,6 +72,13 @@ const endpoints = [
   'PUT /api/v1/account/password',
   'GET /api/v1/usage',
   'GET /api/v1/audit/entries',
+  'GET /api/v1/projects/{project}/webhooks',
+  'POST /api/v1/projects/{project}/webhooks',
+  'GET /api/v1/projects/{project}/webhooks/{webhook}',
+  'DELETE /api/v1/projects/{project}/webhooks/{webhook}',
+  'GET /api/v1/projects/{project}/webhooks/{webhook}/deliveries',
+  'GET /api/v1/projects/{project}/webhookDeliveries/{delivery}',
+  'POST /api/v1/projects/{project}/webhookDeliveries/{delivery}/redeliver',
 ];
 
 function documented(): { method: string; path: string; operation: Json }[] {
@@ -195,6 +202,10 @@ describe('the OpenAPI document', () => {
     await admin.ok('POST', '/api/v1/users', { login: 'shape@example.com', password: 'shape-password' });
     await admin.ok('POST', '/api/v1/projects/shapes/serviceAccounts', { accountId: 'bot' });
     const created = await admin.ok('POST', '/api/v1/projects/shapes/serviceAccounts/bot/keys');
+    const webhook = await admin.ok('POST', '/api/v1/projects/shapes/webhooks', {
+      url: 'http://203.0.113.9/hook',
+      events: ['delete'],
+    });
     const repo = '/api/v1/projects/{project}/repositories/{repository}';
     const checks: [string, string, string, string?][] = [
       ['/api/v1/organizations/default', 'GET', '/api/v1/organizations/{organization}'],
@@ -227,6 +238,17 @@ describe('the OpenAPI document', () => {
         'GET',
         '/api/v1/projects/{project}/serviceAccounts/{account}/keys',
       ],
+      ['/api/v1/projects/shapes/webhooks', 'GET', '/api/v1/projects/{project}/webhooks'],
+      [
+        `/api/v1/projects/shapes/webhooks/${webhook.webhook.id}`,
+        'GET',
+        '/api/v1/projects/{project}/webhooks/{webhook}',
+      ],
+      [
+        `/api/v1/projects/shapes/webhooks/${webhook.webhook.id}/deliveries`,
+        'GET',
+        '/api/v1/projects/{project}/webhooks/{webhook}/deliveries',
+      ],
     ];
     for (const [url, method, path] of checks) {
       const body = await admin.ok(method, url);
@@ -237,6 +259,10 @@ describe('the OpenAPI document', () => {
       responseComponent('POST', '/api/v1/projects/{project}/serviceAccounts/{account}/keys', '201'),
     ).safeParse(created);
     expect(keyResult.success, JSON.stringify(keyResult.error?.issues)).toBe(true);
+    const webhookResult = componentSchema(
+      responseComponent('POST', '/api/v1/projects/{project}/webhooks', '201'),
+    ).safeParse(webhook);
+    expect(webhookResult.success, JSON.stringify(webhookResult.error?.issues)).toBe(true);
     // The schemas are strict enough to notice a field the document does not describe.
     const project = await admin.ok('GET', '/api/v1/projects/shapes');
     expect(componentSchema('Project').safeParse({ ...project, extra: 1 }).success).toBe(false);

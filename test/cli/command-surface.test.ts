@@ -70,6 +70,12 @@ const expectedCommands = [
   'users enable',
   'users list',
   'users set-password',
+  'webhooks create',
+  'webhooks delete',
+  'webhooks deliveries',
+  'webhooks describe',
+  'webhooks list',
+  'webhooks redeliver',
 ];
 
 async function manifest(): Promise<Record<string, ManifestCommand>> {

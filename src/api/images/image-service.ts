@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { ManifestRecord, MetadataStore } from '../../db/metadata.js';
 import type { ImageSummary, TagFilter, TaggedManifest, TagRecord } from '../../db/resources.js';
 import { RegistryError } from '../../errors/registry-error.js';
+import { emitDeleted, type RegistryEvents } from '../../events/registry-events.js';
 import type { Permission } from '../../iam/policy.js';
-import type { Caller } from '../../iam/principals.js';
+import { type Caller, subjectOf } from '../../iam/principals.js';
 import type { Clock } from '../../lib/clock.js';
 import { immutableTagRefusal } from '../../oci/immutable-tags.js';
 import { imageConfigTypes } from '../../oci/media-types.js';
@@ -137,6 +138,7 @@ export class ImageService {
     private readonly details: ManifestDetailsReader,
     private readonly clock: Clock,
     private readonly scans: ScanViews,
+    private readonly events: RegistryEvents,
   ) {}
 
   async list(
@@ -249,6 +251,7 @@ export class ImageService {
     const outcome = await this.metadata.images.delete(record.id, { keepTagged: immutableTags });
     if (outcome === 'tagged') throw immutableTagRefusal(name, { kind: 'delete-image' });
     if (outcome === 'missing') throw imageNotFound(name);
+    await emitDeleted(this.events, name, { target: 'image' }, subjectOf(caller));
   }
 
   async listDigests(
@@ -325,6 +328,7 @@ export class ImageService {
       const tags = await this.metadata.images.tagsOf(record.id, digest);
       throw immutableTagRefusal(name, { kind: 'delete-tagged', digest, tags });
     }
+    await emitDeleted(this.events, name, { target: 'manifest', digest }, subjectOf(caller));
   }
 
   async listTags(
@@ -376,6 +380,7 @@ export class ImageService {
       throw immutableTagRefusal(name, { kind: 'delete', tag });
     }
     if (!(await this.metadata.content.deleteTag(record.id, tag))) throw tagNotFound(name, tag);
+    await emitDeleted(this.events, name, { target: 'tag', tag }, subjectOf(caller));
   }
 
   private async repository(caller: Caller, project: string, repository: string, need: Permission) {

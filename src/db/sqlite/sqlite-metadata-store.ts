@@ -23,6 +23,7 @@ import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } fro
 import type { ScanStore } from '../scans.js';
 import type { UsageStore } from '../usage.js';
 import { SqliteAuditStore } from './audit-store.js';
+import type { WebhookStore } from '../webhooks.js';
 import { BlobRows } from './blob-rows.js';
 import { SqliteCleanupStore } from './cleanup-store.js';
 import { openSqlite, type SqliteDatabase } from './database.js';
@@ -40,6 +41,7 @@ import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } fr
 import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
 import { SqliteQuotaGuard, SqliteUsageStore } from './usage-store.js';
+import { SqliteWebhookStore } from './webhook-store.js';
 
 interface ImageRow {
   id: number;
@@ -382,6 +384,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly cleanup: CleanupStore;
   readonly audit: AuditStore;
   readonly remotes: RemoteStore;
+  readonly webhooks: WebhookStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
@@ -402,6 +405,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.cleanup = new SqliteCleanupStore(db);
     this.audit = new SqliteAuditStore(db);
     this.remotes = new SqliteRemoteStore(db);
+    this.webhooks = new SqliteWebhookStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {

@@ -10,6 +10,7 @@ import {
   severities,
 } from '../scans.js';
 import type { SqliteDatabase } from './database.js';
+import { optionalDate } from './rows.js';
 
 interface ScanRow {
   digest: string;
@@ -44,8 +45,6 @@ interface FindingRow {
   class: string | null;
   type: string | null;
 }
-
-const optionalDate = (value: number | null) => (value === null ? undefined : new Date(value));
 
 function toRecord(row: ScanRow): ScanRecord {
   return {
