@@ -1,5 +1,11 @@
 import { Command, Flags } from '@oclif/core';
-import { ConfigError, isLoopbackHost, loadServeConfig, servesTls } from '../src/config/config.js';
+import {
+  ConfigError,
+  isLoopbackHost,
+  loadServeConfig,
+  refusePlainHttpOffLoopback,
+  servesTls,
+} from '../src/config/config.js';
 import { startRegistry } from '../src/server/app.js';
 import { guardProcess } from '../src/server/process-guard.js';
 import { adminPasswordHelp, describeStartupError } from '../src/server/startup-errors.js';
@@ -72,6 +78,7 @@ export default class Serve extends Command {
           names: flags['tls-names'],
         },
       });
+      refusePlainHttpOffLoopback(config);
     } catch (error) {
       if (error instanceof ConfigError) this.error(error.message, { exit: 2 });
       throw error;
