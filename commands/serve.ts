@@ -1,5 +1,11 @@
 import { Command, Flags } from '@oclif/core';
-import { ConfigError, isLoopbackHost, loadServeConfig, servesTls } from '../src/config/config.js';
+import {
+  ConfigError,
+  isLoopbackHost,
+  loadServeConfig,
+  refusePlainHttpOffLoopback,
+  servesTls,
+} from '../src/config/config.js';
 import { redactUrl } from '../src/db/postgres/database.js';
 import { startRegistry } from '../src/server/app.js';
 import { guardProcess } from '../src/server/process-guard.js';
@@ -78,6 +84,7 @@ export default class Serve extends Command {
         },
         ...(flags['metrics-address'] === undefined ? {} : { metrics: { address: flags['metrics-address'] } }),
       });
+      refusePlainHttpOffLoopback(config);
     } catch (error) {
       if (error instanceof ConfigError) this.error(error.message, { exit: 2 });
       throw error;

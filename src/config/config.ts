@@ -368,16 +368,24 @@ export function loadServeConfig(
     );
   }
   const config = result.data;
-  if (!servesTls(config) && !config.insecureHttp && !isLoopbackHost(config.host)) {
-    throw new ConfigError(
-      `refusing to serve plain HTTP on ${config.host}, which is not a loopback address: passwords and tokens would cross the network in the clear. Serve HTTPS with --tls self-signed (or --tls-cert FILE --tls-key FILE), or pass --insecure-http when a proxy in front of the registry terminates TLS`,
-    );
-  }
   return {
     ...config,
     dataDir: resolve(config.dataDir ?? env.MISTRIVE_DATA_DIR ?? defaultDataDir(env)),
     adminPassword: env.MISTRIVE_ADMIN_PASSWORD || undefined,
   };
+}
+
+/**
+ * Refuses to serve plain HTTP on an address that is not loopback, unless `insecureHttp` says a proxy
+ * in front terminates TLS. Checked by `serve` only: commands that merely read the config (the data
+ * directory, say) are not refused for it.
+ */
+export function refusePlainHttpOffLoopback(config: Pick<ServeConfig, 'host' | 'tls' | 'insecureHttp'>): void {
+  if (!servesTls(config) && !config.insecureHttp && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      `refusing to serve plain HTTP on ${config.host}, which is not a loopback address: passwords and tokens would cross the network in the clear. Serve HTTPS with --tls self-signed (or --tls-cert FILE --tls-key FILE), or pass --insecure-http when a proxy in front of the registry terminates TLS`,
+    );
+  }
 }
 
 /** Whether the daemon serves HTTPS itself (a proxy in front that does so is the `publicUrl`'s business). */

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCertificateAuthority, issueServerCertificate } from '../../src/server/tls/certificates.js';
+import type { IssuedCertificate } from '../../src/server/tls/certificates.js';
 import { unwrapped } from '../support/cli.js';
 import { type Daemon, mistriveBin, startDaemon } from '../support/registry.js';
 import { tempDir } from '../support/temp.js';
-import { servedFingerprint } from '../support/tls.js';
+import { issuedCertificates, servedFingerprint, writeCertificateFiles } from '../support/tls.js';
 import { waitFor } from '../support/wait.js';
 
 /** What `mistrive serve` does with its TLS flags as a process: SIGHUP reloads, plain HTTP off loopback refused. */
@@ -51,14 +51,9 @@ describe('mistrive serve with TLS, as a process', { timeout: 120_000 }, () => {
   });
 
   it('on SIGHUP serves the replaced certificate to new connections while an open keep-alive connection keeps working', async () => {
-    const now = new Date();
-    const ca = await createCertificateAuthority('reload test', now);
-    const first = await issueServerCertificate(ca, ['localhost', '127.0.0.1'], now);
-    const second = await issueServerCertificate(ca, ['localhost', '127.0.0.1'], now);
-    const cert = join(work.path, 'tls.crt');
-    const key = join(work.path, 'tls.key');
-    await writeFile(cert, first.certificate);
-    await writeFile(key, first.key);
+    const { ca, servers } = await issuedCertificates(2);
+    const [first, second] = servers as [IssuedCertificate, IssuedCertificate];
+    const { cert, key } = await writeCertificateFiles(work.path, first);
     daemon = await startDaemon(
       join(work.path, 'data'),
       ['--tls-cert', cert, '--tls-key', key],
@@ -74,8 +69,7 @@ describe('mistrive serve with TLS, as a process', { timeout: 120_000 }, () => {
       const before = await get(url, kept);
       expect(before).toMatchObject({ status: 401, fingerprint: firstPrint });
 
-      await writeFile(cert, second.certificate);
-      await writeFile(key, second.key);
+      await writeCertificateFiles(work.path, second);
       daemon.process.kill('SIGHUP');
       const secondPrint = await waitFor(
         'the new certificate on a new connection',
@@ -114,13 +108,9 @@ describe('mistrive serve with TLS, as a process', { timeout: 120_000 }, () => {
   });
 
   it('refuses to start when the key is not the certificate’s, in one sentence', async () => {
-    const now = new Date();
-    const ca = await createCertificateAuthority('mismatch test', now);
-    const one = await issueServerCertificate(ca, ['localhost'], now);
-    const other = await issueServerCertificate(ca, ['localhost'], now);
-    const cert = join(work.path, 'tls.crt');
-    const key = join(work.path, 'tls.key');
-    await writeFile(cert, one.certificate);
+    const { servers } = await issuedCertificates(2);
+    const [one, other] = servers as [IssuedCertificate, IssuedCertificate];
+    const { cert, key } = await writeCertificateFiles(work.path, one);
     await writeFile(key, other.key);
     const result = await execa(
       process.execPath,

@@ -2,14 +2,24 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadServeConfig, type ServeOverrides } from '../../src/config/config.js';
+import {
+  ConfigError,
+  loadServeConfig,
+  refusePlainHttpOffLoopback,
+  type ServeOverrides,
+} from '../../src/config/config.js';
 import { type RunningRegistry, startRegistry } from '../../src/server/app.js';
-import { createCertificateAuthority, issueServerCertificate } from '../../src/server/tls/certificates.js';
+import type { IssuedCertificate } from '../../src/server/tls/certificates.js';
 import { defaultTlsNames } from '../../src/server/tls/names.js';
 import { certificateNames, ensureSelfSigned, selfSignedPaths } from '../../src/server/tls/self-signed.js';
 import { testAdminPassword } from '../support/admin-password.js';
 import { tempDir } from '../support/temp.js';
-import { fetchTrusting, servedFingerprint } from '../support/tls.js';
+import {
+  fetchTrusting,
+  issuedCertificates,
+  servedFingerprint,
+  writeCertificateFiles,
+} from '../support/tls.js';
 
 const names = ['localhost', '127.0.0.1'];
 
@@ -127,14 +137,9 @@ describe('HTTPS', { timeout: 60_000 }, () => {
 
   it('serves a given certificate and key, and says clearly when the key is not the certificate’s', async () => {
     const dir = await dataDir();
-    const now = new Date();
-    const ca = await createCertificateAuthority('test', now);
-    const one = await issueServerCertificate(ca, names, now);
-    const other = await issueServerCertificate(ca, names, now);
-    const cert = join(dir, 'server.crt');
-    const key = join(dir, 'server.key');
-    await writeFile(cert, one.certificate);
-    await writeFile(key, one.key);
+    const { ca, servers } = await issuedCertificates(2, names);
+    const [one, other] = servers as [IssuedCertificate, IssuedCertificate];
+    const { cert, key } = await writeCertificateFiles(dir, one);
     const registry = await start(join(dir, 'data'), { tls: { cert, key } });
     expect((await fetchTrusting(ca.certificate, `${registry.url}/v2/`)).status).toBe(401);
     // No CA of its own to hand out.
@@ -148,29 +153,24 @@ describe('HTTPS', { timeout: 60_000 }, () => {
   });
 
   it('refuses plain HTTP on an address that is not loopback unless insecureHttp is set', () => {
-    expect(() => config('/tmp/unused', { host: '0.0.0.0' })).toThrow(ConfigError);
-    expect(() => config('/tmp/unused', { host: '0.0.0.0' })).toThrow(
+    const refusal = (overrides: ServeOverrides) => () =>
+      refusePlainHttpOffLoopback(config('/tmp/unused', overrides));
+    expect(refusal({ host: '0.0.0.0' })).toThrow(ConfigError);
+    expect(refusal({ host: '0.0.0.0' })).toThrow(
       /refusing to serve plain HTTP on 0\.0\.0\.0, which is not a loopback address.*--tls self-signed.*--insecure-http/,
     );
-    expect(() => config('/tmp/unused', { host: '192.0.2.2' })).toThrow(ConfigError);
-    expect(config('/tmp/unused', { host: '0.0.0.0', insecureHttp: true }).insecureHttp).toBe(true);
-    expect(config('/tmp/unused', { host: '0.0.0.0', tls: { selfSigned: true } }).host).toBe('0.0.0.0');
-    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
-      expect(config('/tmp/unused', { host }).host).toBe(host);
-    }
+    expect(refusal({ host: '192.0.2.2' })).toThrow(ConfigError);
+    expect(refusal({ host: '0.0.0.0', insecureHttp: true })).not.toThrow();
+    expect(refusal({ host: '0.0.0.0', tls: { selfSigned: true } })).not.toThrow();
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2'])
+      expect(refusal({ host })).not.toThrow();
   });
 
   it('on reload serves a replaced pair, and keeps serving the old one when the new files do not match', async () => {
     const dir = await dataDir();
-    const now = new Date();
-    const ca = await createCertificateAuthority('reload', now);
-    const one = await issueServerCertificate(ca, names, now);
-    const two = await issueServerCertificate(ca, names, now);
-    const three = await issueServerCertificate(ca, names, now);
-    const cert = join(dir, 'server.crt');
-    const key = join(dir, 'server.key');
-    await writeFile(cert, one.certificate);
-    await writeFile(key, one.key);
+    const { ca, servers } = await issuedCertificates(3, names);
+    const [one, two, three] = servers as [IssuedCertificate, IssuedCertificate, IssuedCertificate];
+    const { cert, key } = await writeCertificateFiles(dir, one);
     const registry = await start(join(dir, 'data'), { tls: { cert, key } });
     const print = (pem: string) => new X509Certificate(pem).fingerprint256;
     expect(await servedFingerprint(registry.url, ca.certificate)).toBe(print(one.certificate));
@@ -180,8 +180,7 @@ describe('HTTPS', { timeout: 60_000 }, () => {
     expect((await registry.reloadTls())?.cert).toBe(one.certificate);
     expect(await servedFingerprint(registry.url, ca.certificate)).toBe(print(one.certificate));
 
-    await writeFile(cert, three.certificate);
-    await writeFile(key, three.key);
+    await writeCertificateFiles(dir, three);
     expect((await registry.reloadTls())?.cert).toBe(three.certificate);
     expect(await servedFingerprint(registry.url, ca.certificate)).toBe(print(three.certificate));
   });

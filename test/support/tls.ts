@@ -1,5 +1,12 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
+import {
+  createCertificateAuthority,
+  type IssuedCertificate,
+  issueServerCertificate,
+} from '../../src/server/tls/certificates.js';
 
 /**
  * HTTPS from the tests to a registry with its own CA (`--tls self-signed`): requests that trust
@@ -37,4 +44,27 @@ export function servedFingerprint(url: string, ca: string, servername = 'localho
     });
     socket.once('error', reject);
   });
+}
+
+/** A private CA and `count` server certificates it signed for `names`: what a test serves and swaps. */
+export async function issuedCertificates(
+  count: number,
+  names: readonly string[] = ['localhost', '127.0.0.1'],
+): Promise<{ ca: IssuedCertificate; servers: IssuedCertificate[] }> {
+  const now = new Date();
+  const ca = await createCertificateAuthority('test', now);
+  const servers: IssuedCertificate[] = [];
+  for (let index = 0; index < count; index++) servers.push(await issueServerCertificate(ca, names, now));
+  return { ca, servers };
+}
+
+/** Writes `pair` as `server.crt` and `server.key` in `dir` (replacing what is there): `--tls-cert`, `--tls-key`. */
+export async function writeCertificateFiles(
+  dir: string,
+  pair: IssuedCertificate,
+): Promise<{ cert: string; key: string }> {
+  const files = { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+  await writeFile(files.cert, pair.certificate);
+  await writeFile(files.key, pair.key);
+  return files;
 }
