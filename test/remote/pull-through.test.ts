@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobOnDisk } from '../gc/support.js';
 import { adminFetch } from '../support/admin-session.js';
@@ -204,6 +205,23 @@ describe('remote repository settings', () => {
       remote: { ttl: '1h', username: null },
     });
     expect(updated.remote).toEqual({ url: proxy.url, hasPassword: false, prefix: 'library/', ttl: '1h' });
+  });
+
+  it('says how to recover when a stored password cannot be decrypted (the instance key was replaced)', async () => {
+    const repo = await remoteRepository({ username: 'puller', password: 'sealed-with-another-key' });
+    const database = new Database(join(registry.dataDir, 'metadata.db'));
+    try {
+      database
+        .prepare('UPDATE remote_repositories SET sealed_password = ? WHERE repository_id = ?')
+        .run(`v1:${randomBytes(40).toString('base64')}`, repo.split('/')[1]);
+    } finally {
+      database.close();
+    }
+    const pulled = await getManifest(`${repo}/app`, 'v1');
+    expect(pulled.status).toBe(502);
+    expect(pulled.body.toString()).toMatch(
+      /cannot be read with this instance's secret key .* --remote-password-stdin/,
+    );
   });
 
   it('refuses a URL with a path or credentials, and upstream settings on a local repository', async () => {
