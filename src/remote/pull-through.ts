@@ -1,6 +1,7 @@
 import type { ImageRecord, ManifestRecord } from '../db/metadata.js';
 import type { RemoteSettings } from '../db/remotes.js';
 import { RegistryError } from '../errors/registry-error.js';
+import { isStorageFull } from '../errors/storage-full.js';
 import { storeBytes } from '../gc/store-bytes.js';
 import { KeyedLock } from '../lib/keyed-lock.js';
 import type { SecretBox } from '../lib/secret-box.js';
@@ -137,10 +138,17 @@ export class PullThrough {
     try {
       if (size !== undefined) await this.refuseOverQuota(target, size);
     } catch (error) {
-      response.body.destroy();
+      // Dumped, not destroyed: a destroyed body with no reader emits an error nothing would handle.
+      await response.body.dump().catch(() => undefined);
       throw error;
     }
-    return fillBlob(this.context, image, digest, { size, body: response.body }, tee);
+    try {
+      return await fillBlob(this.context, image, digest, { size, body: response.body }, tee);
+    } catch (error) {
+      // An upstream that stops mid-blob (reset, body timeout) is the upstream's failure, not ours.
+      if (error instanceof RegistryError || isStorageFull(error)) throw error;
+      throw unreadable(target, `it stopped sending blob ${digest.value}: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -239,7 +247,13 @@ export class PullThrough {
       }
       throw unreadable(target, `it answered ${response.status} for manifest ${text}`);
     }
-    const body = await readUpTo(response, maxManifestBytes, target);
+    let body: Buffer;
+    try {
+      body = await readUpTo(response, maxManifestBytes, target);
+    } catch (error) {
+      if (error instanceof RegistryError) throw error;
+      throw unreadable(target, `it stopped sending manifest ${text}: ${(error as Error).message}`);
+    }
     const contentType = header(response, 'content-type')?.split(';')[0]?.trim();
     let parsed: ReturnType<typeof parseManifest>;
     try {
@@ -298,9 +312,24 @@ export class PullThrough {
       endpoint: {
         url: remote.url,
         username: remote.username,
-        password: remote.sealedPassword === undefined ? undefined : this.secrets.open(remote.sealedPassword),
+        password:
+          remote.sealedPassword === undefined ? undefined : this.openPassword(name, remote.sealedPassword),
       },
     };
+  }
+
+  private openPassword(name: ImageName, sealed: string): string {
+    try {
+      return this.secrets.open(sealed);
+    } catch {
+      throw new RegistryError(
+        'UNKNOWN',
+        `the upstream password of ${name.project}/${name.repository} cannot be read with this instance's secret key ` +
+          '(keys/instance-secret.key in the data directory): restore that key, or set the password again with ' +
+          '`mistrive repos update --remote-password-stdin`',
+        { status: 502 },
+      );
+    }
   }
 
   /** The image's record, created on its first pull (the remote repository exists: it was just read). */
@@ -351,10 +380,8 @@ async function readUpTo(response: UpstreamResponse, limit: number, target: Remot
   let size = 0;
   for await (const chunk of response.body) {
     size += (chunk as Buffer).length;
-    if (size > limit) {
-      response.body.destroy();
-      throw unreadable(target, `its manifest is larger than ${limit} bytes`);
-    }
+    // Leaving the loop by throwing closes the body through its iterator.
+    if (size > limit) throw unreadable(target, `its manifest is larger than ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

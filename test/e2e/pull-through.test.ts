@@ -12,7 +12,7 @@ import {
   tarGzLayer,
   writeOciLayout,
 } from '../support/oci-layout.js';
-import { podmanIn } from '../support/podman.js';
+import { podmanIn, signInClients } from '../support/podman.js';
 import { type Daemon, startDaemon } from '../support/registry.js';
 import { pullLayout, pushArgs, pushLayout, runSkopeo } from '../support/skopeo.js';
 import { tempDir } from '../support/temp.js';
@@ -64,20 +64,7 @@ beforeAll(async () => {
   await writeOciLayout(layout, '1.0', image);
   await pushLayout(upstream.url, layout, '1.0', 'library/demo', { credentials: false });
   dockerd = await startDockerd();
-  for (const client of [podman, dockerd.docker]) {
-    const login = await client(
-      [
-        'login',
-        '--username',
-        'admin',
-        '--password-stdin',
-        ...(client === podman ? ['--tls-verify=false'] : []),
-        host,
-      ],
-      testAdminPassword,
-    );
-    expect(login.exitCode, login.all).toBe(0);
-  }
+  await signInClients(host, podman, dockerd.docker);
 }, 180_000);
 afterAll(async () => {
   await dockerd?.stop();

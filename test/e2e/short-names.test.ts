@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testAdminPassword } from '../support/admin-password.js';
 import { type Dockerd, startDockerd } from '../support/dockerd.js';
 import { buildImage, readOciLayout, tarGzLayer, writeOciLayout } from '../support/oci-layout.js';
-import { podmanIn } from '../support/podman.js';
+import { podmanIn, signInClients } from '../support/podman.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { pullLayout, pushArgs, runSkopeo } from '../support/skopeo.js';
 import { tempDir } from '../support/temp.js';
@@ -50,20 +49,7 @@ describe.each([
   beforeAll(async () => {
     registry = await startTestRegistry({ autoCreateRepositories: autoCreate });
     host = new URL(registry.url).host;
-    for (const client of [podman, dockerd.docker]) {
-      const login = await client(
-        [
-          'login',
-          '--username',
-          'admin',
-          '--password-stdin',
-          ...(client === podman ? ['--tls-verify=false'] : []),
-          host,
-        ],
-        testAdminPassword,
-      );
-      expect(login.exitCode, login.all).toBe(0);
-    }
+    await signInClients(host, podman, dockerd.docker);
   });
   afterAll(() => registry?.close());
 

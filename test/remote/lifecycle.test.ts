@@ -1,38 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobOnDisk, collectThroughApi } from '../gc/support.js';
 import { adminFetch } from '../support/admin-session.js';
-import { type ApiClient, adminClient, createProject, createRepository } from '../support/api-client.js';
+import { type ApiClient, createProject, createRepository } from '../support/api-client.js';
 import { types } from '../support/oci-client.js';
-import { startTestRegistry, type TestRegistry } from '../support/registry.js';
+import type { TestRegistry } from '../support/registry.js';
 import {
+  type CacheFixture,
   type CountingProxy,
   pushToUpstream,
-  startCountingProxy,
-  startDistribution,
+  startCacheFixture,
   type UpstreamImage,
   type UpstreamRegistry,
 } from '../support/upstream-registry.js';
 
 /** Cached content is recorded like pushed content: it counts in usage, the collector keeps what a cached manifest needs, cleanup policies apply. */
 
+let cache: CacheFixture;
 let upstream: UpstreamRegistry;
 let proxy: CountingProxy;
 let registry: TestRegistry;
 let admin: ApiClient;
 
 beforeAll(async () => {
-  upstream = await startDistribution();
-  proxy = await startCountingProxy(upstream.url);
   // No grace delay: whatever nothing references is collected at once.
-  registry = await startTestRegistry({ gc: { delay: '0s', interval: '0s' }, cleanup: { interval: '0s' } });
-  admin = await adminClient(registry.url);
-  await createProject(admin, 'cached');
+  cache = await startCacheFixture('cached', {
+    gc: { delay: '0s', interval: '0s' },
+    cleanup: { interval: '0s' },
+  });
+  ({ upstream, registry, admin } = cache);
+  proxy = await cache.proxy();
 });
-afterAll(async () => {
-  await registry?.close();
-  await proxy?.close();
-  await upstream?.stop();
-});
+afterAll(() => cache?.close());
 
 /** Pulls the manifest and every blob of an image through the cache. */
 async function pullWhole(name: string, reference: string, image: UpstreamImage): Promise<void> {
@@ -74,7 +72,7 @@ describe('cached content in the storage lifecycle', () => {
     // Still served with the upstream gone.
     await proxy.down();
     await pullWhole('cached/kept/lifecycle/app', 'v1', image);
-    proxy = await startCountingProxy(upstream.url);
+    proxy = await cache.proxy();
   });
 
   it("refuses to cache what would take the project over its quota, with the quota's DENIED", async () => {

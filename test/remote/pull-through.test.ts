@@ -1,50 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobOnDisk } from '../gc/support.js';
 import { adminFetch } from '../support/admin-session.js';
-import {
-  type ApiClient,
-  adminClient,
-  createProject,
-  createRepository,
-  expectApiError,
-} from '../support/api-client.js';
+import { type ApiClient, createRepository, expectApiError } from '../support/api-client.js';
 import { errorCode, imageManifest, sha256, types } from '../support/oci-client.js';
-import { startTestRegistry, type TestRegistry } from '../support/registry.js';
+import type { TestRegistry } from '../support/registry.js';
 import {
+  type CacheFixture,
   type CountingProxy,
   pushToUpstream,
-  startCountingProxy,
-  startDistribution,
+  startCacheFixture,
   type UpstreamRegistry,
 } from '../support/upstream-registry.js';
 
+let cache: CacheFixture;
 let upstream: UpstreamRegistry;
 let proxy: CountingProxy;
 let registry: TestRegistry;
 let admin: ApiClient;
-let repositories = 0;
 
 beforeAll(async () => {
-  upstream = await startDistribution();
-  proxy = await startCountingProxy(upstream.url);
-  registry = await startTestRegistry();
-  admin = await adminClient(registry.url);
-  await createProject(admin, 'mirror');
+  cache = await startCacheFixture('mirror');
+  ({ upstream, registry, admin } = cache);
+  proxy = await cache.proxy();
 });
-afterAll(async () => {
-  await registry?.close();
-  await proxy?.close();
-  await upstream?.stop();
-});
+afterAll(() => cache?.close());
 
 /** A fresh remote repository of the counting proxy's upstream, with the prefix `library/`. */
-async function remoteRepository(remote: object = {}): Promise<string> {
-  const id = `cache${++repositories}`;
-  await createRepository(admin, 'mirror', id, { remote: { url: proxy.url, prefix: 'library/', ...remote } });
-  return `mirror/${id}`;
+function remoteRepository(remote: object = {}): Promise<string> {
+  return cache.remoteRepository({ url: proxy.url, prefix: 'library/', ...remote });
 }
 
 /** An image pushed to the upstream as `library/NAME:TAG`. */
@@ -145,8 +132,8 @@ describe('pulling through a remote repository', () => {
   });
 
   it('caches nothing from an upstream whose bytes do not match the digest, and cuts the client off', async () => {
-    const corrupting = await startCountingProxy(upstream.url, { corruptBlobs: true });
-    try {
+    const corrupting = await cache.proxy({ corruptBlobs: true });
+    {
       const repo = await remoteRepository({ url: corrupting.url });
       const image = await pushUpstream('broken', 'v1', 300_000);
       expect((await getManifest(`${repo}/broken`, 'v1')).status).toBe(200);
@@ -158,8 +145,6 @@ describe('pulling through a remote repository', () => {
         expect(blobOnDisk(registry.dataDir, layer)).toBe(false);
         expect(corrupting.count(`/blobs/${layer}`, 'GET')).toBe(attempt);
       }
-    } finally {
-      await corrupting.close();
     }
   });
 
@@ -220,6 +205,23 @@ describe('remote repository settings', () => {
       remote: { ttl: '1h', username: null },
     });
     expect(updated.remote).toEqual({ url: proxy.url, hasPassword: false, prefix: 'library/', ttl: '1h' });
+  });
+
+  it('says how to recover when a stored password cannot be decrypted (the instance key was replaced)', async () => {
+    const repo = await remoteRepository({ username: 'puller', password: 'sealed-with-another-key' });
+    const database = new Database(join(registry.dataDir, 'metadata.db'));
+    try {
+      database
+        .prepare('UPDATE remote_repositories SET sealed_password = ? WHERE repository_id = ?')
+        .run(`v1:${randomBytes(40).toString('base64')}`, repo.split('/')[1]);
+    } finally {
+      database.close();
+    }
+    const pulled = await getManifest(`${repo}/app`, 'v1');
+    expect(pulled.status).toBe(502);
+    expect(pulled.body.toString()).toMatch(
+      /cannot be read with this instance's secret key .* --remote-password-stdin/,
+    );
   });
 
   it('refuses a URL with a path or credentials, and upstream settings on a local repository', async () => {

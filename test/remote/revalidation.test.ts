@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../support/admin-session.js';
-import { type ApiClient, adminClient, createProject, createRepository } from '../support/api-client.js';
 import { capturingLogger } from '../support/captured-log.js';
 import { types } from '../support/oci-client.js';
-import { startTestRegistry, type TestRegistry } from '../support/registry.js';
+import type { TestRegistry } from '../support/registry.js';
 import {
+  type CacheFixture,
   type CountingProxy,
   pushToUpstream,
-  startCountingProxy,
-  startDistribution,
+  startCacheFixture,
   type UpstreamRegistry,
 } from '../support/upstream-registry.js';
 
@@ -16,31 +15,20 @@ import {
 
 const { logger, lines } = capturingLogger();
 
+let cache: CacheFixture;
 let upstream: UpstreamRegistry;
 let registry: TestRegistry;
-let admin: ApiClient;
-let repositories = 0;
-const proxies: CountingProxy[] = [];
 
 beforeAll(async () => {
-  upstream = await startDistribution();
-  registry = await startTestRegistry({}, { logger });
-  admin = await adminClient(registry.url);
-  await createProject(admin, 'mirror');
+  cache = await startCacheFixture('mirror', {}, { logger });
+  ({ upstream, registry } = cache);
 });
-afterAll(async () => {
-  await registry?.close();
-  for (const proxy of proxies) await proxy.close();
-  await upstream?.stop();
-});
+afterAll(() => cache?.close());
 
 /** A remote repository behind its own counting proxy, so each test can count and cut its upstream alone. */
 async function remoteRepository(ttl: string): Promise<{ repo: string; proxy: CountingProxy }> {
-  const proxy = await startCountingProxy(upstream.url);
-  proxies.push(proxy);
-  const id = `cache${++repositories}`;
-  await createRepository(admin, 'mirror', id, { remote: { url: proxy.url, ttl } });
-  return { repo: `mirror/${id}`, proxy };
+  const proxy = await cache.proxy();
+  return { repo: await cache.remoteRepository({ url: proxy.url, ttl }), proxy };
 }
 
 async function pulledDigest(name: string, reference: string): Promise<string | null> {

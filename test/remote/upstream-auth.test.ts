@@ -13,10 +13,9 @@ import { sha256, types } from '../support/oci-client.js';
 import { startTestRegistry, type TestRegistry, testAdminPassword } from '../support/registry.js';
 import { pushUniqueImage } from '../support/unique-images.js';
 import {
-  type CountingProxy,
+  type CacheFixture,
   pushToUpstream,
-  startCountingProxy,
-  startDistribution,
+  startCacheFixture,
   type UpstreamRegistry,
 } from '../support/upstream-registry.js';
 
@@ -24,22 +23,16 @@ import {
 
 const log = capturingLogger('debug');
 
+let cache: CacheFixture;
 let distribution: UpstreamRegistry;
 let registry: TestRegistry;
 let admin: ApiClient;
-const proxies: CountingProxy[] = [];
 
 beforeAll(async () => {
-  distribution = await startDistribution();
-  registry = await startTestRegistry({ logLevel: 'debug' }, { logger: log.logger });
-  admin = await adminClient(registry.url);
-  await createProject(admin, 'mirror');
+  cache = await startCacheFixture('mirror', { logLevel: 'debug' }, { logger: log.logger });
+  ({ upstream: distribution, registry, admin } = cache);
 });
-afterAll(async () => {
-  await registry?.close();
-  for (const proxy of proxies) await proxy.close();
-  await distribution?.stop();
-});
+afterAll(() => cache?.close());
 
 async function manifestThrough(name: string, reference: string, headers: Record<string, string> = {}) {
   const response = await (headers.authorization === undefined && !('anonymous' in headers)
@@ -56,10 +49,7 @@ async function manifestThrough(name: string, reference: string, headers: Record<
 
 describe('signing in to the upstream', () => {
   it('uses Basic credentials when the upstream asks for them', async () => {
-    const proxy = await startCountingProxy(distribution.url, {
-      basic: { username: 'puller', password: 'basic-pw-1' },
-    });
-    proxies.push(proxy);
+    const proxy = await cache.proxy({ basic: { username: 'puller', password: 'basic-pw-1' } });
     const image = await pushToUpstream(distribution.url, 'basic/app', 'v1');
     await createRepository(admin, 'mirror', 'basic-ok', {
       remote: { url: proxy.url, username: 'puller', password: 'basic-pw-1' },
@@ -120,8 +110,7 @@ describe('signing in to the upstream', () => {
 
 describe('who may pull through', () => {
   it('needs the reader role, as for any repository; allUsers makes it anonymous', async () => {
-    const proxy = await startCountingProxy(distribution.url);
-    proxies.push(proxy);
+    const proxy = await cache.proxy();
     const image = await pushToUpstream(distribution.url, 'public/app', 'v1');
     await createRepository(admin, 'mirror', 'iam', { remote: { url: proxy.url } });
     const anonymous = await fetch(`${registry.url}/v2/mirror/iam/public/app/manifests/v1`);
@@ -138,8 +127,7 @@ describe('who may pull through', () => {
 
 describe('a client that leaves mid-blob', () => {
   it('does not stop the fill: the blob is cached whole and fetched from upstream once', async () => {
-    const proxy = await startCountingProxy(distribution.url);
-    proxies.push(proxy);
+    const proxy = await cache.proxy();
     const image = await pushToUpstream(distribution.url, 'big/app', 'v1', 24 * 1024 * 1024);
     await createRepository(admin, 'mirror', 'leaving', { remote: { url: proxy.url } });
     expect((await manifestThrough('mirror/leaving/big/app', 'v1')).status).toBe(200);

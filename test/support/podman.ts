@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { testAdminPassword } from './admin-password.js';
 import { type ClientResult, runClient } from './client-run.js';
 
 /**
@@ -28,4 +29,20 @@ export function podmanIn(
       env,
       input,
     );
+}
+
+type Client = (args: readonly string[], input?: string | Buffer) => Promise<ClientResult>;
+
+/** Signs podman and docker in to the registry at `host` as the administrator (podman over plain HTTP). */
+export async function signInClients(host: string, podman: Client, docker: Client): Promise<void> {
+  for (const [client, extra] of [
+    [podman, ['--tls-verify=false']],
+    [docker, []],
+  ] as const) {
+    const login = await client(
+      ['login', '--username', 'admin', '--password-stdin', ...extra, host],
+      testAdminPassword,
+    );
+    if (login.exitCode !== 0) throw new Error(`login to ${host} failed:\n${login.all}`);
+  }
 }

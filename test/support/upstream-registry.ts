@@ -3,7 +3,11 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cleanup } from '../../bench/cleanup.js';
 import { startReference } from '../../bench/daemons.js';
+import type { ServeOverrides } from '../../src/config/config.js';
+import type { StartOptions } from '../../src/server/app.js';
+import { type ApiClient, adminClient, createProject, createRepository } from './api-client.js';
 import { imageManifest, sha256, types } from './oci-client.js';
+import { startTestRegistry, type TestRegistry } from './registry.js';
 import { nonceConfig } from './unique-images.js';
 
 /**
@@ -155,4 +159,53 @@ export async function pushToUpstream(
   });
   if (put.status !== 201) throw new Error(`manifest push failed: ${put.status} ${await put.text()}`);
   return { digest: sha256(manifest), manifest, blobs: [sha256(config), sha256(layer)] };
+}
+
+/**
+ * What the remote-repository suites share: the reference registry as the upstream, an in-process
+ * Mistrive with one project, counting proxies in front of the upstream, and remote repositories
+ * created in that project. `close` stops all of it.
+ */
+export interface CacheFixture {
+  readonly upstream: UpstreamRegistry;
+  readonly registry: TestRegistry;
+  readonly admin: ApiClient;
+  /** A new counting proxy in front of the upstream. */
+  proxy(options?: ProxyOptions): Promise<CountingProxy>;
+  /** A new remote repository in the project with these `remote` settings (and other fields); its PROJECT/ID. */
+  remoteRepository(remote: object, extra?: object): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startCacheFixture(
+  project: string,
+  overrides: ServeOverrides = {},
+  options: StartOptions = {},
+): Promise<CacheFixture> {
+  const upstream = await startDistribution();
+  const registry = await startTestRegistry(overrides, options);
+  const admin = await adminClient(registry.url);
+  await createProject(admin, project);
+  const proxies: CountingProxy[] = [];
+  let repositories = 0;
+  return {
+    upstream,
+    registry,
+    admin,
+    async proxy(proxyOptions) {
+      const proxy = await startCountingProxy(upstream.url, proxyOptions);
+      proxies.push(proxy);
+      return proxy;
+    },
+    async remoteRepository(remote, extra = {}) {
+      const id = `cache${++repositories}`;
+      await createRepository(admin, project, id, { remote, ...extra });
+      return `${project}/${id}`;
+    },
+    async close() {
+      await registry.close();
+      for (const proxy of proxies) await proxy.close();
+      await upstream.stop();
+    },
+  };
 }
