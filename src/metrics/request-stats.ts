@@ -1,3 +1,5 @@
+import { escapeLabel, metricHead } from './exposition.js';
+
 /**
  * The per-request metrics, kept in plain numbers: counting a request is one map lookup and a few
  * additions (prom-client's labelled instruments hash their labels on every call, which cost more
@@ -42,9 +44,6 @@ interface Series {
   readonly traffic: Traffic;
 }
 
-const escapeLabel = (value: string) =>
-  value.replace(/[\\"\n]/g, (char) => (char === '\n' ? '\\n' : `\\${char}`));
-
 export class RequestStats {
   private readonly series = new Map<string, Series>();
   private readonly durations = new Map<string, Durations>();
@@ -88,8 +87,11 @@ export class RequestStats {
     const family = (value: string) => `family="${escapeLabel(value)}"`;
     const method = (value: string) => `method="${escapeLabel(value)}"`;
     lines.push(
-      '# HELP mistrive_http_requests_total HTTP requests answered, by route family, method and status.',
-      '# TYPE mistrive_http_requests_total counter',
+      ...metricHead(
+        'mistrive_http_requests_total',
+        'counter',
+        'HTTP requests answered, by route family, method and status.',
+      ),
     );
     for (const series of this.series.values()) {
       lines.push(
@@ -97,8 +99,11 @@ export class RequestStats {
       );
     }
     lines.push(
-      '# HELP mistrive_http_request_duration_seconds Time from a request’s arrival to the end of its response, by route family and method.',
-      '# TYPE mistrive_http_request_duration_seconds histogram',
+      ...metricHead(
+        'mistrive_http_request_duration_seconds',
+        'histogram',
+        'Time from a request’s arrival to the end of its response, by route family and method.',
+      ),
     );
     for (const durations of this.durations.values()) {
       const labels = `${family(durations.family)},${method(durations.method)}`;
@@ -115,16 +120,25 @@ export class RequestStats {
     }
     const traffic = [...this.traffic];
     lines.push(
-      '# HELP mistrive_http_received_bytes_total Bytes read from clients while their requests were served, by route family.',
-      '# TYPE mistrive_http_received_bytes_total counter',
+      ...metricHead(
+        'mistrive_http_received_bytes_total',
+        'counter',
+        'Bytes read from clients while their requests were served, by route family.',
+      ),
       ...traffic.map(
         ([name, bytes]) => `mistrive_http_received_bytes_total{${family(name)}} ${bytes.received}`,
       ),
-      '# HELP mistrive_http_sent_bytes_total Bytes written to clients (headers and bodies), by route family.',
-      '# TYPE mistrive_http_sent_bytes_total counter',
+      ...metricHead(
+        'mistrive_http_sent_bytes_total',
+        'counter',
+        'Bytes written to clients (headers and bodies), by route family.',
+      ),
       ...traffic.map(([name, bytes]) => `mistrive_http_sent_bytes_total{${family(name)}} ${bytes.sent}`),
-      '# HELP mistrive_uploads_in_progress Requests to blob upload sessions (start, chunk, finish, status) this instance is serving.',
-      '# TYPE mistrive_uploads_in_progress gauge',
+      ...metricHead(
+        'mistrive_uploads_in_progress',
+        'gauge',
+        'Requests to blob upload sessions (start, chunk, finish, status) this instance is serving.',
+      ),
       `mistrive_uploads_in_progress ${this.uploadsInProgress}`,
     );
     return `${lines.join('\n')}\n`;
