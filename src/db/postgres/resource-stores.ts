@@ -1,4 +1,3 @@
-import type { CleanupPolicies } from '../../cleanup/policy.js';
 import type { Page } from '../metadata.js';
 import type {
   OrganizationRecord,
@@ -10,7 +9,8 @@ import type {
   RepositoryRecord,
   RepositoryStore,
 } from '../resources.js';
-import { page } from '../sqlite/rows.js';
+import { page } from '../rows/manifests.js';
+import { type ProjectRow, type RepositoryRow, toProject, toRepository } from '../rows/resources.js';
 import { type PostgresDatabase, sql } from './database.js';
 
 interface OrganizationRow {
@@ -29,26 +29,6 @@ export class PostgresOrganizationStore implements OrganizationStore {
     return row && { id: row.id, displayName: row.display_name, createdAt: new Date(row.created_at) };
   }
 }
-
-interface ProjectRow {
-  id: string;
-  organization_id: string;
-  display_name: string;
-  description: string;
-  storage_quota: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const toProject = (row: ProjectRow): ProjectRecord => ({
-  id: row.id,
-  organization: row.organization_id,
-  displayName: row.display_name,
-  description: row.description,
-  storageQuota: row.storage_quota ?? undefined,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
 
 const projects = {
   insert: sql(
@@ -121,32 +101,6 @@ export class PostgresProjectStore implements ProjectStore {
     });
   }
 }
-
-interface RepositoryRow {
-  project_id: string;
-  id: string;
-  display_name: string;
-  description: string;
-  scanning: boolean;
-  immutable_tags: boolean;
-  cleanup_policies: CleanupPolicies;
-  cleanup_dry_run: boolean;
-  created_at: number;
-  updated_at: number;
-}
-
-const toRepository = (row: RepositoryRow): RepositoryRecord => ({
-  project: row.project_id,
-  id: row.id,
-  displayName: row.display_name,
-  description: row.description,
-  scanning: row.scanning,
-  immutableTags: row.immutable_tags,
-  cleanupPolicies: row.cleanup_policies,
-  cleanupDryRun: row.cleanup_dry_run,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
 
 const repositories = {
   insert: sql(

@@ -1,4 +1,3 @@
-import type { CleanupPolicies } from '../../cleanup/policy.js';
 import type { Page } from '../metadata.js';
 import type {
   OrganizationRecord,
@@ -10,8 +9,9 @@ import type {
   RepositoryRecord,
   RepositoryStore,
 } from '../resources.js';
+import { page } from '../rows/manifests.js';
+import { type ProjectRow, type RepositoryRow, toProject, toRepository } from '../rows/resources.js';
 import type { SqliteDatabase } from './database.js';
-import { page } from './rows.js';
 
 interface OrganizationRow {
   id: string;
@@ -33,26 +33,6 @@ export class SqliteOrganizationStore implements OrganizationStore {
     return row && { id: row.id, displayName: row.display_name, createdAt: new Date(row.created_at) };
   }
 }
-
-interface ProjectRow {
-  id: string;
-  organization_id: string;
-  display_name: string;
-  description: string;
-  storage_quota: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const toProject = (row: ProjectRow): ProjectRecord => ({
-  id: row.id,
-  organization: row.organization_id,
-  displayName: row.display_name,
-  description: row.description,
-  storageQuota: row.storage_quota ?? undefined,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
 
 export class SqliteProjectStore implements ProjectStore {
   private readonly statements;
@@ -125,32 +105,6 @@ export class SqliteProjectStore implements ProjectStore {
     })();
   }
 }
-
-interface RepositoryRow {
-  project_id: string;
-  id: string;
-  display_name: string;
-  description: string;
-  scanning: number;
-  immutable_tags: number;
-  cleanup_policies: string;
-  cleanup_dry_run: number;
-  created_at: number;
-  updated_at: number;
-}
-
-const toRepository = (row: RepositoryRow): RepositoryRecord => ({
-  project: row.project_id,
-  id: row.id,
-  displayName: row.display_name,
-  description: row.description,
-  scanning: row.scanning === 1,
-  immutableTags: row.immutable_tags === 1,
-  cleanupPolicies: JSON.parse(row.cleanup_policies) as CleanupPolicies,
-  cleanupDryRun: row.cleanup_dry_run === 1,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
 
 const flag = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
 

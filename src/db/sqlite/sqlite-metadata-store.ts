@@ -17,6 +17,7 @@ import type {
 } from '../metadata.js';
 import type { OAuthStore } from '../oauth.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
+import { type ManifestRow, manifestColumns, page, toManifest } from '../rows/manifests.js';
 import type { ScanStore } from '../scans.js';
 import type { UsageStore } from '../usage.js';
 import { BlobRows } from './blob-rows.js';
@@ -32,7 +33,6 @@ import { SqliteImageStore } from './image-store.js';
 import { SqliteLifecycleStore } from './lifecycle-store.js';
 import { SqliteOAuthStore } from './oauth-store.js';
 import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } from './resource-stores.js';
-import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
 import { SqliteQuotaGuard, SqliteUsageStore } from './usage-store.js';
 
