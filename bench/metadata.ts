@@ -26,7 +26,8 @@ async function pushTags(tags: number, postgres: string | undefined): Promise<num
     undefined,
     {
       port: 0,
-      logLevel: 'silent',
+      // Errors only: a failed request is told with its cause.
+      logLevel: 'error',
       dataDir: root,
       autoCreateRepositories: true,
       gc: { interval: '0s' },

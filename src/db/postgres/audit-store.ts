@@ -1,6 +1,6 @@
 import type { AuditEntry, AuditFilter, AuditStore, NewAuditEntry } from '../audit.js';
 import type { Page } from '../metadata.js';
-import { page } from '../sqlite/rows.js';
+import { page } from '../rows/manifests.js';
 import { type PostgresDatabase, sql } from './database.js';
 
 interface AuditRow {

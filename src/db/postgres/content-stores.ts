@@ -12,10 +12,9 @@ import type {
   UploadSession,
   UploadStore,
 } from '../metadata.js';
-import { page } from '../sqlite/rows.js';
+import { type ManifestRow, manifestColumns, page, toManifest } from '../rows/manifests.js';
 import { claimBlob } from './blob-rows.js';
-import { type PostgresDatabase, sql } from './database.js';
-import { type ManifestRow, manifestColumns, toManifest } from './rows.js';
+import { type PostgresDatabase, type Queryable, sql } from './database.js';
 import { checkQuota } from './usage-store.js';
 
 interface ImageRow {
@@ -148,6 +147,7 @@ const content = {
     'content.renewPromise',
   ),
   imageExists: sql('SELECT 1 AS found FROM images WHERE id = @imageId', 'content.imageExists'),
+  imageProject: sql('SELECT project_id FROM images WHERE id = @imageId', 'content.imageProject'),
   unlinkBlob: sql(
     `DELETE FROM image_blobs WHERE image_id = @imageId AND digest = @digest AND NOT EXISTS
        (SELECT 1 FROM manifest_references WHERE image_id = @imageId AND digest = @digest)`,
@@ -212,6 +212,15 @@ const content = {
 export class PostgresContentStore implements ContentStore {
   constructor(private readonly db: PostgresDatabase) {}
 
+  /**
+   * Links and manifest stores all update their project's usage counter: queued per project, they
+   * wait for each other instead of aborting each other (pushes to different projects run at once).
+   */
+  private async inProjectQueue<T>(imageId: number, work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const row = await this.db.row<{ project_id: string }>(content.imageProject, { imageId });
+    return this.db.transaction(work, row ? { queueOn: `project-usage:${row.project_id}` } : {});
+  }
+
   async isBlobLinked(imageId: number, digest: string): Promise<boolean> {
     return (await this.db.row(content.isBlobLinked, { imageId, digest })) !== undefined;
   }
@@ -227,7 +236,7 @@ export class PostgresContentStore implements ContentStore {
   // Each checks, in the transaction that links: the image (a delete may have removed it since the
   // caller looked it up), the project's quota, and the collector's state of the blob.
   async linkBlob(imageId: number, digest: string, size: number, at: Date): Promise<LinkOutcome> {
-    return this.db.transaction(async (tx): Promise<LinkOutcome> => {
+    return this.inProjectQueue(imageId, async (tx): Promise<LinkOutcome> => {
       if ((await tx.row(content.imageExists, { imageId })) === undefined) return 'no-image';
       const exceeded = await checkQuota(tx, imageId, digest, size);
       if (exceeded) return exceeded;
@@ -245,7 +254,7 @@ export class PostgresContentStore implements ContentStore {
     at: Date,
   ): Promise<MountOutcome> {
     // While the source holds the blob it cannot be marked for deletion, so checking it here suffices.
-    return this.db.transaction(async (tx): Promise<MountOutcome> => {
+    return this.inProjectQueue(imageId, async (tx): Promise<MountOutcome> => {
       if ((await tx.row(content.isBlobLinked, { imageId: fromImageId, digest })) === undefined)
         return 'not-held';
       if ((await tx.row(content.imageExists, { imageId })) === undefined) return 'no-image';
@@ -309,7 +318,7 @@ export class PostgresContentStore implements ContentStore {
     options: PutManifestOptions = {},
   ): Promise<PutManifestOutcome> {
     const references = [...new Set(manifest.references)];
-    return this.db.transaction(async (tx): Promise<PutManifestOutcome> => {
+    return this.inProjectQueue(imageId, async (tx): Promise<PutManifestOutcome> => {
       if ((await tx.row(content.imageExists, { imageId })) === undefined) return { outcome: 'no-image' };
       // Checked again here: a blob or manifest deleted since the caller's check must not be referenced.
       const missing = await tx.rows<{ digest: string }>(content.missingReferences, {

@@ -69,6 +69,11 @@ function queryable(runner: Runner): Queryable {
   };
 }
 
+const queueStatements = {
+  lock: { name: 'queue.lock', text: 'SELECT pg_advisory_lock(hashtextextended($1, 0))' },
+  unlock: { name: 'queue.unlock', text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))' },
+};
+
 /** SQLSTATEs of aborts that running the transaction again resolves. */
 const retryable = new Set(['40001', '40P01']);
 const maxAttempts = 30;
@@ -97,24 +102,40 @@ export class PostgresDatabase implements Queryable {
    * Runs `work` in one serializable transaction on one connection, from the start again when
    * PostgreSQL aborts it to keep the transactions serializable. `work` must have no effect outside
    * the database: it may run more than once.
+   *
+   * With `queueOn`, transactions naming the same key run one after another, in every instance: for
+   * writes that all update one row (a project's usage counter), which would otherwise abort each
+   * other over and over. The advisory lock is taken before the transaction starts, so it waits
+   * holding nothing, and its snapshot is taken once the one before has committed.
    */
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options: { queueOn?: string } = {}): Promise<T> {
+    const { queueOn } = options;
     return this.retrying(async () => {
       const client = await this.connections.connect();
       let broken = false;
       try {
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        if (queueOn !== undefined) await client.query(queueStatements.lock, [queueOn]);
         try {
-          const result = await work(queryable(client));
-          await client.query('COMMIT');
-          return result;
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => {
-            broken = true;
-          });
-          throw error;
+          await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+          try {
+            const result = await work(queryable(client));
+            await client.query('COMMIT');
+            return result;
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => {
+              broken = true;
+            });
+            throw error;
+          }
+        } finally {
+          if (queueOn !== undefined && !broken) {
+            await client.query(queueStatements.unlock, [queueOn]).catch(() => {
+              broken = true;
+            });
+          }
         }
       } finally {
+        // A connection whose state is unknown is closed, which also lets go of its advisory lock.
         client.release(broken);
       }
     });

@@ -9,51 +9,19 @@ import type {
   TagOutcome,
   TagRecord,
 } from '../resources.js';
-import { page } from '../sqlite/rows.js';
+import {
+  type ImageRow,
+  type StatsRow,
+  type TaggedManifestRow,
+  type TagRow,
+  tagFilters,
+  toImage,
+  toStats,
+  toTag,
+  toTaggedManifest,
+} from '../rows/images.js';
+import { manifestColumns, page } from '../rows/manifests.js';
 import { type PostgresDatabase, type Statement, sql } from './database.js';
-import { type ManifestRow, manifestColumns, toManifest } from './rows.js';
-
-interface ImageRow {
-  id: number;
-  name: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface TaggedManifestRow extends ManifestRow {
-  tags: string[];
-}
-
-interface TagRow {
-  name: string;
-  digest: string;
-  updated_at: number;
-}
-
-interface StatsRow {
-  id: number;
-  name: string;
-  digests: number;
-  tags: number;
-  latest_tag: string | null;
-  latest_digest: string | null;
-  updated_at: number;
-}
-
-const toTag = (row: TagRow): TagRecord => ({
-  name: row.name,
-  digest: row.digest,
-  updatedAt: new Date(row.updated_at),
-});
-
-const toImage = (row: ImageRow): ImageSummary => ({
-  id: row.id,
-  name: row.name,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
-
-const toTaggedManifest = (row: TaggedManifestRow): TaggedManifest => ({ ...toManifest(row), tags: row.tags });
 
 const imageColumns = `i.id, i.name, i.created_at, greatest(i.created_at,
   coalesce((SELECT max(created_at) FROM manifests WHERE image_id = i.id), 0),
@@ -61,12 +29,6 @@ const imageColumns = `i.id, i.name, i.created_at, greatest(i.created_at,
 
 const taggedManifestColumns = `${manifestColumns}, ARRAY(SELECT t.name FROM tags t
     WHERE t.image_id = m.image_id AND t.digest = m.digest ORDER BY t.name) AS tags`;
-
-const tagFilters = {
-  all: '',
-  tagged: 'AND EXISTS (SELECT 1 FROM tags t WHERE t.image_id = m.image_id AND t.digest = m.digest)',
-  untagged: 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.image_id = m.image_id AND t.digest = m.digest)',
-} as const;
 
 /** One statement per order and tag filter, each walking the push-time index from a keyset position. */
 function pushTimeStatements(): Map<string, Statement> {
@@ -186,15 +148,7 @@ export class PostgresImageStore implements ImageStore {
 
   async stats(project: string, repository: string): Promise<ImageStats[]> {
     const rows = await this.db.rows<StatsRow>(statements.stats, { project, repository });
-    return rows.map((row) => ({
-      id: row.id,
-      name: row.name,
-      digests: row.digests,
-      tags: row.tags,
-      latestTag: row.latest_tag ?? undefined,
-      latestDigest: row.latest_digest ?? undefined,
-      updatedAt: new Date(row.updated_at),
-    }));
+    return rows.map(toStats);
   }
 
   async allManifests(imageId: number): Promise<TaggedManifest[]> {

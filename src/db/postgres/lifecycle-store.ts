@@ -7,44 +7,17 @@ import {
   type RunChanges,
   type StoredBlob,
 } from '../lifecycle.js';
+import {
+  type BlobRow,
+  emptyImage,
+  expirable,
+  holdsLease,
+  type RunRow,
+  toBlob,
+  toRun,
+  unheld,
+} from '../rows/lifecycle.js';
 import { type PostgresDatabase, sql } from './database.js';
-import { optionalDate } from './rows.js';
-
-interface BlobRow {
-  digest: string;
-  size: number | null;
-}
-
-interface RunRow {
-  id: string;
-  kind: MaintenanceRun['kind'];
-  options: Record<string, unknown>;
-  status: MaintenanceRun['status'];
-  progress: Record<string, unknown> | null;
-  report: Record<string, unknown> | null;
-  error: string | null;
-  requested_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-}
-
-const toBlob = (row: BlobRow): StoredBlob => ({ digest: row.digest, size: row.size ?? undefined });
-
-/** Neither linked into an image nor a manifest of one: nothing holds the blob `b`. */
-const unheld = `NOT EXISTS (SELECT 1 FROM image_blobs l WHERE l.digest = b.digest)
-  AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest)`;
-
-/** A link `l` no manifest of its image references, and no client was promised since `@before`. */
-const expirable = `l.promised_at < @before AND NOT EXISTS
-  (SELECT 1 FROM manifest_references r WHERE r.image_id = l.image_id AND r.digest = l.digest)`;
-
-const emptyImage = `i.touched_at < @before
-  AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.image_id = i.id)
-  AND NOT EXISTS (SELECT 1 FROM image_blobs l WHERE l.image_id = i.id)
-  AND NOT EXISTS (SELECT 1 FROM upload_sessions u WHERE u.image_id = i.id)`;
-
-const holdsLease = `EXISTS (SELECT 1 FROM maintenance_leases WHERE name = '${collectorLease}'
-  AND holder = @holder AND expires_at > @at)`;
 
 // Every write that decides what may be deleted is one serializable statement or transaction: a push
 // committed in between is seen, and one racing it makes PostgreSQL abort one of the two (retried).
@@ -273,18 +246,6 @@ export class PostgresLifecycleStore implements LifecycleStore {
 
   async findRun(id: string): Promise<MaintenanceRun | undefined> {
     const row = await this.db.row<RunRow>(statements.findRun, { id });
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      kind: row.kind,
-      options: row.options,
-      status: row.status,
-      progress: row.progress ?? undefined,
-      report: row.report ?? undefined,
-      error: row.error ?? undefined,
-      requestedAt: new Date(row.requested_at),
-      startedAt: optionalDate(row.started_at),
-      finishedAt: optionalDate(row.finished_at),
-    };
+    return row && toRun(row);
   }
 }

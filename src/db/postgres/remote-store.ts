@@ -1,5 +1,5 @@
 import type { RemoteSettings, RemoteStore } from '../remotes.js';
-import { toRemote } from '../sqlite/resource-stores.js';
+import { type RemoteRow, toRemote } from '../rows/resources.js';
 import { type PostgresDatabase, sql } from './database.js';
 
 const remotes = {
@@ -23,7 +23,7 @@ export class PostgresRemoteStore implements RemoteStore {
   constructor(private readonly db: PostgresDatabase) {}
 
   async find(project: string, repository: string): Promise<RemoteSettings | undefined> {
-    const row = await this.db.row<Parameters<typeof toRemote>[0]>(remotes.find, { project, repository });
+    const row = await this.db.row<RemoteRow>(remotes.find, { project, repository });
     return row && toRemote(row);
   }
 

@@ -1,4 +1,3 @@
-import type { CleanupPolicies } from '../../cleanup/policy.js';
 import type { Page } from '../metadata.js';
 import type {
   OrganizationRecord,
@@ -10,8 +9,14 @@ import type {
   RepositoryRecord,
   RepositoryStore,
 } from '../resources.js';
-import { toRemote } from '../sqlite/resource-stores.js';
-import { page } from '../sqlite/rows.js';
+import { page } from '../rows/manifests.js';
+import {
+  type ProjectRow,
+  type RepositoryRow,
+  repositorySelect,
+  toProject,
+  toRepository,
+} from '../rows/resources.js';
 import { type PostgresDatabase, sql } from './database.js';
 
 interface OrganizationRow {
@@ -30,26 +35,6 @@ export class PostgresOrganizationStore implements OrganizationStore {
     return row && { id: row.id, displayName: row.display_name, createdAt: new Date(row.created_at) };
   }
 }
-
-interface ProjectRow {
-  id: string;
-  organization_id: string;
-  display_name: string;
-  description: string;
-  storage_quota: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const toProject = (row: ProjectRow): ProjectRecord => ({
-  id: row.id,
-  organization: row.organization_id,
-  displayName: row.display_name,
-  description: row.description,
-  storageQuota: row.storage_quota ?? undefined,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
 
 const projects = {
   insert: sql(
@@ -122,52 +107,6 @@ export class PostgresProjectStore implements ProjectStore {
     });
   }
 }
-
-interface RepositoryRow {
-  project_id: string;
-  id: string;
-  display_name: string;
-  description: string;
-  scanning: boolean;
-  immutable_tags: boolean;
-  cleanup_policies: CleanupPolicies;
-  cleanup_dry_run: boolean;
-  created_at: number;
-  updated_at: number;
-  remote_url: string | null;
-  remote_username: string | null;
-  remote_sealed_password: string | null;
-  remote_prefix: string | null;
-  remote_ttl_ms: number | null;
-}
-
-/** A repository row with its remote settings, when it has them. */
-const repositorySelect = `SELECT r.*, rr.url AS remote_url, rr.username AS remote_username,
-  rr.sealed_password AS remote_sealed_password, rr.prefix AS remote_prefix, rr.ttl_ms AS remote_ttl_ms
-  FROM repositories r LEFT JOIN remote_repositories rr ON rr.project_id = r.project_id AND rr.repository_id = r.id`;
-
-const toRepository = (row: RepositoryRow): RepositoryRecord => ({
-  project: row.project_id,
-  id: row.id,
-  displayName: row.display_name,
-  description: row.description,
-  scanning: row.scanning,
-  immutableTags: row.immutable_tags,
-  cleanupPolicies: row.cleanup_policies,
-  cleanupDryRun: row.cleanup_dry_run,
-  remote:
-    row.remote_url === null
-      ? undefined
-      : toRemote({
-          url: row.remote_url,
-          username: row.remote_username,
-          sealed_password: row.remote_sealed_password,
-          prefix: row.remote_prefix ?? '',
-          ttl_ms: row.remote_ttl_ms ?? 0,
-        }),
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
 
 const repositories = {
   insert: sql(

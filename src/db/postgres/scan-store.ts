@@ -1,102 +1,24 @@
 import {
-  type ExpiredClaims,
-  type Finding,
-  type ScanClaim,
-  type ScanRecord,
-  type ScanResult,
-  type ScanStatus,
-  type ScanStore,
-  type Severity,
-  severities,
+  expiredReason,
+  type FindingRow,
+  type ScanRow,
+  severityRank,
+  toFinding,
+  toScanRecord,
+} from '../rows/scans.js';
+import type {
+  ExpiredClaims,
+  Finding,
+  ScanClaim,
+  ScanRecord,
+  ScanResult,
+  ScanStatus,
+  ScanStore,
+  Severity,
 } from '../scans.js';
 import { type PostgresDatabase, sql } from './database.js';
-import { optionalDate } from './rows.js';
 
 const scanCounts = sql('SELECT status, count(*) AS count FROM scans GROUP BY status');
-
-interface ScanRow {
-  digest: string;
-  status: ScanStatus;
-  reason: string | null;
-  attempts: number;
-  queued_at: number;
-  next_attempt_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  scanned_at: number | null;
-  scanner_version: string | null;
-  critical: number | null;
-  high: number | null;
-  medium: number | null;
-  low: number | null;
-  unknown: number | null;
-}
-
-interface FindingRow {
-  vulnerability_id: string;
-  pkg_name: string;
-  pkg_id: string | null;
-  installed_version: string;
-  fixed_version: string | null;
-  severity: Severity;
-  title: string | null;
-  description: string | null;
-  refs: string[];
-  primary_url: string | null;
-  target: string;
-  class: string | null;
-  type: string | null;
-}
-
-function toRecord(row: ScanRow): ScanRecord {
-  return {
-    digest: row.digest,
-    status: row.status,
-    reason: row.reason ?? undefined,
-    attempts: row.attempts,
-    queuedAt: new Date(row.queued_at),
-    nextAttemptAt: new Date(row.next_attempt_at),
-    startedAt: optionalDate(row.started_at),
-    finishedAt: optionalDate(row.finished_at),
-    result:
-      row.scanned_at === null
-        ? undefined
-        : {
-            scannedAt: new Date(row.scanned_at),
-            scannerVersion: row.scanner_version ?? '',
-            summary: {
-              CRITICAL: row.critical ?? 0,
-              HIGH: row.high ?? 0,
-              MEDIUM: row.medium ?? 0,
-              LOW: row.low ?? 0,
-              UNKNOWN: row.unknown ?? 0,
-            },
-          },
-  };
-}
-
-function toFinding(row: FindingRow): Finding {
-  return {
-    vulnerabilityId: row.vulnerability_id,
-    pkgName: row.pkg_name,
-    pkgId: row.pkg_id ?? undefined,
-    installedVersion: row.installed_version,
-    fixedVersion: row.fixed_version ?? undefined,
-    severity: row.severity,
-    title: row.title ?? undefined,
-    description: row.description ?? undefined,
-    references: row.refs,
-    primaryUrl: row.primary_url ?? undefined,
-    target: row.target,
-    class: row.class ?? undefined,
-    type: row.type ?? undefined,
-  };
-}
-
-/** Worst first, then in the order the scanner reported them. */
-const severityRank = `CASE severity ${severities.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} ELSE ${severities.length} END`;
-
-const expiredReason = 'the instance running the scan stopped before it finished';
 
 const statements = {
   enqueue: sql(
@@ -292,7 +214,7 @@ export class PostgresScanStore implements ScanStore {
 
   async find(digests: readonly string[]): Promise<Map<string, ScanRecord>> {
     const rows = await this.db.rows<ScanRow>(statements.find, { digests: [...digests] });
-    return new Map(rows.map((row) => [row.digest, toRecord(row)]));
+    return new Map(rows.map((row) => [row.digest, toScanRecord(row)]));
   }
 
   async findings(digest: string, only?: readonly Severity[]): Promise<Finding[]> {

@@ -1,54 +1,18 @@
+import {
+  instanceUsage,
+  projectUsage,
+  rebuildProjectUsage,
+  repositoryUsage,
+  toUsage,
+  type UsageRow,
+} from '../rows/usage.js';
 import type { InstanceUsage, ManifestKey, QuotaExceeded, StorageUsage, UsageStore } from '../usage.js';
 import { type Parameters, type PostgresDatabase, type Queryable, type Statement, sql } from './database.js';
 
-/** What a scope holds: the blobs linked into its images and its manifests, one row per image and digest. */
-function held(scope: string): string {
-  return `SELECT i.project_id AS project_id, i.repository_id AS repository_id, b.digest AS digest,
-            coalesce(b.size, 0) AS size FROM image_blobs b JOIN images i ON i.id = b.image_id WHERE ${scope}
-          UNION ALL
-          SELECT i.project_id, i.repository_id, m.digest, m.size FROM manifests m
-            JOIN images i ON i.id = m.image_id WHERE ${scope}`;
-}
-
-/** Logical and unique bytes of the images `scope` selects; `outside` is true for an image not in it. */
-function usageQuery(scope: string, outside: string): string {
-  return `WITH d AS (SELECT digest, max(size) AS size FROM (${held(scope)}) h GROUP BY digest)
-    SELECT coalesce(sum(d.size), 0) AS logical,
-      coalesce(sum(CASE WHEN
-        NOT EXISTS (SELECT 1 FROM image_blobs b JOIN images i ON i.id = b.image_id
-                    WHERE b.digest = d.digest AND ${outside})
-        AND NOT EXISTS (SELECT 1 FROM manifests m JOIN images i ON i.id = m.image_id
-                    WHERE m.digest = d.digest AND ${outside})
-      THEN d.size ELSE 0 END), 0) AS unique_bytes
-    FROM d`;
-}
-
-interface UsageRow {
-  logical: number;
-  unique_bytes: number;
-}
-
-const toUsage = (row: UsageRow | undefined): StorageUsage => ({
-  logicalBytes: row?.logical ?? 0,
-  uniqueBytes: row?.unique_bytes ?? 0,
-});
-
 const statements = {
-  repository: sql(
-    usageQuery(
-      'i.project_id = @project AND i.repository_id = @repository',
-      'NOT (i.project_id = @project AND i.repository_id = @repository)',
-    ),
-  ),
-  project: sql(usageQuery('i.project_id = @project', 'i.project_id <> @project')),
-  instance: sql(
-    `WITH r AS (SELECT project_id, repository_id, digest, max(size) AS size FROM (${held('true')}) h
-                GROUP BY project_id, repository_id, digest),
-          d AS (SELECT digest, max(size) AS size FROM r GROUP BY digest)
-     SELECT (SELECT coalesce(sum(size), 0) FROM r) AS logical,
-            (SELECT coalesce(sum(size), 0) FROM d) AS stored,
-            (SELECT count(*) FROM d) AS digests`,
-  ),
+  repository: sql(repositoryUsage),
+  project: sql(projectUsage),
+  instance: sql(instanceUsage),
   manifestSize: sql('SELECT size FROM manifests WHERE image_id = @imageId AND digest = @digest'),
   anyManifestSize: sql('SELECT size FROM manifests WHERE digest = @digest LIMIT 1'),
   blobSize: sql('SELECT max(size) AS size FROM image_blobs WHERE digest = @digest'),
@@ -64,11 +28,7 @@ const statements = {
   blobsWithoutSize: sql('SELECT DISTINCT digest FROM image_blobs WHERE size IS NULL LIMIT @limit'),
   recordBlobSize: sql('UPDATE image_blobs SET size = @size WHERE digest = @digest AND size IS NULL'),
   clearCounters: sql('DELETE FROM project_usage'),
-  rebuildCounters: sql(
-    `INSERT INTO project_usage (project_id, logical_bytes)
-     SELECT project_id, sum(size) FROM (SELECT project_id, digest, max(size) AS size FROM (${held('true')}) h
-                                        GROUP BY project_id, digest) p GROUP BY project_id`,
-  ),
+  rebuildCounters: sql(rebuildProjectUsage),
 };
 
 export class PostgresUsageStore implements UsageStore {

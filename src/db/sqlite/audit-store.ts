@@ -1,7 +1,7 @@
 import type { AuditEntry, AuditFilter, AuditStore, NewAuditEntry } from '../audit.js';
 import type { Page } from '../metadata.js';
+import { page } from '../rows/manifests.js';
 import type { SqliteDatabase } from './database.js';
-import { page } from './rows.js';
 
 interface AuditRow {
   id: number;

@@ -11,25 +11,8 @@ import type {
   UserStore,
 } from '../identity.js';
 import { resourceKey } from '../identity.js';
+import { type AccountRow, type KeyRow, toAccount, toKey, toUser, type UserRow } from '../rows/identity.js';
 import type { SqliteDatabase } from './database.js';
-
-interface UserRow {
-  login: string;
-  password_hash: string;
-  admin: number;
-  disabled: number;
-  created_at: number;
-  valid_since: number;
-}
-
-const toUser = (row: UserRow): UserRecord => ({
-  login: row.login,
-  passwordHash: row.password_hash,
-  admin: row.admin === 1,
-  disabled: row.disabled === 1,
-  createdAt: new Date(row.created_at),
-  validSince: new Date(row.valid_since),
-});
 
 export class SqliteUserStore implements UserStore {
   private readonly statements;
@@ -86,36 +69,6 @@ export class SqliteUserStore implements UserStore {
     return this.statements.delete.run(login).changes > 0;
   }
 }
-
-interface AccountRow {
-  email: string;
-  project_id: string;
-  display_name: string;
-  created_at: number;
-}
-
-interface KeyRow {
-  id: string;
-  email: string;
-  public_key: string;
-  disabled: number;
-  created_at: number;
-}
-
-const toAccount = (row: AccountRow): ServiceAccountRecord => ({
-  email: row.email,
-  project: row.project_id,
-  displayName: row.display_name,
-  createdAt: new Date(row.created_at),
-});
-
-const toKey = (row: KeyRow): ServiceAccountKeyRecord => ({
-  id: row.id,
-  email: row.email,
-  publicKey: row.public_key,
-  disabled: row.disabled === 1,
-  createdAt: new Date(row.created_at),
-});
 
 export class SqliteServiceAccountStore implements ServiceAccountStore {
   private readonly statements;

@@ -7,46 +7,17 @@ import {
   type RunChanges,
   type StoredBlob,
 } from '../lifecycle.js';
+import {
+  type BlobRow,
+  emptyImage,
+  expirable,
+  holdsLease,
+  type RunRow,
+  toBlob,
+  toRun,
+  unheld,
+} from '../rows/lifecycle.js';
 import type { SqliteDatabase } from './database.js';
-
-interface BlobRow {
-  digest: string;
-  size: number | null;
-}
-
-interface RunRow {
-  id: string;
-  kind: MaintenanceRun['kind'];
-  options: string;
-  status: MaintenanceRun['status'];
-  progress: string | null;
-  report: string | null;
-  error: string | null;
-  requested_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-}
-
-const toBlob = (row: BlobRow): StoredBlob => ({ digest: row.digest, size: row.size ?? undefined });
-const parse = (text: string | null) =>
-  text === null ? undefined : (JSON.parse(text) as Record<string, unknown>);
-const toDate = (ms: number | null) => (ms === null ? undefined : new Date(ms));
-
-/** Neither linked into an image nor a manifest of one: nothing holds the blob `b`. */
-const unheld = `NOT EXISTS (SELECT 1 FROM image_blobs l WHERE l.digest = b.digest)
-  AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest)`;
-
-/** A link `l` no manifest of its image references, and no client was promised since `@before`. */
-const expirable = `l.promised_at < @before AND NOT EXISTS
-  (SELECT 1 FROM manifest_references r WHERE r.image_id = l.image_id AND r.digest = l.digest)`;
-
-const emptyImage = `i.touched_at < @before
-  AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.image_id = i.id)
-  AND NOT EXISTS (SELECT 1 FROM image_blobs l WHERE l.image_id = i.id)
-  AND NOT EXISTS (SELECT 1 FROM upload_sessions u WHERE u.image_id = i.id)`;
-
-const holdsLease = `EXISTS (SELECT 1 FROM maintenance_leases WHERE name = '${collectorLease}'
-  AND holder = @holder AND expires_at > @at)`;
 
 export class SqliteLifecycleStore implements LifecycleStore {
   private readonly statements;
@@ -269,18 +240,6 @@ export class SqliteLifecycleStore implements LifecycleStore {
 
   async findRun(id: string): Promise<MaintenanceRun | undefined> {
     const row = this.statements.findRun.get(id) as RunRow | undefined;
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      kind: row.kind,
-      options: parse(row.options) ?? {},
-      status: row.status,
-      progress: parse(row.progress),
-      report: parse(row.report),
-      error: row.error ?? undefined,
-      requestedAt: new Date(row.requested_at),
-      startedAt: toDate(row.started_at),
-      finishedAt: toDate(row.finished_at),
-    };
+    return row && toRun(row);
   }
 }

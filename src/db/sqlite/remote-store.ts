@@ -1,6 +1,6 @@
 import type { RemoteSettings, RemoteStore } from '../remotes.js';
+import { type RemoteRow, toRemote } from '../rows/resources.js';
 import type { SqliteDatabase } from './database.js';
-import { toRemote } from './resource-stores.js';
 
 export class SqliteRemoteStore implements RemoteStore {
   private readonly statements;
@@ -22,7 +22,7 @@ export class SqliteRemoteStore implements RemoteStore {
   }
 
   async find(project: string, repository: string): Promise<RemoteSettings | undefined> {
-    const row = this.statements.find.get(project, repository) as Parameters<typeof toRemote>[0] | undefined;
+    const row = this.statements.find.get(project, repository) as RemoteRow | undefined;
     return row && toRemote(row);
   }
 

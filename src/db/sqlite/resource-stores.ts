@@ -1,6 +1,4 @@
-import type { CleanupPolicies } from '../../cleanup/policy.js';
 import type { Page } from '../metadata.js';
-import type { RemoteSettings } from '../remotes.js';
 import type {
   OrganizationRecord,
   OrganizationStore,
@@ -11,8 +9,15 @@ import type {
   RepositoryRecord,
   RepositoryStore,
 } from '../resources.js';
+import { page } from '../rows/manifests.js';
+import {
+  type ProjectRow,
+  type RepositoryRow,
+  repositorySelect,
+  toProject,
+  toRepository,
+} from '../rows/resources.js';
 import type { SqliteDatabase } from './database.js';
-import { page } from './rows.js';
 
 interface OrganizationRow {
   id: string;
@@ -34,26 +39,6 @@ export class SqliteOrganizationStore implements OrganizationStore {
     return row && { id: row.id, displayName: row.display_name, createdAt: new Date(row.created_at) };
   }
 }
-
-interface ProjectRow {
-  id: string;
-  organization_id: string;
-  display_name: string;
-  description: string;
-  storage_quota: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const toProject = (row: ProjectRow): ProjectRecord => ({
-  id: row.id,
-  organization: row.organization_id,
-  displayName: row.display_name,
-  description: row.description,
-  storageQuota: row.storage_quota ?? undefined,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
 
 export class SqliteProjectStore implements ProjectStore {
   private readonly statements;
@@ -126,66 +111,6 @@ export class SqliteProjectStore implements ProjectStore {
     })();
   }
 }
-
-interface RepositoryRow {
-  project_id: string;
-  id: string;
-  display_name: string;
-  description: string;
-  scanning: number;
-  immutable_tags: number;
-  cleanup_policies: string;
-  cleanup_dry_run: number;
-  created_at: number;
-  updated_at: number;
-  remote_url: string | null;
-  remote_username: string | null;
-  remote_sealed_password: string | null;
-  remote_prefix: string | null;
-  remote_ttl_ms: number | null;
-}
-
-/** A repository row with its remote settings, when it has them. */
-const repositorySelect = `SELECT r.*, rr.url AS remote_url, rr.username AS remote_username,
-  rr.sealed_password AS remote_sealed_password, rr.prefix AS remote_prefix, rr.ttl_ms AS remote_ttl_ms
-  FROM repositories r LEFT JOIN remote_repositories rr ON rr.project_id = r.project_id AND rr.repository_id = r.id`;
-
-export const toRemote = (row: {
-  url: string;
-  username: string | null;
-  sealed_password: string | null;
-  prefix: string;
-  ttl_ms: number;
-}): RemoteSettings => ({
-  url: row.url,
-  username: row.username ?? undefined,
-  sealedPassword: row.sealed_password ?? undefined,
-  prefix: row.prefix,
-  ttlMs: row.ttl_ms,
-});
-
-const toRepository = (row: RepositoryRow): RepositoryRecord => ({
-  project: row.project_id,
-  id: row.id,
-  displayName: row.display_name,
-  description: row.description,
-  scanning: row.scanning === 1,
-  immutableTags: row.immutable_tags === 1,
-  cleanupPolicies: JSON.parse(row.cleanup_policies) as CleanupPolicies,
-  cleanupDryRun: row.cleanup_dry_run === 1,
-  remote:
-    row.remote_url === null
-      ? undefined
-      : toRemote({
-          url: row.remote_url,
-          username: row.remote_username,
-          sealed_password: row.remote_sealed_password,
-          prefix: row.remote_prefix ?? '',
-          ttl_ms: row.remote_ttl_ms ?? 0,
-        }),
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
 
 const flag = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
 

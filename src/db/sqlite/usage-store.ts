@@ -1,41 +1,13 @@
+import {
+  instanceUsage,
+  projectUsage,
+  rebuildProjectUsage,
+  repositoryUsage,
+  toUsage,
+  type UsageRow,
+} from '../rows/usage.js';
 import type { InstanceUsage, ManifestKey, QuotaExceeded, StorageUsage, UsageStore } from '../usage.js';
 import type { SqliteDatabase } from './database.js';
-
-/**
- * What a scope holds: the blobs linked into its images and its manifests, one row per image and
- * digest. `scope` filters the images (`i`); sizes recorded before sizes were kept count as 0 until
- * the start-up backfill fills them.
- */
-function held(scope: string): string {
-  return `SELECT i.project_id AS project_id, i.repository_id AS repository_id, b.digest AS digest,
-            coalesce(b.size, 0) AS size FROM image_blobs b JOIN images i ON i.id = b.image_id WHERE ${scope}
-          UNION ALL
-          SELECT i.project_id, i.repository_id, m.digest, m.size FROM manifests m
-            JOIN images i ON i.id = m.image_id WHERE ${scope}`;
-}
-
-/** Logical and unique bytes of the images `scope` selects; `outside` is true for an image not in it. */
-function usageQuery(scope: string, outside: string): string {
-  return `WITH d AS (SELECT digest, max(size) AS size FROM (${held(scope)}) GROUP BY digest)
-    SELECT coalesce(sum(d.size), 0) AS logical,
-      coalesce(sum(CASE WHEN
-        NOT EXISTS (SELECT 1 FROM image_blobs b JOIN images i ON i.id = b.image_id
-                    WHERE b.digest = d.digest AND ${outside})
-        AND NOT EXISTS (SELECT 1 FROM manifests m JOIN images i ON i.id = m.image_id
-                    WHERE m.digest = d.digest AND ${outside})
-      THEN d.size ELSE 0 END), 0) AS unique_bytes
-    FROM d`;
-}
-
-interface UsageRow {
-  logical: number;
-  unique_bytes: number;
-}
-
-const toUsage = (row: UsageRow): StorageUsage => ({
-  logicalBytes: row.logical,
-  uniqueBytes: row.unique_bytes,
-});
 
 export class SqliteUsageStore implements UsageStore {
   private readonly statements;
@@ -43,21 +15,9 @@ export class SqliteUsageStore implements UsageStore {
 
   constructor(db: SqliteDatabase) {
     this.statements = {
-      repository: db.prepare(
-        usageQuery(
-          'i.project_id = @project AND i.repository_id = @repository',
-          'NOT (i.project_id = @project AND i.repository_id = @repository)',
-        ),
-      ),
-      project: db.prepare(usageQuery('i.project_id = @project', 'i.project_id <> @project')),
-      instance: db.prepare(
-        `WITH r AS (SELECT project_id, repository_id, digest, max(size) AS size FROM (${held('1')})
-                    GROUP BY project_id, repository_id, digest),
-              d AS (SELECT digest, max(size) AS size FROM r GROUP BY digest)
-         SELECT (SELECT coalesce(sum(size), 0) FROM r) AS logical,
-                (SELECT coalesce(sum(size), 0) FROM d) AS stored,
-                (SELECT count(*) FROM d) AS digests`,
-      ),
+      repository: db.prepare(repositoryUsage),
+      project: db.prepare(projectUsage),
+      instance: db.prepare(instanceUsage),
       manifestSize: db.prepare('SELECT size FROM manifests WHERE image_id = ? AND digest = ?').pluck(),
       anyManifestSize: db.prepare('SELECT size FROM manifests WHERE digest = ? LIMIT 1').pluck(),
       blobSize: db.prepare('SELECT max(size) FROM image_blobs WHERE digest = ?').pluck(),
@@ -75,11 +35,7 @@ export class SqliteUsageStore implements UsageStore {
         .pluck(),
       recordBlobSize: db.prepare('UPDATE image_blobs SET size = ? WHERE digest = ? AND size IS NULL'),
       clearCounters: db.prepare('DELETE FROM project_usage'),
-      rebuildCounters: db.prepare(
-        `INSERT INTO project_usage (project_id, logical_bytes)
-         SELECT project_id, sum(size) FROM (SELECT project_id, digest, max(size) AS size FROM (${held('1')})
-                                             GROUP BY project_id, digest) GROUP BY project_id`,
-      ),
+      rebuildCounters: db.prepare(rebuildProjectUsage),
     };
     this.rebuild = db.transaction(() => {
       this.statements.clearCounters.run();

@@ -1,4 +1,6 @@
 import type { Page } from '../metadata.js';
+import { page } from '../rows/manifests.js';
+import { optionalDate } from '../rows/values.js';
 import type {
   AttemptOutcome,
   DeliveryAttempt,
@@ -11,7 +13,6 @@ import type {
   WebhookStore,
 } from '../webhooks.js';
 import type { SqliteDatabase } from './database.js';
-import { optionalDate, page } from './rows.js';
 
 interface WebhookRow {
   id: string;

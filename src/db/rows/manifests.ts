@@ -1,13 +1,14 @@
 import type { ManifestRecord, Page } from '../metadata.js';
+import { fromJson } from './values.js';
 
-/** What the SQLite stores share: the manifest row and its mapping, and keyset pages. */
+/** What the SQLite and PostgreSQL stores share: the manifest row and its mapping, and keyset pages. */
 
 export interface ManifestRow {
   digest: string;
   media_type: string;
   size: number;
   artifact_type: string | null;
-  annotations: string | null;
+  annotations: string | Record<string, string> | null;
   subject_digest: string | null;
   created_at: number;
 }
@@ -22,7 +23,7 @@ export function toManifest(row: ManifestRow): ManifestRecord {
     mediaType: row.media_type,
     size: row.size,
     artifactType: row.artifact_type ?? undefined,
-    annotations: row.annotations ? (JSON.parse(row.annotations) as Record<string, string>) : undefined,
+    annotations: row.annotations ? fromJson<Record<string, string>>(row.annotations) : undefined,
     subjectDigest: row.subject_digest ?? undefined,
     createdAt: new Date(row.created_at),
   };
