@@ -1,0 +1,72 @@
+import { Transform } from 'node:stream';
+import { formatByteSize } from '../lib/byte-sizes.js';
+
+/**
+ * What a transfer tells the person watching: bytes moved, the rate, blobs done. On a terminal one
+ * line on stderr is redrawn a few times a second; piped, nothing is written.
+ */
+export interface TransferProgress {
+  /** A blob of `size` bytes will be moved (or found there already). */
+  planned(size: number): void;
+  /** `bytes` more were moved. */
+  moved(bytes: number): void;
+  /** A blob is done (moved, mounted or skipped). */
+  done(): void;
+  /** Clears the line. */
+  finish(): void;
+}
+
+export const silentProgress: TransferProgress = {
+  planned() {},
+  moved() {},
+  done() {},
+  finish() {},
+};
+
+export function terminalProgress(
+  stream: NodeJS.WritableStream,
+  verb: string,
+  now: () => number = () => performance.now(),
+): TransferProgress {
+  const started = now();
+  let total = 0;
+  let moved = 0;
+  let blobs = 0;
+  let finished = 0;
+  const draw = () => {
+    const seconds = (now() - started) / 1000;
+    const rate = seconds > 0 ? moved / seconds : 0;
+    stream.write(
+      `\r\x1b[2K${verb}: ${finished}/${blobs} blobs, ${formatByteSize(moved, 'binary')} of ${formatByteSize(total, 'binary')}, ${formatByteSize(rate, 'decimal')}/s`,
+    );
+  };
+  const timer = setInterval(draw, 200);
+  timer.unref();
+  return {
+    planned(size) {
+      total += size;
+      blobs += 1;
+    },
+    moved(bytes) {
+      moved += bytes;
+    },
+    done() {
+      finished += 1;
+    },
+    finish() {
+      clearInterval(timer);
+      stream.write('\r\x1b[2K');
+    },
+  };
+}
+
+/** A pass-through stream that reports the bytes flowing through it. */
+export function meter(progress: TransferProgress): Transform {
+  return new Transform({
+    highWaterMark: 1024 * 1024,
+    transform(chunk: Buffer, _encoding, callback) {
+      progress.moved(chunk.length);
+      callback(null, chunk);
+    },
+  });
+}
