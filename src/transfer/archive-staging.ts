@@ -13,7 +13,7 @@ import { CliError } from '../cli/errors.js';
  * Unpacks an archive's regular files into a private temporary directory, hashing each on the way:
  * entries come in any order (`docker save` writes manifest.json last), so nothing can be checked
  * before the end, and nothing is held in memory. Refuses what an image archive never holds and an
- * attacker would use: paths that escape the archive, links of either kind, devices, truncation.
+ * attacker would use: paths that escape the archive, links that point out of it, devices, truncation.
  */
 
 export interface StagedFile {
@@ -87,6 +87,42 @@ function hashing(onDone: (digest: string, size: number) => void): Transform {
   });
 }
 
+interface ArchiveLink {
+  readonly type: 'symlink' | 'link';
+  readonly target: string;
+}
+
+/**
+ * `docker save`, `podman save` and skopeo write a layer twice as `ID/layer.tar`, a symbolic link to
+ * the file that holds it. A link is never created on disk: it becomes another name for a regular
+ * file of the same archive. One that points outside the archive, at an absolute path, or at nothing
+ * the archive holds is refused.
+ */
+function resolveLinks(files: Map<string, StagedFile>, links: ReadonlyMap<string, ArchiveLink>): void {
+  for (const [name, link] of links) {
+    const kind = link.type === 'link' ? 'hard link' : 'symbolic link';
+    let current = name;
+    let hop: ArchiveLink | undefined = link;
+    for (let hops = 0; hop; hops++) {
+      if (hops > 8) throw malformed(`${kind} "${name}" is part of a loop of links`);
+      if (hop.target.startsWith('/'))
+        throw malformed(`${kind} "${name}" points outside the archive (to "${hop.target}")`);
+      const joined =
+        hop.type === 'symlink' ? posix.join(posix.dirname(current), hop.target) : posix.normalize(hop.target);
+      if (joined === '..' || joined.startsWith('../')) {
+        throw malformed(`${kind} "${name}" points outside the archive (to "${hop.target}")`);
+      }
+      current = joined.replace(/^(\.\/)+/, '');
+      hop = links.get(current);
+    }
+    const file = files.get(current);
+    if (!file)
+      throw malformed(`${kind} "${name}" points at "${current}", which the archive does not hold as a file`);
+    if (files.has(name)) throw malformed(`entry "${name}" appears twice`);
+    files.set(name, file);
+  }
+}
+
 export async function stageArchive(
   source: Readable,
   onBytes: (bytes: number) => void,
@@ -94,6 +130,7 @@ export async function stageArchive(
   const dir = await mkdtemp(join(tmpdir(), 'mistrive-import-'));
   const remove = () => rm(dir, { recursive: true, force: true });
   const files = new Map<string, StagedFile>();
+  const links = new Map<string, ArchiveLink>();
   let total = 0;
   try {
     const extract = tar.extract();
@@ -112,9 +149,10 @@ export async function stageArchive(
           continue;
         }
         if (type === 'symlink' || type === 'link') {
-          throw malformed(
-            `entry "${name}" is a ${type === 'link' ? 'hard link' : 'symbolic link'} (to "${header.linkname}"); image archives hold regular files only`,
-          );
+          if (files.has(name) || links.has(name)) throw malformed(`entry "${name}" appears twice`);
+          links.set(name, { type, target: header.linkname ?? '' });
+          entry.resume();
+          continue;
         }
         if (type !== 'file' && type !== 'contiguous-file')
           throw malformed(`entry "${name}" is a ${type}, not a regular file`);
@@ -145,6 +183,7 @@ export async function stageArchive(
       throw malformed(`it is truncated or not a tar archive (${(error as Error).message})`);
     }
     await feeding;
+    resolveLinks(files, links);
     return { files, bytes: total, remove };
   } catch (error) {
     await remove();

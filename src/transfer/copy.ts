@@ -1,10 +1,9 @@
-import { pipeline } from 'node:stream/promises';
 import { sameRegistry } from '../cli/credentials/registry-url.js';
 import { CliError } from '../cli/errors.js';
 import { formatRemoteImage, type RemoteImage, withReference } from './image-reference.js';
 import { Limiter } from './limiter.js';
 import { type GraphDescriptor, manifestLinks, type Platform, pickPlatform } from './manifest-graph.js';
-import { meter, type TransferProgress } from './progress.js';
+import { metered, type TransferProgress } from './progress.js';
 import { type FetchedManifest, pushScope, type RegistryClient } from './registry-client.js';
 
 /**
@@ -210,17 +209,16 @@ class Copier {
     const upload = await destinationClient.startUpload(destination.name, mount);
     if (upload.mounted) return 'mounted';
     const body = await sourceClient.blob(source.name, blob.digest);
-    const counted = meter(this.options.progress);
-    const flowing = pipeline(body, counted);
     try {
-      await Promise.all([
-        destinationClient.finishUpload(destination.name, upload.location, blob.digest, blob.size, counted),
-        flowing,
-      ]);
-    } catch (error) {
+      await destinationClient.finishUpload(
+        destination.name,
+        upload.location,
+        blob.digest,
+        blob.size,
+        metered(body, this.options.progress),
+      );
+    } finally {
       body.destroy();
-      counted.destroy();
-      throw error;
     }
     return 'copied';
   }

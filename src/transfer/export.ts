@@ -18,7 +18,7 @@ import {
 } from './archive-layouts.js';
 import { formatRemoteImage, type RemoteImage } from './image-reference.js';
 import { type GraphDescriptor, manifestLinks, type Platform, pickPlatform } from './manifest-graph.js';
-import { meter, type TransferProgress } from './progress.js';
+import { metered, type TransferProgress } from './progress.js';
 import type { FetchedManifest, RegistryClient } from './registry-client.js';
 
 /**
@@ -143,7 +143,7 @@ export async function exportImage(
     await pipeline(
       await client.blob(image.name, blob.digest),
       digestCheck(blob),
-      meter(options.progress),
+      (source: AsyncIterable<Buffer>) => metered(source, options.progress),
       entry,
     );
     options.progress.done();

@@ -18,7 +18,7 @@ import { malformed, type StagedArchive, type StagedFile, stageArchive } from './
 import { formatRemoteImage, type RemoteImage, withReference } from './image-reference.js';
 import { Limiter } from './limiter.js';
 import { manifestLinks } from './manifest-graph.js';
-import { meter, type TransferProgress } from './progress.js';
+import { metered, type TransferProgress } from './progress.js';
 import { type FetchedManifest, pushScope, type RegistryClient } from './registry-client.js';
 
 /**
@@ -255,11 +255,17 @@ export async function importArchive(
               const upload = await client.startUpload(image.name);
               if (upload.mounted) throw new Error('unreachable: no mount was asked for');
               const body = createReadStream(item.file.path, { highWaterMark: 1024 * 1024 });
-              const counted = meter(options.progress);
-              await Promise.all([
-                client.finishUpload(image.name, upload.location, item.digest, item.size, counted),
-                pipeline(body, counted),
-              ]);
+              try {
+                await client.finishUpload(
+                  image.name,
+                  upload.location,
+                  item.digest,
+                  item.size,
+                  metered(body, options.progress),
+                );
+              } finally {
+                body.destroy();
+              }
               results.push({ digest: item.digest, size: item.size, action: 'uploaded' });
             }
             options.progress.done();

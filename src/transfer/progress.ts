@@ -1,4 +1,3 @@
-import { Transform } from 'node:stream';
 import { formatByteSize } from '../lib/byte-sizes.js';
 
 /**
@@ -60,13 +59,17 @@ export function terminalProgress(
   };
 }
 
-/** A pass-through stream that reports the bytes flowing through it. */
-export function meter(progress: TransferProgress): Transform {
-  return new Transform({
-    highWaterMark: 1024 * 1024,
-    transform(chunk: Buffer, _encoding, callback) {
-      progress.moved(chunk.length);
-      callback(null, chunk);
-    },
-  });
+/**
+ * The chunks of `source`, reporting each as it passes. An async iterable rather than a stream in
+ * between: an HTTP client that ends a request body as soon as the server answers would otherwise
+ * close the stream before it emitted 'end', and fail the transfer with "premature close".
+ */
+export async function* metered(
+  source: AsyncIterable<Buffer>,
+  progress: TransferProgress,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    progress.moved(chunk.length);
+    yield chunk;
+  }
 }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Agent, type Dispatcher, request } from 'undici';
 import { CliError } from '../cli/errors.js';
 import { type DigestAlgorithm, digestOf } from '../oci/digest.js';
@@ -337,7 +337,7 @@ export class RegistryClient {
     location: string,
     digest: string,
     size: number,
-    body: Readable,
+    body: AsyncIterable<Buffer>,
   ): Promise<void> {
     const url = new URL(location);
     url.searchParams.set('digest', digest);
@@ -345,7 +345,7 @@ export class RegistryClient {
       scopes: [pushScope(name)],
       absoluteUrl: url.toString(),
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body,
+      body: Readable.from(body, { objectMode: false, highWaterMark: 1024 * 1024 }),
     });
     if (response.statusCode !== 201)
       throw await this.failure(response, `uploading blob ${digest} to ${name}`);
