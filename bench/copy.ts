@@ -161,7 +161,16 @@ async function main(): Promise<void> {
         `docker://${source}`,
         `docker://${hostOf(second)}/bench/copy/s-${round}:v1`,
       ];
-      const run = await timed('skopeo', skopeoArgs, env);
+      // A fresh blob-info cache each run: skopeo remembers where it pushed blobs and would mount them.
+      const skopeoHome = await cleanup.tempDir('mistrive-bench-skopeo-');
+      const run = await timed('skopeo', skopeoArgs, {
+        ...env,
+        HOME: skopeoHome,
+        XDG_DATA_HOME: join(skopeoHome, 'data'),
+        XDG_CONFIG_HOME: join(skopeoHome, 'config'),
+        XDG_RUNTIME_DIR: skopeoHome,
+      });
+      await cleanup.removeDir(skopeoHome);
       skopeoRates.push(totalBytes / 1e6 / run.seconds);
     };
     if (round % 2 === 0) {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { CliError } from '../cli/errors.js';
+import { digesting } from './digesting.js';
 
 /**
  * Unpacks an archive's regular files into a private temporary directory, hashing each on the way:
@@ -68,23 +68,6 @@ async function decompressed(source: Readable): Promise<Readable> {
   if (head && head[0] === 0x1f && head[1] === 0x8b)
     return joined.pipe(createGunzip({ chunkSize: 1024 * 1024 }));
   return joined;
-}
-
-function hashing(onDone: (digest: string, size: number) => void): Transform {
-  const hash = createHash('sha256');
-  let size = 0;
-  return new Transform({
-    highWaterMark: 1024 * 1024,
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-    flush(callback) {
-      onDone(`sha256:${hash.digest('hex')}`, size);
-      callback();
-    },
-  });
 }
 
 interface ArchiveLink {
@@ -162,9 +145,10 @@ export async function stageArchive(
         let size = 0;
         await pipeline(
           entry,
-          hashing((d, s) => {
+          digesting('sha256', (d, s) => {
             digest = d;
             size = s;
+            return undefined;
           }),
           new Transform({
             highWaterMark: 1024 * 1024,

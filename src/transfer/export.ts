@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { Transform, type Writable } from 'node:stream';
+import type { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { CliError } from '../cli/errors.js';
@@ -16,6 +15,7 @@ import {
   ociLayoutFile,
   refNameAnnotation,
 } from './archive-layouts.js';
+import { digesting } from './digesting.js';
 import { formatRemoteImage, type RemoteImage } from './image-reference.js';
 import { type GraphDescriptor, manifestLinks, type Platform, pickPlatform } from './manifest-graph.js';
 import { metered, type TransferProgress } from './progress.js';
@@ -99,27 +99,14 @@ async function planExport(client: RegistryClient, image: RemoteImage, options: E
 /** Checks a blob's bytes against its digest as they stream past. */
 function digestCheck(expected: GraphDescriptor): Transform {
   const [algorithm = 'sha256'] = expected.digest.split(':');
-  const hash = createHash(algorithm);
-  let size = 0;
-  return new Transform({
-    highWaterMark: 1024 * 1024,
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-    flush(callback) {
-      const actual = `${algorithm}:${hash.digest('hex')}`;
-      if (actual !== expected.digest || size !== expected.size) {
-        callback(
-          new CliError(
-            'SERVER_ERROR',
-            `blob ${expected.digest} arrived as ${size} bytes with digest ${actual}`,
-          ),
-        );
-      } else callback();
-    },
-  });
+  return digesting(algorithm, (actual, size) =>
+    actual === expected.digest && size === expected.size
+      ? undefined
+      : new CliError(
+          'SERVER_ERROR',
+          `blob ${expected.digest} arrived as ${size} bytes with digest ${actual}`,
+        ),
+  );
 }
 
 export async function exportImage(

@@ -45,6 +45,8 @@ export function terminalProgress(
     planned(size) {
       total += size;
       blobs += 1;
+      // The first line shows at once, not a tick later: a small copy may be over before the tick.
+      if (blobs === 1) draw();
     },
     moved(bytes) {
       moved += bytes;

@@ -15,7 +15,6 @@ import {
   repositoryRoot,
   signIn,
 } from '../support/cli.js';
-import { runClient } from '../support/client-run.js';
 import { blobFiles } from '../support/data-dir.js';
 import { type Dockerd, startDockerd } from '../support/dockerd.js';
 import {
@@ -27,6 +26,7 @@ import {
   tarGzLayer,
   writeOciLayout,
 } from '../support/oci-layout.js';
+import { podmanIn } from '../support/podman.js';
 import { type Daemon, startDaemon } from '../support/registry.js';
 import { pushLayout, skopeo } from '../support/skopeo.js';
 import { tempDir } from '../support/temp.js';
@@ -69,30 +69,13 @@ describe('images export and import, end to end', { timeout: 300_000 }, () => {
   let host: string;
   const file = (name: string) => join(work.path, name);
 
-  /** podman as root with its own storage. */
-  function podman(args: readonly string[], input?: string | Buffer) {
-    const root = join(work.path, 'podman');
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: root };
-    const storage = [
-      '--root',
-      join(root, 'storage'),
-      '--runroot',
-      join(root, 'run'),
-      '--storage-driver',
-      'vfs',
-    ];
-    return runClient(
-      'podman',
-      [...storage, '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', ...args],
-      env,
-      input,
-    );
-  }
+  const podman = (args: readonly string[], input?: string | Buffer) => podmanIn(file('podman'))(args, input);
 
   beforeAll(async () => {
     work = await tempDir('mistrive-archives-');
     dataDir = join(work.path, 'data');
-    [daemon, dockerd] = await Promise.all([startDaemon(dataDir), startDockerd()]);
+    daemon = await startDaemon(dataDir);
+    dockerd = await startDockerd();
     host = new URL(daemon.url).host;
     home = await cliHome();
     await signIn(home, daemon.url, 'admin', testAdminPassword);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { type CliHome, cliHome, mistrive, mistriveJson, signIn } from '../support/cli.js';
+import { type CliHome, cliHome, inTerminal, mistrive, mistriveJson, signIn } from '../support/cli.js';
 import {
   type BuiltIndex,
   buildImage,
@@ -45,11 +45,10 @@ describe('images copy, end to end', { timeout: 240_000 }, () => {
 
   beforeAll(async () => {
     work = await tempDir('mistrive-copy-');
-    [first, second, reference] = await Promise.all([
-      startDaemon(join(work.path, 'first')),
-      startDaemon(join(work.path, 'second')),
-      startReferenceRegistry(),
-    ]);
+    // One after the other, so that each is stopped after the tests even when a later one fails to start.
+    first = await startDaemon(join(work.path, 'first'));
+    second = await startDaemon(join(work.path, 'second'));
+    reference = await startReferenceRegistry();
     home = await cliHome();
     for (const daemon of [first, second]) {
       await signIn(home, daemon.url, 'admin', testAdminPassword);
@@ -205,6 +204,33 @@ describe('images copy, end to end', { timeout: 240_000 }, () => {
       `${hostOf(second)}/shop/releases/web:v2`,
     ]);
     expect(back.images[0]?.digest).toBe(index.index.descriptor.digest);
+  });
+
+  it('shows progress on a terminal, and prints only the summary when piped', async () => {
+    const piped = await mistrive(home, [
+      'images',
+      'copy',
+      `${hostOf(first)}/shop/apps/web:v1`,
+      `${hostOf(second)}/shop/releases/piped:v1`,
+    ]);
+    expect(piped.exitCode, piped.stderr).toBe(0);
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toMatch(
+      /^Copied .*shop\/apps\/web@sha256:[a-f0-9]{64} to .*shop\/releases\/piped:v1\n/,
+    );
+    expect(piped.stdout).toMatch(/Blobs copied\t\d+ \(/);
+
+    const shown = await inTerminal(home, [
+      'images',
+      'copy',
+      `${hostOf(first)}/shop/apps/web:v1`,
+      `${hostOf(second)}/shop/releases/shown:v1`,
+    ]);
+    expect(shown.exitCode, shown.screen).toBe(0);
+    expect(shown.screen).toMatch(
+      /Copying: \d+\/\d+ blobs, [\d.]+ (B|KiB|MiB) of [\d.]+ (B|KiB|MiB), [\d.]+ (B|kB|MB)\/s/,
+    );
+    expect(shown.screen).toMatch(/Copied .*shop\/releases\/shown:v1/);
   });
 
   it('refuses a destination the account may not write, saying so', async () => {
