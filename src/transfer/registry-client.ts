@@ -233,9 +233,15 @@ export class RegistryClient {
     const message = `${what} on ${this.registry}: ${reason}`;
     switch (response.statusCode) {
       case 401:
-        return new CliError('AUTH_REQUIRED', message, {
-          hint: 'sign in: `mistrive auth login --registry URL` for a Mistrive registry, `docker login HOST` for another',
-        });
+        return new CliError(
+          'AUTH_REQUIRED',
+          (await this.credentials())
+            ? message
+            : `${message} (no credentials for it were found in the CLI's accounts or the Docker config)`,
+          {
+            hint: 'sign in: `mistrive auth login --registry URL` for a Mistrive registry, `docker login HOST` for another',
+          },
+        );
       case 403:
         return new CliError('PERMISSION_DENIED', message, {
           hint: 'reading needs the viewer role on the source, writing the editor role on the destination',

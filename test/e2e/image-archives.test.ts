@@ -95,7 +95,7 @@ describe('images export and import, end to end', { timeout: 300_000 }, () => {
     ]);
     await writeOciLayout(file('layout'), 'v1', index);
     await pushLayout(daemon.url, file('layout'), 'v1', 'shop/apps/web', { all: true });
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await Promise.all([daemon?.stop(), dockerd?.stop()]);

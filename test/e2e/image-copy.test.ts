@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
 import { type CliHome, cliHome, inTerminal, mistrive, mistriveJson, signIn } from '../support/cli.js';
@@ -94,7 +95,7 @@ describe('images copy, end to end', { timeout: 240_000 }, () => {
       index.index.descriptor,
       '{"spdxVersion":"SPDX-2.3"}',
     );
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await Promise.all([first?.stop(), second?.stop(), reference?.stop()]);
@@ -231,6 +232,43 @@ describe('images copy, end to end', { timeout: 240_000 }, () => {
       /Copying: \d+\/\d+ blobs, [\d.]+ (B|KiB|MiB) of [\d.]+ (B|KiB|MiB), [\d.]+ (B|kB|MB)\/s/,
     );
     expect(shown.screen).toMatch(/Copied .*shop\/releases\/shown:v1/);
+  });
+
+  it('signs in to a registry the CLI has no account for with the Docker config: auths, credHelpers, credsStore', async () => {
+    const stranger = await cliHome();
+    try {
+      const args = [
+        'images',
+        'copy',
+        `${hostOf(first)}/shop/apps/web:v1`,
+        `${reference.host}/docker-config/web:v1`,
+      ];
+      const anonymous = await mistrive(stranger, args);
+      expect(anonymous.exitCode).toBe(3);
+      expect(anonymous.stderr.replace(/\s+/g, ' ')).toMatch(
+        /UNAUTHORIZED: authentication required \(no credentials for it were found/,
+      );
+
+      const basic = Buffer.from(`admin:${testAdminPassword}`).toString('base64');
+      await mkdir(dirname(stranger.dockerConfig), { recursive: true });
+      await writeFile(stranger.dockerConfig, JSON.stringify({ auths: { [hostOf(first)]: { auth: basic } } }));
+      expect((await mistrive(stranger, args)).exitCode).toBe(0);
+
+      // A credential helper of the Docker protocol, first on PATH: `get` reads the server from stdin.
+      const helper = join(stranger.binDir, 'docker-credential-fixture');
+      await writeFile(
+        helper,
+        `#!/bin/sh\nread server\n[ "$server" = "${hostOf(first)}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"'$server'","Username":"admin","Secret":"${testAdminPassword}"}'\n`,
+        { mode: 0o755 },
+      );
+      for (const config of [{ credHelpers: { [hostOf(first)]: 'fixture' } }, { credsStore: 'fixture' }]) {
+        await writeFile(stranger.dockerConfig, JSON.stringify(config));
+        const viaHelper = await mistrive(stranger, args);
+        expect(viaHelper.exitCode, viaHelper.stderr).toBe(0);
+      }
+    } finally {
+      await stranger.remove();
+    }
   });
 
   it('refuses a destination the account may not write, saying so', async () => {
