@@ -18,6 +18,8 @@ import { auditOperations } from './audit/audit-routes.js';
 import { AuditService } from './audit/audit-service.js';
 import { IamPolicyService } from './iam/iam-policy-service.js';
 import { iamOperations } from './iam/iam-routes.js';
+import { imageCopyOperations } from './images/image-copy-routes.js';
+import { ImageCopyService } from './images/image-copy-service.js';
 import { imageOperations } from './images/image-routes.js';
 import { ImageService } from './images/image-service.js';
 import { ManifestDetailsReader } from './images/manifest-details.js';
@@ -51,6 +53,7 @@ export interface ManagementServices {
   readonly projects: ProjectService;
   readonly repositories: RepositoryService;
   readonly images: ImageService;
+  readonly imageCopies: ImageCopyService;
   readonly vulnerabilities: VulnerabilityService;
   readonly iam: IamPolicyService;
   readonly users: UserService;
@@ -83,6 +86,7 @@ export function createManagementServices(
     projects: new ProjectService(access, metadata, clock),
     repositories: new RepositoryService(access, metadata, clock, ids, secrets),
     images,
+    imageCopies: new ImageCopyService(access, oci),
     vulnerabilities: new VulnerabilityService(images, scans, scanViews),
     iam: new IamPolicyService(access, metadata),
     users: new UserService(access, metadata, auth.credentials, clock),
@@ -103,6 +107,7 @@ export function managementOperations(services: ManagementServices): ApiOperation
     ...repositoryOperations(services.repositories),
     ...cleanupOperations(services.cleanup),
     ...imageOperations(services.images),
+    ...imageCopyOperations(services.imageCopies),
     ...vulnerabilityOperations(services.vulnerabilities),
     ...iamOperations(services.iam),
     ...userOperations(services.users),

@@ -51,6 +51,7 @@ const endpoints = [
   'GET /api/v1/projects/{project}/repositories/{repository}/images/{image}/tags',
   'PUT /api/v1/projects/{project}/repositories/{repository}/images/{image}/tags/{tag}',
   'DELETE /api/v1/projects/{project}/repositories/{repository}/images/{image}/tags/{tag}',
+  'POST /api/v1/projects/{project}/repositories/{repository}/images/{image}/copy',
   'GET /api/v1/projects/{project}/serviceAccounts',
   'POST /api/v1/projects/{project}/serviceAccounts',
   'GET /api/v1/projects/{project}/serviceAccounts/{account}',

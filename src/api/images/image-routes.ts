@@ -7,7 +7,7 @@ import { digestView, type ImageService, imageView, tagView } from './image-servi
 const ociComponent = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
 const digestPattern = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
-const imageParam = z
+export const imageParam = z
   .string()
   .max(200)
   .regex(
