@@ -2,10 +2,12 @@ import { z } from 'zod';
 import type { AuthServices } from '../auth/auth-services.js';
 import { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { CleanupService } from '../cleanup/cleanup-service.js';
-import type { ServeConfig } from '../config/config.js';
+import type { RateLimitsConfig, ServeConfig } from '../config/config.js';
 import type { Maintenance } from '../gc/maintenance.js';
+import type { RequestRateLimiter } from '../limits/request-limiter.js';
 import type { OciServices } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
+import type { SettingsChangeListener } from '../policies/settings-changes.js';
 import type { ScanService } from '../scan/scan-service.js';
 import type { Route } from '../server/router.js';
 import { ApiAccess } from './access-checks.js';
@@ -25,6 +27,8 @@ import { organizationOperations } from './organizations/organization-routes.js';
 import { OrganizationService } from './organizations/organization-service.js';
 import { projectOperations } from './projects/project-routes.js';
 import { ProjectService } from './projects/project-service.js';
+import { rateLimitOperations } from './projects/rate-limit-routes.js';
+import { RateLimitSettingsService } from './projects/rate-limit-service.js';
 import { CleanupApi, cleanupOperations } from './repositories/cleanup-routes.js';
 import { repositoryOperations } from './repositories/repository-routes.js';
 import { RepositoryService } from './repositories/repository-service.js';
@@ -51,6 +55,14 @@ export interface ManagementServices {
   readonly cleanup: CleanupApi;
   readonly admin: AdminService;
   readonly usage: InstanceUsageService;
+  readonly rateLimits: RateLimitSettingsService;
+}
+
+/** Settings of the instance the management services read, and where their changes are reported. */
+export interface ManagementSettings {
+  readonly rateLimits: RateLimitsConfig;
+  /** Told of every rate limit override and security policy change (the audit log hooks in here). */
+  readonly onSettingsChanged?: SettingsChangeListener;
 }
 
 export function createManagementServices(
@@ -60,8 +72,10 @@ export function createManagementServices(
   scans: ScanService,
   maintenance: Maintenance,
   cleanup: CleanupService,
+  settings: ManagementSettings,
 ): ManagementServices {
   const { metadata, clock, ids } = context;
+  const onSettingsChanged = settings.onSettingsChanged ?? (() => {});
   const access = new ApiAccess(auth.access, metadata);
   const details = new ManifestDetailsReader(oci.manifests, metadata.content, context.blobs);
   const scanViews = new ScanViews(scans);
@@ -79,6 +93,7 @@ export function createManagementServices(
     cleanup: new CleanupApi(access, metadata, cleanup),
     admin: new AdminService(access, maintenance),
     usage: new InstanceUsageService(access, metadata),
+    rateLimits: new RateLimitSettingsService(access, metadata, settings.rateLimits, clock, onSettingsChanged),
   };
 }
 
@@ -96,6 +111,7 @@ export function managementOperations(services: ManagementServices): ApiOperation
     ...serviceAccountOperations(services.serviceAccounts),
     ...adminOperations(services.admin),
     ...usageOperations(services.usage),
+    ...rateLimitOperations(services.rateLimits),
   ];
 }
 
@@ -104,6 +120,7 @@ export function managementApiRoutes(
   services: ManagementServices,
   auth: AuthServices,
   config: Pick<ServeConfig, 'publicUrl'>,
+  limiter?: RequestRateLimiter,
 ): Route[] {
   const operations = managementOperations(services);
   let document: unknown;
@@ -123,5 +140,6 @@ export function managementApiRoutes(
   return toRoutes([openApi, ...operations], {
     credentials: auth.credentials,
     urls: new PublicUrls(config.publicUrl),
+    limiter,
   });
 }

@@ -5,6 +5,8 @@ import type { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { ErrorCode } from '../errors/registry-error.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { anonymous, type Caller } from '../iam/principals.js';
+import { admitRequest } from '../limits/admission.js';
+import type { RequestRateLimiter } from '../limits/request-limiter.js';
 import { type Headers, send, sendJson } from '../server/http.js';
 import { clientAddress } from '../server/request-identity.js';
 import type { Method, Route } from '../server/router.js';
@@ -135,6 +137,8 @@ function decodeParams(params: Readonly<Record<string, string>>): Record<string, 
 export interface OperationDeps {
   readonly credentials: CredentialService;
   readonly urls: PublicUrls;
+  /** Per-principal request limits, when rate limiting is on. */
+  readonly limiter?: RequestRateLimiter | undefined;
 }
 
 function respond(res: ServerResponse, op: ApiOperation, result: unknown): void {
@@ -160,6 +164,7 @@ export function toRoutes(operations: readonly ApiOperation[], deps: OperationDep
           action: 'none' as const,
           handler: async ({ req, res, params, query }) => {
             const caller = op.public ? anonymous : await authenticate(req, deps.credentials);
+            if (deps.limiter && !op.public) await admitRequest(deps.limiter, req, res, 'api');
             const input = {
               caller,
               params: op.params ? parseInput(op.params, decodeParams(params), 'path') : undefined,

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { durationProblem, parseDuration } from '../lib/durations.js';
+import { parseRate, rateProblem } from '../limits/rates.js';
 import { isAddressOrRange } from '../server/request-identity.js';
 
 /** The YAML parser loads only when a config file is given: most starts have none, and it costs ~30 ms. */
@@ -21,6 +22,41 @@ const duration = z.string().transform((text, context) => {
   }
   return ms;
 });
+
+/** Request rates are written `600/min`, `20/s`, `5/10s`, `1000/h` or `unlimited`. */
+const rate = z.string().transform((text, context) => {
+  const setting = parseRate(text);
+  if (setting === undefined) {
+    context.addIssue({ code: 'custom', message: rateProblem(text) });
+    return z.NEVER;
+  }
+  return setting;
+});
+
+/**
+ * The instance-wide request limits (token buckets); the administrator overrides them per project.
+ * Limiting is on once any rate is set, unless `enabled: false` says otherwise.
+ */
+const rateLimitsSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    /** Per principal (an anonymous caller by client address): pulls, and every other read of /v2/. */
+    pull: rate.optional(),
+    /** Per principal: pushes and deletes. */
+    push: rate.optional(),
+    /** Per repository, every principal together. */
+    repositoryPull: rate.optional(),
+    repositoryPush: rate.optional(),
+    /** Per principal: management API calls. */
+    api: rate.optional(),
+  })
+  .strict()
+  .transform(({ enabled, ...rates }) => ({
+    ...rates,
+    enabled: enabled ?? Object.values(rates).some((value) => value !== undefined),
+  }));
+
+export type RateLimitsConfig = z.infer<typeof rateLimitsSchema>;
 
 /** Vulnerability scanning with Trivy; which repositories are scanned is a per-repository setting. */
 const scanningSchema = z
@@ -140,6 +176,7 @@ const configSchema = z
       .prefault({}),
     scanning: scanningSchema.prefault({}),
     gc: gcSchema.prefault({}),
+    rateLimits: rateLimitsSchema.prefault({}),
     cleanup: z
       .object({
         /** How often every repository's cleanup policies are evaluated (and, outside dry run, applied). */
@@ -164,6 +201,7 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   gc?: z.input<typeof gcSchema>;
   cleanup?: { interval?: string };
   auth?: { accessTokenTtl?: string };
+  rateLimits?: z.input<typeof rateLimitsSchema>;
 };
 
 export class ConfigError extends Error {

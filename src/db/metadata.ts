@@ -2,6 +2,7 @@ import type { CleanupStore } from './cleanup.js';
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from './identity.js';
 import type { LifecycleStore } from './lifecycle.js';
 import type { OAuthStore } from './oauth.js';
+import type { PolicyStore } from './policies.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
 import type { ScanStore } from './scans.js';
 import type { QuotaExceeded, UsageStore } from './usage.js';
@@ -173,5 +174,7 @@ export interface MetadataStore {
   readonly lifecycle: LifecycleStore;
   readonly usage: UsageStore;
   readonly cleanup: CleanupStore;
+  /** Rate limit overrides and security policies. */
+  readonly policies: PolicyStore;
   close(): Promise<void>;
 }

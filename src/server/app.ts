@@ -25,9 +25,13 @@ import { BlobPromises } from '../gc/promises.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { limitRegistryRoutes } from '../limits/admission.js';
+import { createRateLimiter } from '../limits/rate-limiting.js';
+import type { RefusalListener } from '../limits/request-limiter.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import { resolveRegistryNames } from '../oci/short-names.js';
+import type { SettingsChangeListener } from '../policies/settings-changes.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
@@ -68,6 +72,10 @@ export interface StartOptions {
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
   readonly logger?: Logger;
+  /** Told of every rate limit override and security policy change: where the audit log hooks in. */
+  readonly onSettingsChanged?: SettingsChangeListener;
+  /** Told of every request refused for its rate: where a metric hooks in. */
+  readonly onRateLimited?: RefusalListener;
 }
 
 /**
@@ -228,6 +236,12 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
       purgeUploads: () => services.uploads.purge(config.uploads.purgeAfter),
     });
     const oauth = createOAuthServices(config, metadata, auth, context.clock);
+    const limiter = createRateLimiter(
+      config.rateLimits,
+      metadata.policies,
+      context.clock,
+      options.onRateLimited,
+    );
     const management = createManagementServices(
       context,
       auth,
@@ -235,14 +249,18 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
       scanning.service,
       maintenance,
       cleanup,
+      { rateLimits: config.rateLimits, onSettingsChanged: options.onSettingsChanged },
     );
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens),
       ...oauthRoutes(oauth),
-      ...managementApiRoutes(management, auth, config),
+      ...managementApiRoutes(management, auth, config, limiter),
       ...resolveRegistryNames(
         guardRegistryRoutes(
-          ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
+          limitRegistryRoutes(
+            ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
+            limiter,
+          ),
           auth.guard,
         ),
         config.autoCreateRepositories,

@@ -16,6 +16,7 @@ import type {
   UploadStore,
 } from '../metadata.js';
 import type { OAuthStore } from '../oauth.js';
+import type { PolicyStore } from '../policies.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';
 import type { UsageStore } from '../usage.js';
@@ -31,6 +32,7 @@ import {
 import { SqliteImageStore } from './image-store.js';
 import { SqliteLifecycleStore } from './lifecycle-store.js';
 import { SqliteOAuthStore } from './oauth-store.js';
+import { SqlitePolicyStore } from './policy-store.js';
 import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } from './resource-stores.js';
 import { type ManifestRow, manifestColumns, page, toManifest } from './rows.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
@@ -374,6 +376,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly lifecycle: LifecycleStore;
   readonly usage: UsageStore;
   readonly cleanup: CleanupStore;
+  readonly policies: PolicyStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
@@ -392,6 +395,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.lifecycle = new SqliteLifecycleStore(db);
     this.usage = new SqliteUsageStore(db);
     this.cleanup = new SqliteCleanupStore(db);
+    this.policies = new SqlitePolicyStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {
