@@ -7,6 +7,7 @@ import type { Maintenance } from '../gc/maintenance.js';
 import type { RequestRateLimiter } from '../limits/request-limiter.js';
 import type { OciServices } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
+import { PullPolicy } from '../policies/pull-policy.js';
 import type { SettingsChangeListener } from '../policies/settings-changes.js';
 import type { ScanService } from '../scan/scan-service.js';
 import type { Route } from '../server/router.js';
@@ -32,6 +33,8 @@ import { RateLimitSettingsService } from './projects/rate-limit-service.js';
 import { CleanupApi, cleanupOperations } from './repositories/cleanup-routes.js';
 import { repositoryOperations } from './repositories/repository-routes.js';
 import { RepositoryService } from './repositories/repository-service.js';
+import { securityPolicyOperations } from './repositories/security-policy-routes.js';
+import { SecurityPolicyService } from './repositories/security-policy-service.js';
 import { serviceAccountOperations } from './service-accounts/service-account-routes.js';
 import { ServiceAccountService } from './service-accounts/service-account-service.js';
 import { InstanceUsageService, usageOperations } from './usage-routes.js';
@@ -56,6 +59,9 @@ export interface ManagementServices {
   readonly admin: AdminService;
   readonly usage: InstanceUsageService;
   readonly rateLimits: RateLimitSettingsService;
+  readonly securityPolicies: SecurityPolicyService;
+  /** Judges pulls against security policies: the registry asks it before a manifest GET answers. */
+  readonly pullPolicy: PullPolicy;
 }
 
 /** Settings of the instance the management services read, and where their changes are reported. */
@@ -76,6 +82,7 @@ export function createManagementServices(
 ): ManagementServices {
   const { metadata, clock, ids } = context;
   const onSettingsChanged = settings.onSettingsChanged ?? (() => {});
+  const pullPolicy = new PullPolicy(metadata, auth.access, clock);
   const access = new ApiAccess(auth.access, metadata);
   const details = new ManifestDetailsReader(oci.manifests, metadata.content, context.blobs);
   const scanViews = new ScanViews(scans);
@@ -94,6 +101,8 @@ export function createManagementServices(
     admin: new AdminService(access, maintenance),
     usage: new InstanceUsageService(access, metadata),
     rateLimits: new RateLimitSettingsService(access, metadata, settings.rateLimits, clock, onSettingsChanged),
+    securityPolicies: new SecurityPolicyService(access, metadata, pullPolicy, clock, onSettingsChanged),
+    pullPolicy,
   };
 }
 
@@ -112,6 +121,7 @@ export function managementOperations(services: ManagementServices): ApiOperation
     ...adminOperations(services.admin),
     ...usageOperations(services.usage),
     ...rateLimitOperations(services.rateLimits),
+    ...securityPolicyOperations(services.securityPolicies),
   ];
 }
 

@@ -28,6 +28,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { limitRegistryRoutes } from '../limits/admission.js';
 import { createRateLimiter } from '../limits/rate-limiting.js';
 import type { RefusalListener } from '../limits/request-limiter.js';
+import { parseImageName } from '../oci/names.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import { resolveRegistryNames } from '../oci/short-names.js';
@@ -258,7 +259,12 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
       ...resolveRegistryNames(
         guardRegistryRoutes(
           limitRegistryRoutes(
-            ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
+            ociRoutes(
+              services,
+              (req, name) => auth.guard.canRead(req, name),
+              (req, name, manifest) =>
+                management.pullPolicy.check(auth.guard.callerOf(req), parseImageName(name), manifest),
+            ),
             limiter,
           ),
           auth.guard,
