@@ -1,18 +1,30 @@
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, MistriveCommand } from '../../src/cli/base-command.js';
 import { renderMessage } from '../../src/cli/render.js';
-import { readPolicyFile, repositoryTarget, updateRepository } from '../../src/cli/resources/repositories.js';
+import {
+  describePolicy,
+  securityPolicyChanges,
+  securityPolicyFlags,
+} from '../../src/cli/resources/policies.js';
+import {
+  type RepositoryUpdate,
+  readPolicyFile,
+  repositoryTarget,
+  updateRepository,
+} from '../../src/cli/resources/repositories.js';
 import { repositoryDetails } from '../../src/cli/views.js';
-import type { Repository } from '../../src/client/management-api.js';
 
 export default class ReposUpdate extends MistriveCommand {
   static override summary = "Change a repository's settings.";
-  static override description = 'Only the settings given change. Needs the owner role on the repository.';
+  static override description =
+    "Only the settings given change. Needs the owner role on the repository. Security policy settings override the project's; allowed vulnerabilities and exempt principals add to the project's.";
   static override examples = [
     '<%= config.bin %> repos update backend --project my-project --scanning',
     '<%= config.bin %> repos update my-project/releases --no-immutable-tags --description "Release builds"',
     '<%= config.bin %> repos update backend --project my-project --cleanup-policies policies.json',
     '<%= config.bin %> repos update backend --project my-project --no-cleanup-dry-run',
+    '<%= config.bin %> repos update my-project/backend --block-severity HIGH --allow-cve CVE-2024-3094=2027-01-01',
+    '<%= config.bin %> repos update my-project/backend --block-unscanned --exempt serviceAccount:scanner@my-project.iam',
   ];
 
   static override args = {
@@ -35,10 +47,11 @@ export default class ReposUpdate extends MistriveCommand {
       description: 'only record what the cleanup policies would delete (--no-cleanup-dry-run: delete it)',
       allowNo: true,
     }),
+    ...securityPolicyFlags,
     registry: commonFlags.registry,
   };
 
-  async run(): Promise<Repository> {
+  async run(): Promise<RepositoryUpdate> {
     const { args, flags } = await this.parse(ReposUpdate);
     const result = await updateRepository(
       this.context,
@@ -54,10 +67,17 @@ export default class ReposUpdate extends MistriveCommand {
             : await readPolicyFile(flags['cleanup-policies']),
         cleanupDryRun: flags['cleanup-dry-run'],
       },
+      securityPolicyChanges(flags),
     );
     const target = this.context.io.target;
     this.print(renderMessage(`Updated repository ${result.name}.`, target, 'success'));
     if (target.tty) this.print(repositoryDetails(result, target));
+    if (result.securityPolicy) {
+      const lines = describePolicy(result.securityPolicy.effective);
+      this.print(
+        `Security policy in effect:\n${lines.length > 0 ? lines.join('\n') : '(nothing blocks pulls)'}\n`,
+      );
+    }
     return result;
   }
 }

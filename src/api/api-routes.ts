@@ -82,11 +82,11 @@ export function createManagementServices(
 ): ManagementServices {
   const { metadata, clock, ids } = context;
   const onSettingsChanged = settings.onSettingsChanged ?? (() => {});
-  const pullPolicy = new PullPolicy(metadata, auth.access, clock);
   const access = new ApiAccess(auth.access, metadata);
   const details = new ManifestDetailsReader(oci.manifests, metadata.content, context.blobs);
   const scanViews = new ScanViews(scans);
-  const images = new ImageService(access, metadata, details, clock, scanViews);
+  const pullPolicy = new PullPolicy(metadata, auth.access, clock);
+  const images = new ImageService(access, metadata, details, clock, scanViews, pullPolicy);
   return {
     access,
     organizations: new OrganizationService(access, metadata),

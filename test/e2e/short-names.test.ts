@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testAdminPassword } from '../support/admin-password.js';
-import { runClient } from '../support/client-run.js';
 import { type Dockerd, startDockerd } from '../support/dockerd.js';
 import { buildImage, readOciLayout, tarGzLayer, writeOciLayout } from '../support/oci-layout.js';
+import { podmanIn } from '../support/podman.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { pullLayout, pushArgs, runSkopeo } from '../support/skopeo.js';
 import { tempDir } from '../support/temp.js';
@@ -23,26 +23,7 @@ let dockerd: Dockerd;
 
 /** podman as root, with its own storage, against a plain-HTTP loopback registry. */
 function podman(args: readonly string[], input?: string | Buffer) {
-  const root = join(work.path, 'podman');
-  const storage = [
-    '--root',
-    join(root, 'storage'),
-    '--runroot',
-    join(root, 'run'),
-    '--storage-driver',
-    'vfs',
-  ];
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: root,
-    REGISTRY_AUTH_FILE: join(root, 'auth.json'),
-  };
-  return runClient(
-    'podman',
-    [...storage, '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', ...args],
-    env,
-    input,
-  );
+  return podmanIn(join(work.path, 'podman'))(args, input);
 }
 
 beforeAll(async () => {

@@ -5,6 +5,8 @@ import {
   ManagementApi,
   type Repository,
   type RepositoryChanges,
+  type RepositorySecurityPolicy,
+  type SecurityPolicyChanges,
 } from '../../client/management-api.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
@@ -76,23 +78,36 @@ export function describeRepository(context: CliContext, target: RepositoryTarget
   return new ManagementApi(context.api(target.registry)).getRepository(target.project, target.repository);
 }
 
-export function updateRepository(
+/** What `repos update` changed: the repository, and its security policy when asked. */
+export type RepositoryUpdate = Repository & { readonly securityPolicy?: RepositorySecurityPolicy };
+
+export async function updateRepository(
   context: CliContext,
   target: RepositoryTarget,
   changes: RepositoryChanges,
-): Promise<Repository> {
-  if (Object.values(changes).every((value) => value === undefined)) {
+  securityPolicy?: SecurityPolicyChanges,
+): Promise<RepositoryUpdate> {
+  const repositoryChanged = Object.values(changes).some((value) => value !== undefined);
+  if (!repositoryChanged && !securityPolicy) {
     throw new CliError('USAGE', 'nothing to change', {
       hint:
         'pass --scanning/--no-scanning, --immutable-tags/--no-immutable-tags, --cleanup-policies FILE, ' +
-        '--cleanup-dry-run/--no-cleanup-dry-run, --description or --display-name',
+        '--cleanup-dry-run/--no-cleanup-dry-run, --description, --display-name, or a security policy setting (--block-severity…)',
     });
   }
-  return new ManagementApi(context.api(target.registry)).updateRepository(
-    target.project,
-    target.repository,
-    changes,
-  );
+  const api = new ManagementApi(context.api(target.registry));
+  const repository = repositoryChanged
+    ? await api.updateRepository(target.project, target.repository, changes)
+    : await api.getRepository(target.project, target.repository);
+  if (!securityPolicy) return repository;
+  return {
+    ...repository,
+    securityPolicy: await api.updateRepositorySecurityPolicy(
+      target.project,
+      target.repository,
+      securityPolicy,
+    ),
+  };
 }
 
 export async function deleteRepository(
