@@ -13,25 +13,23 @@ function parseYaml(text: string): unknown {
   return yaml.parse(text);
 }
 
+/** A setting written as text, parsed; when it does not parse, the parser's words say why. */
+function parsedText<T>(parse: (text: string) => T | undefined, problem: (text: string) => string) {
+  return z.string().transform((text, context) => {
+    const value = parse(text);
+    if (value === undefined) {
+      context.addIssue({ code: 'custom', message: problem(text) });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
 /** Durations are written `500ms`, `30s`, `15m`, `24h` or `7d`; they become milliseconds. */
-const duration = z.string().transform((text, context) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    context.addIssue({ code: 'custom', message: durationProblem(text) });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = parsedText(parseDuration, durationProblem);
 
 /** Request rates are written `600/min`, `20/s`, `5/10s`, `1000/h` or `unlimited`. */
-const rate = z.string().transform((text, context) => {
-  const setting = parseRate(text);
-  if (setting === undefined) {
-    context.addIssue({ code: 'custom', message: rateProblem(text) });
-    return z.NEVER;
-  }
-  return setting;
-});
+const rate = parsedText(parseRate, rateProblem);
 
 /**
  * The instance-wide request limits (token buckets); the administrator overrides them per project.

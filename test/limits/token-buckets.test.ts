@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadServeConfig, type ServeOverrides } from '../../src/config/config.js';
 import { MemoryBucketStore } from '../../src/limits/bucket-store.js';
 import { formatRate, parseRate } from '../../src/limits/rates.js';
 
@@ -59,5 +60,22 @@ describe('token buckets in memory', () => {
     const after = await store.draw([{ key: 'a', rate: raised }], 2000);
     expect(after.allowed).toBe(true);
     expect(after.levels[0]?.remaining).toBe(1);
+  });
+});
+
+describe('the rateLimits section of the serve config', () => {
+  const load = (rateLimits: object) =>
+    loadServeConfig(undefined, { rateLimits } as ServeOverrides, {}).rateLimits;
+
+  it('turns limiting on once a rate is set, unless told otherwise', () => {
+    expect(load({})).toEqual({ enabled: false });
+    expect(load({ pull: '600/min' })).toEqual({ enabled: true, pull: { quota: 600, windowSeconds: 60 } });
+    expect(load({ pull: '600/min', enabled: false }).enabled).toBe(false);
+  });
+
+  it('refuses a rate it cannot read, naming the key', () => {
+    expect(() => load({ push: 'lots' })).toThrow(
+      'invalid configuration: rateLimits.push: "lots" is not a rate such as 600/min',
+    );
   });
 });
