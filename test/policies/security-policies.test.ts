@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SettingsChange } from '../../src/policies/settings-changes.js';
+import { testAdminPassword } from '../support/admin-password.js';
 import {
   type ApiClient,
   adminClient,
@@ -12,6 +13,7 @@ import {
   expectApiError,
   grant,
 } from '../support/api-client.js';
+import { signInOverHttp } from '../support/console.js';
 import { buildImage, buildIndex, tarGzLayer } from '../support/oci-layout.js';
 import type { TestRegistry } from '../support/registry.js';
 import { startTestRegistry } from '../support/registry.js';
@@ -225,5 +227,24 @@ describe('setting policies', () => {
       404,
       'NAME_UNKNOWN',
     );
+  });
+});
+
+describe('the console', () => {
+  it("shows the policy in effect on a repository's settings page, read-only", async () => {
+    await admin.ok('PATCH', guardedPolicy, {
+      blockSeverity: 'CRITICAL',
+      allowedVulnerabilities: [{ id: 'CVE-2019-18224', expires: '2099-01-01' }],
+    });
+    const session = await signInOverHttp(registry.url, 'admin', testAdminPassword);
+    const page = await fetch(`${registry.url}/projects/sec/repositories/guarded/settings`, {
+      headers: { Cookie: session.cookie },
+    });
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain('<h2>Security policy</h2>');
+    expect(text).toContain('<dt>Block pulls at severity</dt><dd>CRITICAL</dd>');
+    expect(text).toContain('<dt>Block unscanned images</dt><dd>Yes</dd>');
+    expect(text).toContain('<code>CVE-2019-18224</code> until 2099-01-01');
   });
 });
