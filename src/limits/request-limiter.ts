@@ -53,12 +53,25 @@ interface AppliedLimit {
 const noHeaders: Readonly<Record<string, string>> = {};
 
 /**
+ * How long a project's overrides are kept in memory before they are read again: a read per request
+ * would be most of the limiter's cost. A change made through this instance applies at once
+ * (`forgetOverrides`); one made through another instance, within this long.
+ */
+const overridesTtlMs = 1000;
+const overridesCacheSize = 10_000;
+
+/**
  * Token buckets on requests: one per principal (per action, and per project when the project
  * overrides the rate) and one per repository (per action, every principal together). A request
  * draws a token from each bucket that applies; when one is empty the request is refused before its
  * handler runs, so nothing has changed and no body has been read.
  */
 export class RequestRateLimiter {
+  private readonly cachedOverrides = new Map<
+    string,
+    { readonly until: number; readonly value: Partial<RateLimitDefaults> | undefined }
+  >();
+
   constructor(
     private readonly defaults: RateLimitDefaults,
     private readonly overrides: ProjectOverrides,
@@ -102,13 +115,13 @@ export class RequestRateLimiter {
 
   private async limitsFor({ principal, action, repository }: LimitedRequest): Promise<AppliedLimit[]> {
     if (action === 'api') {
-      const rate = limited(this.defaults.api);
+      const rate = limitedSetting(this.defaults.api);
       return rate ? [{ policy: 'api', holder: principal, draw: { key: `api|${principal}`, rate } }] : [];
     }
-    const overrides = repository ? await this.overrides(repository.project) : undefined;
+    const overrides = repository ? await this.overridesOf(repository.project) : undefined;
     const limits: AppliedLimit[] = [];
     const own = overrides?.[action];
-    const principalRate = limited(own ?? this.defaults[action]);
+    const principalRate = limitedSetting(own ?? this.defaults[action]);
     if (principalRate) {
       // An overriding project has its own buckets, so its rate neither spends nor borrows the default's.
       const key =
@@ -117,7 +130,7 @@ export class RequestRateLimiter {
     }
     if (repository) {
       const kind = action === 'pull' ? 'repositoryPull' : 'repositoryPush';
-      const rate = limited(overrides?.[kind] ?? this.defaults[kind]);
+      const rate = limitedSetting(overrides?.[kind] ?? this.defaults[kind]);
       const name = `${repository.project}/${repository.repository}`;
       if (rate) {
         limits.push({
@@ -129,9 +142,24 @@ export class RequestRateLimiter {
     }
     return limits;
   }
+
+  /** Drops what is cached of a project's overrides, once they changed. */
+  forgetOverrides(project: string): void {
+    this.cachedOverrides.delete(project);
+  }
+
+  private async overridesOf(project: string): Promise<Partial<RateLimitDefaults> | undefined> {
+    const now = this.clock.now().getTime();
+    const cached = this.cachedOverrides.get(project);
+    if (cached && cached.until > now) return cached.value;
+    const value = await this.overrides(project);
+    if (this.cachedOverrides.size >= overridesCacheSize) this.cachedOverrides.clear();
+    this.cachedOverrides.set(project, { until: now + overridesTtlMs, value });
+    return value;
+  }
 }
 
-function limited(setting: RateSetting | undefined): Rate | undefined {
+function limitedSetting(setting: RateSetting | undefined): Rate | undefined {
   return setting === undefined || setting === 'unlimited' ? undefined : setting;
 }
 

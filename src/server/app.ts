@@ -250,7 +250,13 @@ async function buildServices(config: ServeConfig, options: StartOptions, logger:
       scanning.service,
       maintenance,
       cleanup,
-      { rateLimits: config.rateLimits, onSettingsChanged: options.onSettingsChanged },
+      {
+        rateLimits: config.rateLimits,
+        onSettingsChanged: (change) => {
+          if (change.kind === 'rateLimits') limiter?.forgetOverrides(change.project);
+          options.onSettingsChanged?.(change);
+        },
+      },
     );
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens),

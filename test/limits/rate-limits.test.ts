@@ -206,6 +206,20 @@ describe('per-project overrides', () => {
     expect(cleared.effective.pull).toBe('3/min');
   });
 
+  it('applies an override another instance wrote (straight to the shared store) within a second', async () => {
+    refill();
+    expect((await headManifest('busy/web/app', bob)).headers.get('ratelimit-policy')).toMatch(/^"pull";q=3;/);
+    const metadata = registry.registry.context.metadata;
+    await metadata.policies.setRateLimits('busy', { pull: { quota: 50, windowSeconds: 60 } }, clock.now());
+    expect((await headManifest('busy/web/app', bob)).headers.get('ratelimit-policy')).toMatch(/^"pull";q=3;/);
+    clock.advance(1000);
+    expect((await headManifest('busy/web/app', bob)).headers.get('ratelimit-policy')).toMatch(
+      /^"pull";q=50;/,
+    );
+    await admin.ok('PATCH', '/api/v1/projects/busy/rate-limits', { pull: null });
+    expect((await headManifest('busy/api/app', bob)).headers.get('ratelimit-policy')).toMatch(/^"pull";q=3;/);
+  });
+
   it('refuses overrides from anyone but the administrator, and bad rates with a clear message', async () => {
     const owner = admin.as(carol);
     expectApiError(
