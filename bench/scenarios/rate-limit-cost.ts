@@ -58,7 +58,11 @@ export async function runRateLimitScenario(
         progress(
           `manifest HEAD at ${options.connections} connections, rate limits ${which}, round ${round + 1}`,
         );
-        results[which].push(await loadManifest(servers[which], 'bench/load/app', 'latest', 'HEAD', load));
+        const measured = await loadManifest(servers[which], 'bench/load/app', 'latest', 'HEAD', load);
+        progress(
+          `  ${Math.round(measured.requestsPerSecond)} req/s, ${Math.round(measured.cpuMicrosPerRequest)} µs CPU per request`,
+        );
+        results[which].push(measured);
       }
     }
     return results;
@@ -79,9 +83,20 @@ export function rateLimitFigures(result: RateLimitCostResult): Figure[] {
     reference: undefined,
     samples: { mistrive: results.map((r) => r.requestsPerSecond) },
   });
+  const cpu = (key: string, label: string, results: readonly LoadResult[]): Figure => ({
+    key,
+    label,
+    unit: 'µs',
+    digits: 0,
+    mistrive: median(results.map((r) => r.cpuMicrosPerRequest)),
+    reference: undefined,
+    samples: { mistrive: results.map((r) => r.cpuMicrosPerRequest) },
+  });
   return [
     of('manifestHeadLimitsOff', 'manifest HEAD, rate limits off', result.off),
     of('manifestHeadLimitsOn', 'manifest HEAD, rate limits on (not reached)', result.on),
+    cpu('manifestHeadLimitsOffCpu', 'server CPU per HEAD, rate limits off', result.off),
+    cpu('manifestHeadLimitsOnCpu', 'server CPU per HEAD, rate limits on', result.on),
   ];
 }
 

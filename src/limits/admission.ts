@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseImageName } from '../oci/names.js';
 import { clientAddress, principalOf } from '../server/request-identity.js';
 import { type Action, type Route, wrapHandlers } from '../server/router.js';
 import type { LimitedAction, RequestRateLimiter } from './request-limiter.js';
@@ -22,10 +21,20 @@ export async function admitRequest(
   action: LimitedAction,
   name?: string,
 ): Promise<void> {
-  const repository = name === undefined ? undefined : parseImageName(name);
+  // The name was resolved and checked in front of the guard: its first two parts are the repository.
+  const repository = name === undefined ? undefined : repositoryOf(name);
   const admission = await limiter.admit({ principal: limitedPrincipal(req), action, repository });
   if (admission.refusal) throw admission.refusal;
   for (const [header, value] of Object.entries(admission.headers)) res.setHeader(header, value);
+}
+
+function repositoryOf(name: string): { project: string; repository: string } {
+  const first = name.indexOf('/');
+  const second = name.indexOf('/', first + 1);
+  return {
+    project: name.slice(0, first),
+    repository: name.slice(first + 1, second === -1 ? undefined : second),
+  };
 }
 
 const limitedActions: Record<Action, LimitedAction> = {

@@ -81,11 +81,12 @@ export class RequestRateLimiter {
   ) {}
 
   async admit(request: LimitedRequest): Promise<Admission> {
-    const limits = await this.limitsFor(request);
+    const now = this.clock.now().getTime();
+    const limits = await this.limitsFor(request, now);
     if (limits.length === 0) return { headers: noHeaders, refusal: undefined };
     const outcome = await this.buckets.draw(
       limits.map((limit) => limit.draw),
-      this.clock.now().getTime(),
+      now,
     );
     const headers = rateLimitHeaders(limits, outcome.levels);
     if (outcome.allowed) return { headers, refusal: undefined };
@@ -113,12 +114,15 @@ export class RequestRateLimiter {
     };
   }
 
-  private async limitsFor({ principal, action, repository }: LimitedRequest): Promise<AppliedLimit[]> {
+  private async limitsFor(
+    { principal, action, repository }: LimitedRequest,
+    now: number,
+  ): Promise<AppliedLimit[]> {
     if (action === 'api') {
       const rate = limitedSetting(this.defaults.api);
       return rate ? [{ policy: 'api', holder: principal, draw: { key: `api|${principal}`, rate } }] : [];
     }
-    const overrides = repository ? await this.overridesOf(repository.project) : undefined;
+    const overrides = repository ? await this.overridesOf(repository.project, now) : undefined;
     const limits: AppliedLimit[] = [];
     const own = overrides?.[action];
     const principalRate = limitedSetting(own ?? this.defaults[action]);
@@ -148,8 +152,7 @@ export class RequestRateLimiter {
     this.cachedOverrides.delete(project);
   }
 
-  private async overridesOf(project: string): Promise<Partial<RateLimitDefaults> | undefined> {
-    const now = this.clock.now().getTime();
+  private async overridesOf(project: string, now: number): Promise<Partial<RateLimitDefaults> | undefined> {
     const cached = this.cachedOverrides.get(project);
     if (cached && cached.until > now) return cached.value;
     const value = await this.overrides(project);
