@@ -37,7 +37,11 @@ export const mistriveAdmin: Login = { username: 'admin', password: randomBytes(1
  * `mistrive serve` from the build, ready when it prints its listening line. Pushes create their
  * projects and repositories (as the reference does), and clients authenticate as the administrator.
  */
-export function startMistrive(cleanup: Cleanup, dataDir: string): Promise<RunningServer> {
+export function startMistrive(
+  cleanup: Cleanup,
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<RunningServer> {
   return startWithReadyLine(
     cleanup,
     'mistrive',
@@ -52,6 +56,7 @@ export function startMistrive(cleanup: Cleanup, dataDir: string): Promise<Runnin
       '--log-level',
       'warn',
       '--auto-create-repositories',
+      ...extraArgs,
     ],
     /listening on (http:\/\/[^\s,]+)/,
     { MISTRIVE_ADMIN_PASSWORD: mistriveAdmin.password },

@@ -170,7 +170,11 @@ export async function measure(
   };
 }
 
-async function pushSmallImage(server: RunningServer, image: ReturnType<typeof randomImage>): Promise<void> {
+/** Pushes a small image as bench/load/app:latest, the manifest the load tests request. */
+export async function pushSmallImage(
+  server: RunningServer,
+  image: ReturnType<typeof randomImage>,
+): Promise<void> {
   const client = new RegistryClient(server.url, server.auth);
   try {
     for (const blob of [image.config, ...image.layers]) {

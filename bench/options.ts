@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly consoleSamples: number;
   /** Only the console page scenario (no reference registry needed). */
   readonly consoleOnly: boolean;
+  /** Only the rate limiter's cost (no reference registry needed). */
+  readonly limitsOnly: boolean;
   /** True when sizes or durations differ from the defaults the targets are meant for. */
   readonly reduced: boolean;
 }
@@ -39,6 +41,7 @@ Compares mistrive serve with the reference registry (docker-registry) on loopbac
   --starts N          cold starts for the time-to-ready median (default 5)
   --console-digests N digests behind the timed console page (default 10000)
   --console-only      only the console page scenario
+  --limits-only       only the rate limiter's cost (manifest HEAD, limits on vs off)
   --reference CMD     the reference registry's command (default docker-registry)
   --out DIR           where the JSON results go (default .bench)
   --quick             a short run to try the harness: 128 MiB, 1 round, 3 s loads
@@ -58,6 +61,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       reference: { type: 'string' },
       'console-digests': { type: 'string' },
       'console-only': { type: 'boolean', default: false },
+      'limits-only': { type: 'boolean', default: false },
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -80,6 +84,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     consoleDigests: positive('console-digests', values['console-digests'], 10_000),
     consoleSamples: quick ? 100 : 300,
     consoleOnly: values['console-only'],
+    limitsOnly: values['limits-only'],
   };
   const reduced =
     options.bigBlobBytes !== 1024 * mib ||

@@ -8,6 +8,7 @@ import { type BenchOptions, parseOptions, usage } from './options.js';
 import { formatNumber, renderFigures, renderTargets } from './report.js';
 import { ceilingOf, checkTargets, figuresOf } from './results.js';
 import { consoleFigures, consoleTarget, runConsoleScenario } from './scenarios/console-page.js';
+import { rateLimitFigures, rateLimitTarget, runRateLimitScenario } from './scenarios/rate-limit-cost.js';
 import { since } from './stats.js';
 
 /** `npm run bench`: mistrive serve against the reference registry, figures, targets, JSON results. */
@@ -41,14 +42,33 @@ async function main(cleanup: Cleanup): Promise<number> {
       console.log(`\n${renderTargets([target])}`);
       return target.pass ? 0 : 1;
     }
+    if (options.limitsOnly) {
+      const result = await runRateLimitScenario(cleanup, options, progress);
+      const target = rateLimitTarget(result);
+      console.log(
+        `\nmistrive serve, rate limiter cost (loopback, ${cpus().length} CPUs, ${process.version})\n`,
+      );
+      console.log(renderFigures(rateLimitFigures(result)));
+      console.log(`\n${renderTargets([target])}`);
+      return target.pass ? 0 : 1;
+    }
     const loadBefore = loadavg()[0] ?? 0;
     const measured = await measure(options, cleanup, progress);
     const consolePage = await runConsoleScenario(cleanup, options, progress);
-    const measurements = { ...measured, consolePage };
+    const rateLimits = await runRateLimitScenario(cleanup, options, progress);
+    const measurements = { ...measured, consolePage, rateLimits };
     const loadAfter = loadavg()[0] ?? 0;
-    const figures = [...figuresOf(measurements, options), ...consoleFigures(consolePage)];
+    const figures = [
+      ...figuresOf(measurements, options),
+      ...consoleFigures(consolePage),
+      ...rateLimitFigures(rateLimits),
+    ];
     const ceiling = ceilingOf(measurements);
-    const targets = [...checkTargets(figures, ceiling, measurements), consoleTarget(consolePage)];
+    const targets = [
+      ...checkTargets(figures, ceiling, measurements),
+      consoleTarget(consolePage),
+      rateLimitTarget(rateLimits),
+    ];
     const seconds = since(started) / 1000;
 
     console.log(

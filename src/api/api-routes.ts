@@ -3,11 +3,14 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { AuthServices } from '../auth/auth-services.js';
 import { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { CleanupService } from '../cleanup/cleanup-service.js';
-import type { ServeConfig } from '../config/config.js';
+import type { RateLimitsConfig, ServeConfig } from '../config/config.js';
 import type { Maintenance } from '../gc/maintenance.js';
 import type { SecretBox } from '../lib/secret-box.js';
+import type { RequestRateLimiter } from '../limits/request-limiter.js';
 import type { OciServices } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
+import { PullPolicy } from '../policies/pull-policy.js';
+import type { SettingsChangeListener } from '../policies/settings-changes.js';
 import type { ScanService } from '../scan/scan-service.js';
 import type { Route } from '../server/router.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
@@ -32,9 +35,13 @@ import { organizationOperations } from './organizations/organization-routes.js';
 import { OrganizationService } from './organizations/organization-service.js';
 import { projectOperations } from './projects/project-routes.js';
 import { ProjectService } from './projects/project-service.js';
+import { rateLimitOperations } from './projects/rate-limit-routes.js';
+import { RateLimitSettingsService } from './projects/rate-limit-service.js';
 import { CleanupApi, cleanupOperations } from './repositories/cleanup-routes.js';
 import { repositoryOperations } from './repositories/repository-routes.js';
 import { RepositoryService } from './repositories/repository-service.js';
+import { securityPolicyOperations } from './repositories/security-policy-routes.js';
+import { SecurityPolicyService } from './repositories/security-policy-service.js';
 import { serviceAccountOperations } from './service-accounts/service-account-routes.js';
 import { ServiceAccountService } from './service-accounts/service-account-service.js';
 import { InstanceUsageService, usageOperations } from './usage-routes.js';
@@ -63,6 +70,17 @@ export interface ManagementServices {
   readonly usage: InstanceUsageService;
   readonly audit: AuditService;
   readonly webhooks: WebhookService;
+  readonly rateLimits: RateLimitSettingsService;
+  readonly securityPolicies: SecurityPolicyService;
+  /** Judges pulls against security policies: the registry asks it before a manifest GET answers. */
+  readonly pullPolicy: PullPolicy;
+}
+
+/** Settings of the instance the management services read, and where their changes are reported. */
+export interface ManagementSettings {
+  readonly rateLimits: RateLimitsConfig;
+  /** Told of every rate limit override and security policy change (the audit log hooks in here). */
+  readonly onSettingsChanged?: SettingsChangeListener;
 }
 
 export function createManagementServices(
@@ -74,12 +92,15 @@ export function createManagementServices(
   cleanup: CleanupService,
   secrets: SecretBox,
   webhooks: Webhooks,
+  settings: ManagementSettings,
 ): ManagementServices {
   const { metadata, clock, ids } = context;
+  const onSettingsChanged = settings.onSettingsChanged ?? (() => {});
   const access = new ApiAccess(auth.access, metadata);
   const details = new ManifestDetailsReader(oci.manifests, metadata.content, context.blobs);
   const scanViews = new ScanViews(scans);
-  const images = new ImageService(access, metadata, details, clock, scanViews, context.events);
+  const pullPolicy = new PullPolicy(metadata, auth.access, clock);
+  const images = new ImageService(access, metadata, details, clock, scanViews, context.events, pullPolicy);
   return {
     access,
     organizations: new OrganizationService(access, metadata),
@@ -96,6 +117,9 @@ export function createManagementServices(
     usage: new InstanceUsageService(access, metadata),
     audit: new AuditService(access, metadata, clock),
     webhooks: new WebhookService(access, metadata, webhooks.guard, clock, ids, () => webhooks.workers.wake()),
+    rateLimits: new RateLimitSettingsService(access, metadata, settings.rateLimits, clock, onSettingsChanged),
+    securityPolicies: new SecurityPolicyService(access, metadata, pullPolicy, clock, onSettingsChanged),
+    pullPolicy,
   };
 }
 
@@ -116,6 +140,8 @@ export function managementOperations(services: ManagementServices): ApiOperation
     ...usageOperations(services.usage),
     ...auditOperations(services.audit),
     ...webhookOperations(services.webhooks),
+    ...rateLimitOperations(services.rateLimits),
+    ...securityPolicyOperations(services.securityPolicies),
   ];
 }
 
@@ -125,6 +151,7 @@ export function managementApiRoutes(
   auth: AuthServices,
   config: Pick<ServeConfig, 'publicUrl' | 'tls'>,
   audit: AuditLog,
+  limiter?: RequestRateLimiter,
 ): Route[] {
   const operations = managementOperations(services);
   let document: unknown;
@@ -145,5 +172,6 @@ export function managementApiRoutes(
     credentials: auth.credentials,
     urls: PublicUrls.of(config),
     audit,
+    limiter,
   });
 }

@@ -6,6 +6,8 @@ import type { PublicUrls } from '../auth/oauth/public-urls.js';
 import type { ErrorCode } from '../errors/registry-error.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { anonymous, type Caller } from '../iam/principals.js';
+import { admitRequest } from '../limits/admission.js';
+import type { RequestRateLimiter } from '../limits/request-limiter.js';
 import { type Headers, send, sendJson } from '../server/http.js';
 import { clientAddress } from '../server/request-identity.js';
 import type { Method, Route } from '../server/router.js';
@@ -138,6 +140,8 @@ export interface OperationDeps {
   readonly urls: PublicUrls;
   /** Every operation that changes something is recorded, refused or not. */
   readonly audit: AuditLog;
+  /** Per-principal request limits, when rate limiting is on. */
+  readonly limiter?: RequestRateLimiter | undefined;
 }
 
 /** Reads change nothing: everything else is recorded in the audit log. */
@@ -214,6 +218,7 @@ export function toRoutes(operations: readonly ApiOperation[], deps: OperationDep
             let body: unknown;
             const handle = async () => {
               const caller = op.public ? anonymous : await authenticate(req, deps.credentials);
+              if (deps.limiter && !op.public) await admitRequest(deps.limiter, req, res, 'api');
               const parsedParams = op.params
                 ? parseInput(op.params, decodeParams(params), 'path')
                 : undefined;

@@ -106,6 +106,11 @@ export class RegistryGuard {
     throw deniedFor(action, name ?? '', repository, role);
   }
 
+  /** Who the request was checked as: the caller `check` authenticated, or anonymous before it ran. */
+  callerOf(req: IncomingMessage): Caller {
+    return this.authenticated.get(req)?.auth.caller ?? anonymous;
+  }
+
   /**
    * Whether the request's caller may read an image (mount sources, catalog entries). A mount source
    * must also be granted `pull` by the registry token the request came with, as the Docker token

@@ -279,6 +279,10 @@ export function imageDetails(description: ImageDescription, target: RenderTarget
       },
       { header: 'Platforms', value: (row) => platforms(row, target.tty ? ', ' : ','), wrap: true },
       { header: 'Vulns', value: (row) => (row.scan ? scanSummary(row.scan) : ''), wrap: true },
+      // Only when the repository's security policy can block pulls.
+      ...(digests.some((digest) => digest.pullPolicy)
+        ? [{ header: 'Pullable', value: (row: Digest) => pullableText(row), wrap: true }]
+        : []),
     ],
     digests,
     target,
@@ -357,6 +361,14 @@ export function keyTable(list: KeyList, target: RenderTarget): string {
     target,
     `No keys for ${list.serviceAccount}.`,
   );
+}
+
+/** Whether a digest may be pulled under its repository's security policy, and why not. */
+function pullableText(digest: Digest): string {
+  if (!digest.pullPolicy) return '';
+  return digest.pullPolicy.pullable
+    ? 'yes'
+    : `no: ${digest.pullPolicy.reason ?? 'blocked by the security policy'}`;
 }
 
 /** `2 critical, 1 high` for a finished scan; its status (and why) otherwise. */

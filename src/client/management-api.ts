@@ -184,6 +184,61 @@ export interface Digest {
   readonly platforms?: Platform[];
   readonly subject?: string;
   readonly scan?: Scan;
+  /** Present when a security policy of the repository can block pulls. */
+  readonly pullPolicy?: PullPolicyVerdict;
+}
+
+/** A project's request rate limits: what it overrides and what applies (`600/min`, `unlimited`). */
+export interface ProjectRateLimits {
+  readonly project: string;
+  readonly enabled: boolean;
+  readonly overrides: Partial<Record<RateLimitKind, string>>;
+  readonly effective: Record<RateLimitKind, string>;
+}
+
+export type RateLimitKind = 'pull' | 'push' | 'repositoryPull' | 'repositoryPush';
+
+/** A rate such as `600/min`; null returns to the instance default. */
+export type RateLimitChanges = Partial<Record<RateLimitKind, string | null>>;
+
+export interface AllowedVulnerability {
+  readonly id: string;
+  readonly expires?: string;
+}
+
+/** Security policy settings made at one level (project or repository); what is left out is inherited. */
+export interface SecurityPolicySettings {
+  readonly blockSeverity?: string;
+  readonly blockUnscanned?: boolean;
+  readonly allowedVulnerabilities?: AllowedVulnerability[];
+  readonly exemptPrincipals?: string[];
+}
+
+/** Fields set replace the setting; null returns it to what is inherited. */
+export interface SecurityPolicyChanges {
+  readonly blockSeverity?: string | null;
+  readonly blockUnscanned?: boolean | null;
+  readonly allowedVulnerabilities?: AllowedVulnerability[] | null;
+  readonly exemptPrincipals?: string[] | null;
+}
+
+export interface ProjectSecurityPolicy {
+  readonly project: string;
+  readonly policy: SecurityPolicySettings;
+}
+
+export interface RepositorySecurityPolicy {
+  readonly project: string;
+  readonly repository: string;
+  readonly policy: SecurityPolicySettings;
+  readonly inherited: SecurityPolicySettings;
+  readonly effective: SecurityPolicySettings & { readonly ownersExempt: true };
+}
+
+/** Whether a digest may be pulled under its repository's security policy (owners and exempt principals aside). */
+export interface PullPolicyVerdict {
+  readonly pullable: boolean;
+  readonly reason?: string;
 }
 
 export const severities = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] as const;
@@ -368,6 +423,21 @@ export class ManagementApi {
     return this.client.call('DELETE', `/projects/${segment(project)}`);
   }
 
+  getProjectRateLimits(project: string): Promise<ProjectRateLimits> {
+    return this.client.call('GET', `/projects/${segment(project)}/rate-limits`);
+  }
+
+  updateProjectRateLimits(project: string, changes: RateLimitChanges): Promise<ProjectRateLimits> {
+    return this.client.call('PATCH', `/projects/${segment(project)}/rate-limits`, { body: changes });
+  }
+
+  updateProjectSecurityPolicy(
+    project: string,
+    changes: SecurityPolicyChanges,
+  ): Promise<ProjectSecurityPolicy> {
+    return this.client.call('PATCH', `/projects/${segment(project)}/security-policy`, { body: changes });
+  }
+
   getInstanceUsage(): Promise<InstanceUsage> {
     return this.client.call('GET', '/usage');
   }
@@ -393,6 +463,20 @@ export class ManagementApi {
 
   updateRepository(project: string, repository: string, changes: RepositoryChanges): Promise<Repository> {
     return this.client.call('PATCH', this.repositoryPath(project, repository), { body: changes });
+  }
+
+  getRepositorySecurityPolicy(project: string, repository: string): Promise<RepositorySecurityPolicy> {
+    return this.client.call('GET', `${this.repositoryPath(project, repository)}/security-policy`);
+  }
+
+  updateRepositorySecurityPolicy(
+    project: string,
+    repository: string,
+    changes: SecurityPolicyChanges,
+  ): Promise<RepositorySecurityPolicy> {
+    return this.client.call('PATCH', `${this.repositoryPath(project, repository)}/security-policy`, {
+      body: changes,
+    });
   }
 
   deleteRepository(project: string, repository: string): Promise<void> {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseByteSize } from '../lib/byte-sizes.js';
 import { durationProblem, parseDuration } from '../lib/durations.js';
 import { isLoopbackAddress } from '../lib/loopback.js';
+import { parseRate, rateProblem } from '../limits/rates.js';
 import { isAddressOrRange } from '../server/request-identity.js';
 
 /** The YAML parser loads only when a config file is given: most starts have none, and it costs ~30 ms. */
@@ -14,15 +15,48 @@ function parseYaml(text: string): unknown {
   return yaml.parse(text);
 }
 
+/** A setting written as text, parsed; when it does not parse, the parser's words say why. */
+function parsedText<T>(parse: (text: string) => T | undefined, problem: (text: string) => string) {
+  return z.string().transform((text, context) => {
+    const value = parse(text);
+    if (value === undefined) {
+      context.addIssue({ code: 'custom', message: problem(text) });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
 /** Durations are written `500ms`, `30s`, `15m`, `24h` or `7d`; they become milliseconds. */
-const duration = z.string().transform((text, context) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    context.addIssue({ code: 'custom', message: durationProblem(text) });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = parsedText(parseDuration, durationProblem);
+
+/** Request rates are written `600/min`, `20/s`, `5/10s`, `1000/h` or `unlimited`. */
+const rate = parsedText(parseRate, rateProblem);
+
+/**
+ * The instance-wide request limits (token buckets); the administrator overrides them per project.
+ * Limiting is on once any rate is set, unless `enabled: false` says otherwise.
+ */
+const rateLimitsSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    /** Per principal (an anonymous caller by client address): pulls, and every other read of /v2/. */
+    pull: rate.optional(),
+    /** Per principal: pushes and deletes. */
+    push: rate.optional(),
+    /** Per repository, every principal together. */
+    repositoryPull: rate.optional(),
+    repositoryPush: rate.optional(),
+    /** Per principal: management API calls. */
+    api: rate.optional(),
+  })
+  .strict()
+  .transform(({ enabled, ...rates }) => ({
+    ...rates,
+    enabled: enabled ?? Object.values(rates).some((value) => value !== undefined),
+  }));
+
+export type RateLimitsConfig = z.infer<typeof rateLimitsSchema>;
 
 /** Vulnerability scanning with Trivy; which repositories are scanned is a per-repository setting. */
 const scanningSchema = z
@@ -282,6 +316,7 @@ const configSchema = z
     scanning: scanningSchema.prefault({}),
     webhooks: webhooksSchema.prefault({}),
     gc: gcSchema.prefault({}),
+    rateLimits: rateLimitsSchema.prefault({}),
     cleanup: z
       .object({
         /** How often every repository's cleanup policies are evaluated (and, outside dry run, applied). */
@@ -315,6 +350,7 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   metrics?: { address?: string };
   health?: { minFreeBytes?: number | string };
   audit?: { retention?: string };
+  rateLimits?: z.input<typeof rateLimitsSchema>;
 };
 
 export class ConfigError extends Error {

@@ -3,6 +3,7 @@ import type { CleanupStore } from './cleanup.js';
 import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from './identity.js';
 import type { LifecycleStore } from './lifecycle.js';
 import type { OAuthStore } from './oauth.js';
+import type { PolicyStore } from './policies.js';
 import type { RemoteStore } from './remotes.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from './resources.js';
 import type { ScanStore } from './scans.js';
@@ -190,5 +191,7 @@ export interface MetadataStore {
   readonly audit: AuditStore;
   readonly remotes: RemoteStore;
   readonly webhooks: WebhookStore;
+  /** Rate limit overrides and security policies. */
+  readonly policies: PolicyStore;
   close(): Promise<void>;
 }

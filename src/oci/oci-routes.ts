@@ -35,6 +35,16 @@ export const chunkMinLength = 1024 * 1024;
 /** Whether the caller may read another image (for mounts and the catalog); the auth layer supplies it. */
 export type ReadCheck = (req: RequestContext['req'], name: string) => Promise<boolean>;
 
+/**
+ * Throws when the caller may not receive a manifest's content (a security policy); asked before a
+ * manifest GET answers, once the reference is resolved to a digest.
+ */
+export type ManifestPullCheck = (
+  req: RequestContext['req'],
+  name: string,
+  manifest: { readonly digest: string; readonly mediaType: string },
+) => Promise<void>;
+
 export interface OciServices {
   readonly blobs: BlobService;
   readonly uploads: UploadService;
@@ -74,7 +84,11 @@ export function createOciServices(context: RegistryContext, options: OciServiceO
 }
 
 /** The OCI Distribution Spec v1.1 endpoints under /v2/. */
-export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
+export function ociRoutes(
+  services: OciServices,
+  canRead: ReadCheck,
+  checkPull: ManifestPullCheck = async () => {},
+): Route[] {
   const { blobs, uploads, manifests, listings, pullThrough } = services;
 
   const findManifest = (name: string, reference: string) =>
@@ -229,6 +243,8 @@ export function ociRoutes(services: OciServices, canRead: ReadCheck): Route[] {
   const getManifest: Handler = async (context) => {
     const { req, res, params } = context;
     const manifest = await findManifest(imageName(context), params.reference ?? '');
+    // HEAD delivers no content (clients check a digest with it), so a policy only blocks GET.
+    if (req.method === 'GET') await checkPull(req, imageName(context), manifest);
     const headers = {
       'Content-Type': manifest.mediaType,
       'Docker-Content-Digest': manifest.digest,

@@ -31,11 +31,16 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import { type IdGenerator, randomIds } from '../lib/ids.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { SecretBox } from '../lib/secret-box.js';
+import { limitRegistryRoutes } from '../limits/admission.js';
+import { createRateLimiter } from '../limits/rate-limiting.js';
+import type { RefusalListener } from '../limits/request-limiter.js';
 import { Metrics, type ScanQueueDepth } from '../metrics/metrics.js';
 import { listenForMetrics, type MetricsListener } from '../metrics/metrics-server.js';
+import { parseImageName } from '../oci/names.js';
 import { createOciServices, ociRoutes } from '../oci/oci-routes.js';
 import type { RegistryContext } from '../oci/registry-context.js';
 import { resolveRegistryNames } from '../oci/short-names.js';
+import type { SettingsChangeListener } from '../policies/settings-changes.js';
 import { UpstreamClient } from '../remote/upstream-client.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
@@ -95,6 +100,10 @@ export interface StartOptions {
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
   readonly logger?: Logger;
+  /** Told of every rate limit override and security policy change: where the audit log hooks in. */
+  readonly onSettingsChanged?: SettingsChangeListener;
+  /** Told of every request refused for its rate: where a metric hooks in. */
+  readonly onRateLimited?: RefusalListener;
 }
 
 /**
@@ -374,6 +383,10 @@ async function buildServices(
       gcFinished: (outcome) => metrics.gcFinished(outcome),
     });
     const oauth = createOAuthServices(config, metadata, auth, context.clock, audit);
+    const limiter = createRateLimiter(config.rateLimits, metadata.policies, context.clock, (refused) => {
+      metrics.rateLimitRefused(refused.policy);
+      options.onRateLimited?.(refused);
+    });
     const management = createManagementServices(
       context,
       auth,
@@ -383,16 +396,31 @@ async function buildServices(
       cleanup,
       secrets,
       webhooks,
+      {
+        rateLimits: config.rateLimits,
+        onSettingsChanged: (change) => {
+          if (change.kind === 'rateLimits') limiter?.forgetOverrides(change.project);
+          options.onSettingsChanged?.(change);
+        },
+      },
     );
     const routes = [
       ...tokenRoutes(auth.credentials, auth.registryTokens, audit),
       ...oauthRoutes(oauth),
       ...(caCertificate ? tlsRoutes(caCertificate) : []),
-      ...managementApiRoutes(management, auth, config, audit),
+      ...managementApiRoutes(management, auth, config, audit, limiter),
       ...resolveRegistryNames(
         auditRegistryDeletes(
           guardRegistryRoutes(
-            ociRoutes(services, (req, name) => auth.guard.canRead(req, name)),
+            limitRegistryRoutes(
+              ociRoutes(
+                services,
+                (req, name) => auth.guard.canRead(req, name),
+                (req, name, manifest) =>
+                  management.pullPolicy.check(auth.guard.callerOf(req), parseImageName(name), manifest),
+              ),
+              limiter,
+            ),
             auth.guard,
           ),
           audit,

@@ -9,6 +9,8 @@ import type { Clock } from '../../lib/clock.js';
 import { immutableTagRefusal } from '../../oci/immutable-tags.js';
 import { imageConfigTypes } from '../../oci/media-types.js';
 import { type ImageName, parseImageName } from '../../oci/names.js';
+import type { PullPolicy } from '../../policies/pull-policy.js';
+import { blocksAnything } from '../../policies/security-policy.js';
 import { type ApiAccess, repositoryNotFound } from '../access-checks.js';
 import {
   collectPage,
@@ -40,6 +42,12 @@ export const digestView = responseSchema(
     platforms: z.array(platformView).optional().describe('For an index: the platforms of its images'),
     subject: z.string().optional().describe('The digest this artifact refers to (signatures, SBOMs)'),
     scan: scanView,
+    pullPolicy: z
+      .object({ pullable: z.boolean(), reason: z.string().optional() })
+      .optional()
+      .describe(
+        "Present when the repository's security policy can block pulls: whether this digest may be pulled (owners and exempt principals aside), and why not",
+      ),
   }),
   'One manifest of an image, by digest',
 );
@@ -139,6 +147,7 @@ export class ImageService {
     private readonly clock: Clock,
     private readonly scans: ScanViews,
     private readonly events: RegistryEvents,
+    private readonly pulls: PullPolicy,
   ) {}
 
   async list(
@@ -445,18 +454,34 @@ export class ImageService {
 
   /** Views of several digests: their details read side by side, their scans together. */
   private async viewDigests(name: ImageName, manifests: readonly TaggedManifest[]): Promise<DigestView[]> {
-    const [details, scans] = await Promise.all([
+    const [details, scans, verdicts] = await Promise.all([
       Promise.all(manifests.map((manifest) => this.details.describe(name.full, manifest))),
       this.scans.ofAll(manifests),
+      this.pullVerdicts(name, manifests),
     ]);
-    return manifests.map((manifest, index) =>
-      this.digestOf(
-        name,
-        manifest,
-        details[index] as ManifestDetails,
-        scans.get(manifest.digest) as ScanView,
-      ),
-    );
+    return manifests.map((manifest, index) => {
+      const verdict = verdicts?.[index];
+      return {
+        ...this.digestOf(
+          name,
+          manifest,
+          details[index] as ManifestDetails,
+          scans.get(manifest.digest) as ScanView,
+        ),
+        ...(verdict
+          ? {
+              pullPolicy: verdict.pullable ? { pullable: true } : { pullable: false, reason: verdict.reason },
+            }
+          : {}),
+      };
+    });
+  }
+
+  /** What the repository's security policy says of each manifest; undefined when it blocks nothing. */
+  private async pullVerdicts(name: ImageName, manifests: readonly TaggedManifest[]) {
+    const policy = await this.pulls.effective(name.project, name.repository);
+    if (!blocksAnything(policy)) return undefined;
+    return Promise.all(manifests.map((m) => this.pulls.judge(policy, m.digest, m.mediaType)));
   }
 
   private digestOf(

@@ -1,4 +1,12 @@
-import { ManagementApi, type Project, type ProjectChanges } from '../../client/management-api.js';
+import {
+  ManagementApi,
+  type Project,
+  type ProjectChanges,
+  type ProjectRateLimits,
+  type RateLimitChanges,
+  type SecurityPolicyChanges,
+  type SecurityPolicySettings,
+} from '../../client/management-api.js';
 import { parseByteSize } from '../../lib/byte-sizes.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
@@ -66,16 +74,33 @@ export function parseStorageQuota(text: string): number | null {
   return bytes;
 }
 
-export function updateProject(
+/** What `projects update` changed: the project, and its rate limits or security policy when asked. */
+export type ProjectUpdate = Project & {
+  readonly rateLimits?: ProjectRateLimits;
+  readonly securityPolicy?: SecurityPolicySettings;
+};
+
+export async function updateProject(
   context: CliContext,
   id: string,
   changes: ProjectChanges,
   registry?: string,
-): Promise<Project> {
-  if (Object.values(changes).every((value) => value === undefined)) {
+  settings: { rateLimits?: RateLimitChanges; securityPolicy?: SecurityPolicyChanges } = {},
+): Promise<ProjectUpdate> {
+  const projectChanged = Object.values(changes).some((value) => value !== undefined);
+  if (!projectChanged && !settings.rateLimits && !settings.securityPolicy) {
     throw new CliError('USAGE', 'nothing to change', {
-      hint: 'pass --storage-quota, --description or --display-name',
+      hint: 'pass --storage-quota, --description, --display-name, a rate (--pull-rate…) or a security policy setting (--block-severity…)',
     });
   }
-  return api(context, registry).updateProject(id, changes);
+  const client = api(context, registry);
+  const project = projectChanged ? await client.updateProject(id, changes) : await client.getProject(id);
+  const rateLimits = settings.rateLimits && (await client.updateProjectRateLimits(id, settings.rateLimits));
+  const policy =
+    settings.securityPolicy && (await client.updateProjectSecurityPolicy(id, settings.securityPolicy));
+  return {
+    ...project,
+    ...(rateLimits ? { rateLimits } : {}),
+    ...(policy ? { securityPolicy: policy.policy } : {}),
+  };
 }

@@ -6,6 +6,8 @@ import {
   type NewRemote,
   type Repository,
   type RepositoryChanges,
+  type RepositorySecurityPolicy,
+  type SecurityPolicyChanges,
 } from '../../client/management-api.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
@@ -80,25 +82,43 @@ export function describeRepository(context: CliContext, target: RepositoryTarget
   return new ManagementApi(context.api(target.registry)).getRepository(target.project, target.repository);
 }
 
-export function updateRepository(
+/** What `repos update` changed: the repository, and its security policy when asked. */
+export type RepositoryUpdate = Repository & { readonly securityPolicy?: RepositorySecurityPolicy };
+
+export async function updateRepository(
   context: CliContext,
   target: RepositoryTarget,
   changes: RepositoryChanges,
-): Promise<Repository> {
+  securityPolicy?: SecurityPolicyChanges,
+): Promise<RepositoryUpdate> {
   const { remote, ...rest } = changes;
   const remoteChanged = remote !== undefined && Object.values(remote).some((value) => value !== undefined);
-  if (!remoteChanged && Object.values(rest).every((value) => value === undefined)) {
+  const repositoryChanged = remoteChanged || Object.values(rest).some((value) => value !== undefined);
+  if (!repositoryChanged && !securityPolicy) {
     throw new CliError('USAGE', 'nothing to change', {
       hint:
         'pass --scanning/--no-scanning, --immutable-tags/--no-immutable-tags, --cleanup-policies FILE, ' +
-        '--cleanup-dry-run/--no-cleanup-dry-run, --description, --display-name, or (remote repositories) ' +
-        '--remote-url, --remote-username, --remote-password-stdin, --remote-prefix, --remote-ttl, --remote-anonymous',
+        '--cleanup-dry-run/--no-cleanup-dry-run, --description, --display-name, a security policy setting ' +
+        '(--block-severity…), or (remote repositories) --remote-url, --remote-username, ' +
+        '--remote-password-stdin, --remote-prefix, --remote-ttl, --remote-anonymous',
     });
   }
-  return new ManagementApi(context.api(target.registry)).updateRepository(target.project, target.repository, {
-    ...rest,
-    ...(remoteChanged ? { remote } : {}),
-  });
+  const api = new ManagementApi(context.api(target.registry));
+  const repository = repositoryChanged
+    ? await api.updateRepository(target.project, target.repository, {
+        ...rest,
+        ...(remoteChanged ? { remote } : {}),
+      })
+    : await api.getRepository(target.project, target.repository);
+  if (!securityPolicy) return repository;
+  return {
+    ...repository,
+    securityPolicy: await api.updateRepositorySecurityPolicy(
+      target.project,
+      target.repository,
+      securityPolicy,
+    ),
+  };
 }
 
 export async function deleteRepository(

@@ -22,6 +22,7 @@ import {
 } from '../layout.js';
 import { checked, formBody, typed } from './forms.js';
 import { projectPath } from './project.js';
+import { securityPolicyCard } from './security-policy-card.js';
 
 export const repositoryPath = (project: string, repository: string) =>
   `${projectPath(project)}/repositories/${repository}`;
@@ -139,7 +140,10 @@ export function repositoryPages(services: ManagementServices): ConsolePage[] {
 <div class="actions"><button class="danger" type="submit">Delete repository</button></div>
 </form>`,
     );
-    return repositoryFrame(services, request, context, 'settings', html`${edit}${remove}`);
+    const policy = securityPolicyCard(
+      await services.securityPolicies.getRepository(request.caller, repository.project, repository.id),
+    );
+    return repositoryFrame(services, request, context, 'settings', html`${edit}${policy}${remove}`);
   };
 
   const setup: NonNullable<ConsolePage['render']> = async (request) => {

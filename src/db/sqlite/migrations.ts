@@ -447,4 +447,23 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (delivery_id, attempt)
   ) WITHOUT ROWID;
   `,
+  // Per-project rate limit overrides and security policies (a project's under repository_id '').
+  // A repository's policy goes with the repository; a project's rows go with the project.
+  `
+  CREATE TABLE project_rate_limits (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    limits TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE security_policies (
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    repository_id TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (project_id, repository_id)
+  );
+  CREATE TRIGGER repositories_drop_security_policy AFTER DELETE ON repositories BEGIN
+    DELETE FROM security_policies WHERE project_id = OLD.project_id AND repository_id = OLD.id;
+  END;
+  `,
 ];

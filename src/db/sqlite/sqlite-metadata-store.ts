@@ -18,6 +18,7 @@ import type {
   UploadStore,
 } from '../metadata.js';
 import type { OAuthStore } from '../oauth.js';
+import type { PolicyStore } from '../policies.js';
 import type { RemoteStore } from '../remotes.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import { type ManifestRow, manifestColumns, page, toManifest } from '../rows/manifests.js';
@@ -37,6 +38,7 @@ import {
 import { SqliteImageStore } from './image-store.js';
 import { SqliteLifecycleStore } from './lifecycle-store.js';
 import { SqliteOAuthStore } from './oauth-store.js';
+import { SqlitePolicyStore } from './policy-store.js';
 import { SqliteRemoteStore } from './remote-store.js';
 import { SqliteOrganizationStore, SqliteProjectStore, SqliteRepositoryStore } from './resource-stores.js';
 import { SqliteScanStore } from './sqlite-scan-store.js';
@@ -385,6 +387,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly audit: AuditStore;
   readonly remotes: RemoteStore;
   readonly webhooks: WebhookStore;
+  readonly policies: PolicyStore;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.catalog = new SqliteCatalogStore(db);
@@ -406,6 +409,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.audit = new SqliteAuditStore(db);
     this.remotes = new SqliteRemoteStore(db);
     this.webhooks = new SqliteWebhookStore(db);
+    this.policies = new SqlitePolicyStore(db);
   }
 
   static open(path: string): SqliteMetadataStore {
