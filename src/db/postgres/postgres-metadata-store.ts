@@ -4,6 +4,7 @@ import type { IamStore, RevocationStore, ServiceAccountStore, UserStore } from '
 import type { LifecycleStore } from '../lifecycle.js';
 import type { CatalogStore, ContentStore, MetadataStore, UploadStore } from '../metadata.js';
 import type { OAuthStore } from '../oauth.js';
+import type { PolicyStore } from '../policies.js';
 import type { RemoteStore } from '../remotes.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';
@@ -21,6 +22,7 @@ import {
 import { PostgresImageStore } from './image-store.js';
 import { PostgresLifecycleStore } from './lifecycle-store.js';
 import { PostgresOAuthStore } from './oauth-store.js';
+import { PostgresPolicyStore } from './policy-store.js';
 import { PostgresRemoteStore } from './remote-store.js';
 import {
   PostgresOrganizationStore,
@@ -50,6 +52,7 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly cleanup: CleanupStore;
   readonly audit: AuditStore;
   readonly remotes: RemoteStore;
+  readonly policies: PolicyStore;
 
   private constructor(private readonly db: PostgresDatabase) {
     this.catalog = new PostgresCatalogStore(db);
@@ -70,6 +73,7 @@ export class PostgresMetadataStore implements MetadataStore {
     this.cleanup = new PostgresCleanupStore(db);
     this.audit = new PostgresAuditStore(db);
     this.remotes = new PostgresRemoteStore(db);
+    this.policies = new PostgresPolicyStore(db);
   }
 
   /** Connects, and migrates the schema unless another instance has already. */

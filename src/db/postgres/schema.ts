@@ -350,4 +350,27 @@ export const schema: readonly string[] = [
     PRIMARY KEY (image_id, tag)
   );
   `,
+  // Per-project rate limit overrides and security policies (a project's under repository_id '').
+  // A repository's policy goes with the repository; a project's rows go with the project.
+  `
+  CREATE TABLE project_rate_limits (
+    project_id text COLLATE "C" PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    limits jsonb NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE TABLE security_policies (
+    project_id text COLLATE "C" NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    repository_id text COLLATE "C" NOT NULL,
+    policy jsonb NOT NULL,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (project_id, repository_id)
+  );
+  CREATE FUNCTION repositories_drop_security_policy() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    DELETE FROM security_policies WHERE project_id = OLD.project_id AND repository_id = OLD.id;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER repositories_drop_security_policy AFTER DELETE ON repositories
+    FOR EACH ROW EXECUTE FUNCTION repositories_drop_security_policy();
+  `,
 ];

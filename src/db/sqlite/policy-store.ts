@@ -1,9 +1,5 @@
-import type {
-  AllowedVulnerability,
-  PolicyStore,
-  ProjectRateLimits,
-  SecurityPolicySettings,
-} from '../policies.js';
+import type { PolicyStore, ProjectRateLimits, SecurityPolicySettings } from '../policies.js';
+import { toRateLimits, toSecurityPolicy } from '../rows/policies.js';
 import type { SqliteDatabase } from './database.js';
 
 /** Rates and policies are small documents, stored as JSON; dates as ISO strings. */
@@ -36,7 +32,7 @@ export class SqlitePolicyStore implements PolicyStore {
 
   async rateLimits(project: string): Promise<ProjectRateLimits | undefined> {
     const text = this.statements.rateLimits.get(project) as string | undefined;
-    return text === undefined ? undefined : (JSON.parse(text) as ProjectRateLimits);
+    return text === undefined ? undefined : toRateLimits(text);
   }
 
   async setRateLimits(project: string, limits: ProjectRateLimits, at: Date): Promise<boolean> {
@@ -53,23 +49,7 @@ export class SqlitePolicyStore implements PolicyStore {
     repository: string | undefined,
   ): Promise<SecurityPolicySettings | undefined> {
     const text = this.statements.policy.get(project, repository ?? '') as string | undefined;
-    if (text === undefined) return undefined;
-    const stored = JSON.parse(text) as SecurityPolicySettings & {
-      allowedVulnerabilities?: { id: string; expires?: string }[];
-    };
-    return {
-      ...stored,
-      ...(stored.allowedVulnerabilities
-        ? {
-            allowedVulnerabilities: stored.allowedVulnerabilities.map(
-              (entry): AllowedVulnerability => ({
-                id: entry.id,
-                expires: entry.expires === undefined ? undefined : new Date(entry.expires),
-              }),
-            ),
-          }
-        : {}),
-    };
+    return text === undefined ? undefined : toSecurityPolicy(text);
   }
 
   async setSecurityPolicy(
