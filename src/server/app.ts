@@ -133,36 +133,37 @@ export async function startRegistry(
     });
   });
   const urls = clientUrls(server.address() as AddressInfo);
+  const closeServer = async () => {
+    const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+    server.closeAllConnections();
+    await closed;
+  };
+  const proxies = new TrustedProxies(config.trustedProxies);
+  // Bound before anything is created too, for the same reason as the registry's port.
+  let metricsListener: MetricsListener | undefined;
+  if (config.metrics.address) {
+    try {
+      metricsListener = await listenForMetrics(config.metrics.address, answerStarting, logger, proxies);
+    } catch (error) {
+      await closeServer();
+      throw error;
+    }
+  }
 
   let built: Awaited<ReturnType<typeof buildServices>>;
   try {
     built = await buildServices(config, options, logger, metrics);
   } catch (error) {
-    const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-    server.closeAllConnections();
-    await closed;
+    await closeServer();
+    await metricsListener?.close();
     throw error;
   }
   const { context, metadata, auth, admin, scanning, services, maintenance, cleanup, audit, routes } = built;
   scanQueueDepth = () => metadata.scans.countByStatus();
-  const proxies = new TrustedProxies(config.trustedProxies);
   listener = createRequestListener(routes, logger, proxies, metrics);
-  let metricsListener: MetricsListener | undefined;
-  if (config.metrics.address) {
-    const unguarded = opsRoutes(
-      { metadata, dataDir: config.dataDir, minFreeBytes: config.health.minFreeBytes },
-      metrics,
-    );
-    try {
-      metricsListener = await listenForMetrics(config.metrics.address, unguarded, logger, proxies);
-    } catch (error) {
-      const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-      server.closeAllConnections();
-      await closed;
-      await metadata.close();
-      throw error;
-    }
-  }
+  metricsListener?.serve(
+    opsRoutes({ metadata, dataDir: config.dataDir, minFreeBytes: config.health.minFreeBytes }, metrics),
+  );
   const releaseDataDir = await recordDaemon(config.dataDir);
 
   const purge = async () => {
