@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../lib/logger.js';
 import type { TrustedProxies } from '../server/request-identity.js';
@@ -15,6 +15,8 @@ export function parseListenAddress(address: string): { host: string; port: numbe
 export interface MetricsListener {
   /** `http://HOST:PORT` as bound. */
   readonly url: string;
+  /** Starts answering with `routes`, once the registry is built. */
+  serve(routes: readonly Route[]): void;
   close(): Promise<void>;
 }
 
@@ -24,12 +26,13 @@ export interface MetricsListener {
  */
 export async function listenForMetrics(
   address: string,
-  routes: readonly Route[],
+  starting: RequestListener,
   logger: Logger,
   proxies: TrustedProxies,
 ): Promise<MetricsListener> {
   const { host, port } = parseListenAddress(address);
-  const server: Server = createServer(createRequestListener(routes, logger, proxies));
+  let listener = starting;
+  const server: Server = createServer((req, res) => listener(req, res));
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -41,6 +44,9 @@ export async function listenForMetrics(
   const shown = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   return {
     url: `http://${shown}:${bound.port}`,
+    serve(routes) {
+      listener = createRequestListener(routes, logger, proxies);
+    },
     close: () =>
       new Promise<void>((resolvePromise) => {
         server.close(() => resolvePromise());

@@ -162,6 +162,22 @@ export async function startRegistry(
     });
   });
   const urls = clientUrls(server.address() as AddressInfo, networkInterfaces(), https ? 'https' : 'http');
+  const closeServer = async () => {
+    const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+    server.closeAllConnections();
+    await closed;
+  };
+  const proxies = new TrustedProxies(config.trustedProxies);
+  // Bound before anything is created too, for the same reason as the registry's port.
+  let metricsListener: MetricsListener | undefined;
+  if (config.metrics.address) {
+    try {
+      metricsListener = await listenForMetrics(config.metrics.address, answerStarting, logger, proxies);
+    } catch (error) {
+      await closeServer();
+      throw error;
+    }
+  }
 
   const loadTls = async (): Promise<TlsMaterial | undefined> => {
     if (!https) return undefined;
@@ -181,9 +197,8 @@ export async function startRegistry(
     tls = await loadTls();
     built = await buildServices(config, options, logger, metrics, tls?.selfSigned?.ca.certificate);
   } catch (error) {
-    const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-    server.closeAllConnections();
-    await closed;
+    await closeServer();
+    await metricsListener?.close();
     throw error;
   }
   const {
@@ -201,24 +216,10 @@ export async function startRegistry(
     upstream,
   } = built;
   scanQueueDepth = () => metadata.scans.countByStatus();
-  const proxies = new TrustedProxies(config.trustedProxies);
   listener = createRequestListener(routes, logger, proxies, metrics);
-  let metricsListener: MetricsListener | undefined;
-  if (config.metrics.address) {
-    const unguarded = opsRoutes(
-      { metadata, dataDir: config.dataDir, minFreeBytes: config.health.minFreeBytes },
-      metrics,
-    );
-    try {
-      metricsListener = await listenForMetrics(config.metrics.address, unguarded, logger, proxies);
-    } catch (error) {
-      const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-      server.closeAllConnections();
-      await closed;
-      await metadata.close();
-      throw error;
-    }
-  }
+  metricsListener?.serve(
+    opsRoutes({ metadata, dataDir: config.dataDir, minFreeBytes: config.health.minFreeBytes }, metrics),
+  );
   const releaseDataDir = await recordDaemon(config.dataDir);
 
   const purge = async () => {
