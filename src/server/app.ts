@@ -30,7 +30,7 @@ import type { RegistryContext } from '../oci/registry-context.js';
 import { resolveRegistryNames } from '../oci/short-names.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
-import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
+import { openBlobStore } from '../storage/open-blob-store.js';
 import { backfillBlobSizes } from '../usage/blob-sizes.js';
 import { clientUrls } from './client-urls.js';
 import { guardConnections, headersCheckInterval } from './connection-guards.js';
@@ -197,8 +197,7 @@ export async function startRegistry(
 /** Everything the registry is made of, built once the port is bound. */
 async function buildServices(config: ServeConfig, options: StartOptions, logger: Logger) {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const blobs = new FilesystemBlobStore(config.dataDir);
-  await blobs.init();
+  const blobs = await openBlobStore(config);
   const metadata = SqliteMetadataStore.open(join(config.dataDir, 'metadata.db'));
   try {
     const context: RegistryContext = {

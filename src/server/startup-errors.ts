@@ -1,4 +1,5 @@
 import { MigrationRefused } from '../db/sqlite/database.js';
+import { BlobStoreUnavailable } from '../storage/blob-store.js';
 
 /**
  * Failures that stop the daemon before it serves anything, told as one sentence with what to do.
@@ -10,6 +11,7 @@ export function describeStartupError(
   where: { readonly host: string; readonly port: number; readonly dataDir: string },
 ): string | undefined {
   if (error instanceof MigrationRefused) return `cannot upgrade the metadata database: ${error.message}`;
+  if (error instanceof BlobStoreUnavailable) return error.message;
   const failure = error as NodeJS.ErrnoException & { syscall?: string };
   const address = `${where.host}:${where.port}`;
   switch (failure?.syscall === 'listen' || failure?.syscall === 'getaddrinfo' ? failure.code : undefined) {

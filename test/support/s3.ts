@@ -1,0 +1,130 @@
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { inject } from 'vitest';
+import { connectS3, type S3Commands } from '../../src/storage/s3/s3-client.js';
+
+/**
+ * A real S3 server for the tests: Ceph's RADOS Gateway, a throwaway single-node cluster started by
+ * `scripts/ceph-s3-up.sh` (about 1.5 s, 150 MB of memory) and removed by `ceph-s3-down.sh`.
+ *
+ * With `MISTRIVE_TEST_BLOBS=s3` (`npm run test:s3`), one server runs for the whole run (the global
+ * setup) and every registry the tests start keeps its blobs in it. Otherwise the few suites that
+ * test the S3 store itself start one per file.
+ */
+
+export interface S3Server {
+  readonly endpoint: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly region: string;
+  readonly bucket: string;
+  /** The directory `ceph-s3-down.sh` removes; undefined for the run's shared server. */
+  readonly cephDir?: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    s3: S3Server | null;
+  }
+}
+
+const scripts = fileURLToPath(new URL('../../scripts/', import.meta.url));
+export const testBucket = 'mistrive-test';
+
+/** Whether this run keeps every test registry's blobs in S3. */
+export function blobsOnS3(): boolean {
+  return process.env.MISTRIVE_TEST_BLOBS === 's3';
+}
+
+/** Starts a throwaway RGW with the test bucket. */
+export async function startS3Server(): Promise<S3Server> {
+  const started = await execa(`${scripts}ceph-s3-up.sh`, [], {
+    env: { S3_BUCKET: testBucket },
+    reject: false,
+    timeout: 120_000,
+  });
+  if (started.exitCode !== 0) throw new Error(`ceph-s3-up.sh failed:\n${started.stderr}`);
+  const vars = Object.fromEntries(
+    String(started.stdout)
+      .split('\n')
+      .map((line) => line.split('=', 2))
+      .filter((pair): pair is [string, string] => pair.length === 2),
+  );
+  return {
+    endpoint: vars.S3_ENDPOINT as string,
+    accessKey: vars.S3_ACCESS_KEY as string,
+    secretKey: vars.S3_SECRET_KEY as string,
+    region: vars.S3_REGION as string,
+    bucket: testBucket,
+    cephDir: vars.CEPH_DIR as string,
+  };
+}
+
+export async function stopS3Server(server: S3Server): Promise<void> {
+  if (server.cephDir) await execa(`${scripts}ceph-s3-down.sh`, [server.cephDir], { reject: false });
+}
+
+let ownServer: Promise<S3Server> | undefined;
+
+/**
+ * The run's S3 server, or one started for this test file (stopped by `releaseS3Server`). Sets the
+ * AWS credential variables in this process, as an operator would for the daemon: the store reads
+ * them through the standard AWS chain.
+ */
+export async function useS3Server(): Promise<S3Server> {
+  const shared = inject('s3');
+  if (!shared) ownServer ??= startS3Server();
+  const server = shared ?? (await (ownServer as Promise<S3Server>));
+  process.env.AWS_ACCESS_KEY_ID = server.accessKey;
+  process.env.AWS_SECRET_ACCESS_KEY = server.secretKey;
+  return server;
+}
+
+/** Stops the server `useS3Server` started for this file, if it did. */
+export async function releaseS3Server(): Promise<void> {
+  const own = ownServer;
+  ownServer = undefined;
+  if (own) await stopS3Server(await own);
+}
+
+/** The environment a daemon needs to reach `server` with the standard AWS chain. */
+export function s3Env(server: S3Server): Record<string, string> {
+  return { AWS_ACCESS_KEY_ID: server.accessKey, AWS_SECRET_ACCESS_KEY: server.secretKey };
+}
+
+/**
+ * The key prefix of the registry whose data directory is `dataDir`: each test registry has its own
+ * corner of the one bucket, and helpers that look at stored blobs find it from the data directory.
+ */
+export function prefixFor(dataDir: string): string {
+  return `registries/${basename(dataDir)}/`;
+}
+
+/** What `blobs.s3` says in a test registry's configuration. */
+export interface S3Settings {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly forcePathStyle: boolean;
+  readonly prefix: string;
+  readonly redirect?: boolean;
+}
+
+/** `blobs.s3` settings for a registry on `server` under `prefix`. */
+export function s3Settings(server: S3Server, prefix: string): S3Settings {
+  return {
+    endpoint: server.endpoint,
+    bucket: server.bucket,
+    region: server.region,
+    forcePathStyle: true,
+    prefix,
+  };
+}
+
+/** A client for looking into the bucket from outside, as an operator would with the AWS CLI. */
+export function s3Client(server: S3Server): Promise<S3Commands> {
+  process.env.AWS_ACCESS_KEY_ID = server.accessKey;
+  process.env.AWS_SECRET_ACCESS_KEY = server.secretKey;
+  return connectS3(s3Settings(server, ''));
+}
