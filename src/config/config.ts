@@ -119,21 +119,12 @@ const s3Settings = {
   /** How long a presigned URL stays valid. */
   redirectExpiry: duration.default(5 * 60_000),
 };
-const s3Schema = z
-  .object(s3Settings)
-  .passthrough()
-  .superRefine((value, context) => {
-    for (const key of Object.keys(value)) {
-      if (key in s3Settings) continue;
-      context.addIssue({
-        code: 'custom',
-        path: [key],
-        message: credentialKeys.includes(key)
-          ? 'S3 credentials are not read from the config file: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use ~/.aws/credentials (AWS_PROFILE)'
-          : 'is not a setting of blobs.s3',
-      });
-    }
-  });
+const s3Schema = z.strictObject(s3Settings, {
+  error: (issue) =>
+    issue.code === 'unrecognized_keys' && issue.keys.some((key) => credentialKeys.includes(key))
+      ? 'S3 credentials are not read from the config file: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use ~/.aws/credentials (AWS_PROFILE)'
+      : undefined,
+});
 
 export type S3Config = z.infer<typeof s3Schema>;
 

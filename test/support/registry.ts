@@ -5,6 +5,7 @@ import { loadServeConfig, type ServeOverrides } from '../../src/config/config.js
 import { type RunningRegistry, type StartOptions, startRegistry } from '../../src/server/app.js';
 import { testAdminPassword } from './admin-password.js';
 import { signInAdmin } from './admin-session.js';
+import { blobsOnS3, daemonOnS3, prefixFor, s3Settings, useS3Server } from './s3.js';
 import { tempDir } from './temp.js';
 
 export { testAdminPassword };
@@ -20,7 +21,8 @@ export interface TestRegistry {
 
 /**
  * The real registry, in this process, on a free loopback port, with its own data directory.
- * `options` hands it a fake clock where time matters.
+ * `options` hands it a fake clock where time matters. With `MISTRIVE_TEST_BLOBS=s3` its blobs are
+ * in the run's S3 server, under a prefix named after the data directory.
  */
 export async function startTestRegistry(
   overrides: ServeOverrides = {},
@@ -28,9 +30,12 @@ export async function startTestRegistry(
 ): Promise<TestRegistry> {
   const dir = overrides.dataDir ? undefined : await tempDir();
   const dataDir = overrides.dataDir ?? (dir?.path as string);
+  const blobs =
+    overrides.blobs ??
+    (blobsOnS3() ? { s3: s3Settings(await useS3Server(), prefixFor(dataDir)) } : undefined);
   const config = loadServeConfig(
     undefined,
-    { port: 0, logLevel: 'silent', ...overrides, dataDir },
+    { port: 0, logLevel: 'silent', ...overrides, dataDir, blobs },
     { MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
   );
   const registry = await startRegistry(config, options);
@@ -87,6 +92,9 @@ export async function startDaemon(
   options: DaemonOptions = {},
 ): Promise<Daemon> {
   const { umask } = options;
+  const onS3 = blobsOnS3() ? await daemonOnS3(dataDir, extraArgs) : undefined;
+  const serveArgs = onS3?.args ?? extraArgs;
+  const serveEnv = { ...env, ...onS3?.env };
   const adminPassword = 'adminPassword' in options ? options.adminPassword : testAdminPassword;
   const args = [
     mistriveBin,
@@ -97,14 +105,14 @@ export async function startDaemon(
     dataDir,
     '--log-level',
     'info',
-    ...extraArgs,
+    ...serveArgs,
   ];
   const child = spawn(
     umask === undefined ? process.execPath : '/bin/sh',
     umask === undefined ? args : ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: withAdminPassword({ ...process.env, ...env }, adminPassword),
+      env: withAdminPassword({ ...process.env, ...serveEnv }, adminPassword),
     },
   );
   let stdout = '';

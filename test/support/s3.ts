@@ -1,7 +1,11 @@
-import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { inject } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { connectS3, type S3Commands } from '../../src/storage/s3/s3-client.js';
 
 /**
@@ -127,4 +131,21 @@ export function s3Client(server: S3Server): Promise<S3Commands> {
   process.env.AWS_ACCESS_KEY_ID = server.accessKey;
   process.env.AWS_SECRET_ACCESS_KEY = server.secretKey;
   return connectS3(s3Settings(server, ''));
+}
+
+/**
+ * What puts a daemon's blobs in the run's S3 server: its config file (the one `args` names, with
+ * `blobs.s3` added) and the AWS credentials in its environment.
+ */
+export async function daemonOnS3(
+  dataDir: string,
+  args: readonly string[],
+): Promise<{ args: string[]; env: Record<string, string> }> {
+  const server = await useS3Server();
+  const at = args.indexOf('--config');
+  const given = at >= 0 ? (parseYaml(await readFile(args[at + 1] as string, 'utf8')) ?? {}) : {};
+  const file = join(tmpdir(), `mistrive-s3-${basename(dataDir)}-${randomBytes(4).toString('hex')}.json`);
+  await writeFile(file, JSON.stringify({ ...given, blobs: { s3: s3Settings(server, prefixFor(dataDir)) } }));
+  const rest = at >= 0 ? [...args.slice(0, at), ...args.slice(at + 2)] : [...args];
+  return { args: [...rest, '--config', file], env: s3Env(server) };
 }
