@@ -37,7 +37,12 @@ export const mistriveAdmin: Login = { username: 'admin', password: randomBytes(1
  * `mistrive serve` from the build, ready when it prints its listening line. Pushes create their
  * projects and repositories (as the reference does), and clients authenticate as the administrator.
  */
-export function startMistrive(cleanup: Cleanup, dataDir: string): Promise<RunningServer> {
+export function startMistrive(
+  cleanup: Cleanup,
+  dataDir: string,
+  /** More `serve` arguments (a config file) and environment (credentials). */
+  extra: { readonly args?: readonly string[]; readonly env?: Record<string, string> } = {},
+): Promise<RunningServer> {
   return startWithReadyLine(
     cleanup,
     'mistrive',
@@ -52,9 +57,10 @@ export function startMistrive(cleanup: Cleanup, dataDir: string): Promise<Runnin
       '--log-level',
       'warn',
       '--auto-create-repositories',
+      ...(extra.args ?? []),
     ],
     /listening on (http:\/\/[^\s,]+)/,
-    { MISTRIVE_ADMIN_PASSWORD: mistriveAdmin.password },
+    { ...extra.env, MISTRIVE_ADMIN_PASSWORD: mistriveAdmin.password },
     mistriveAdmin,
   );
 }

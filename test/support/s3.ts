@@ -2,30 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { inject } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { connectS3, type S3Commands } from '../../src/storage/s3/s3-client.js';
+import { type S3Server, startS3Server, stopS3Server } from './ceph-s3.js';
+
+export type { S3Server };
 
 /**
- * A real S3 server for the tests: Ceph's RADOS Gateway, a throwaway single-node cluster started by
- * `scripts/ceph-s3-up.sh` (about 1.5 s, 150 MB of memory) and removed by `ceph-s3-down.sh`.
+ * A real S3 server for the tests (Ceph RGW, see `ceph-s3.ts`).
  *
  * With `MISTRIVE_TEST_BLOBS=s3` (`npm run test:s3`), one server runs for the whole run (the global
  * setup) and every registry the tests start keeps its blobs in it. Otherwise the few suites that
  * test the S3 store itself start one per file.
  */
-
-export interface S3Server {
-  readonly endpoint: string;
-  readonly accessKey: string;
-  readonly secretKey: string;
-  readonly region: string;
-  readonly bucket: string;
-  /** The directory `ceph-s3-down.sh` removes; undefined for the run's shared server. */
-  readonly cephDir?: string;
-}
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,40 +23,11 @@ declare module 'vitest' {
   }
 }
 
-const scripts = fileURLToPath(new URL('../../scripts/', import.meta.url));
 export const testBucket = 'mistrive-test';
 
 /** Whether this run keeps every test registry's blobs in S3. */
 export function blobsOnS3(): boolean {
   return process.env.MISTRIVE_TEST_BLOBS === 's3';
-}
-
-/** Starts a throwaway RGW with the test bucket. */
-export async function startS3Server(): Promise<S3Server> {
-  const started = await execa(`${scripts}ceph-s3-up.sh`, [], {
-    env: { S3_BUCKET: testBucket },
-    reject: false,
-    timeout: 120_000,
-  });
-  if (started.exitCode !== 0) throw new Error(`ceph-s3-up.sh failed:\n${started.stderr}`);
-  const vars = Object.fromEntries(
-    String(started.stdout)
-      .split('\n')
-      .map((line) => line.split('=', 2))
-      .filter((pair): pair is [string, string] => pair.length === 2),
-  );
-  return {
-    endpoint: vars.S3_ENDPOINT as string,
-    accessKey: vars.S3_ACCESS_KEY as string,
-    secretKey: vars.S3_SECRET_KEY as string,
-    region: vars.S3_REGION as string,
-    bucket: testBucket,
-    cephDir: vars.CEPH_DIR as string,
-  };
-}
-
-export async function stopS3Server(server: S3Server): Promise<void> {
-  if (server.cephDir) await execa(`${scripts}ceph-s3-down.sh`, [server.cephDir], { reject: false });
 }
 
 let ownServer: Promise<S3Server> | undefined;
@@ -78,7 +39,7 @@ let ownServer: Promise<S3Server> | undefined;
  */
 export async function useS3Server(): Promise<S3Server> {
   const shared = inject('s3');
-  if (!shared) ownServer ??= startS3Server();
+  if (!shared) ownServer ??= startS3Server({ bucket: testBucket });
   const server = shared ?? (await (ownServer as Promise<S3Server>));
   process.env.AWS_ACCESS_KEY_ID = server.accessKey;
   process.env.AWS_SECRET_ACCESS_KEY = server.secretKey;
