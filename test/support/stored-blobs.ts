@@ -41,3 +41,10 @@ export async function overwriteStoredBlob(dataDir: string, digest: string, bytes
   const s3 = await s3Client(await useS3Server());
   await s3.put(new S3Layout(prefixFor(dataDir)).blobKey(digest), bytes);
 }
+
+/** The digests of every blob the registry at `dataDir` stores. */
+export async function storedDigests(dataDir: string): Promise<Set<string>> {
+  const digests = new Set<string>();
+  for await (const blob of (await storeOf(dataDir)).list()) digests.add(blob.digest);
+  return digests;
+}
