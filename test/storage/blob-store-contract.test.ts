@@ -242,9 +242,12 @@ describe('s3 blob store only', () => {
     const { connectS3 } = await import('../../src/storage/s3/s3-client.js');
     const client = await connectS3(s3Settings(server, ''));
     const uploadId = await client.startMultipart(`${prefix}blobs/sha256/ab/abandoned`);
+    // Another writer's multipart upload in the same bucket, outside the store's keys, is left alone.
+    const foreign = await client.startMultipart(`${prefix}elsewhere/object`);
     expect(await store.abortStaleWrites(new Date(Date.now() - 60_000))).toBe(0);
     expect(await store.abortStaleWrites(new Date(Date.now() + 60_000))).toBe(1);
     await expect(client.abortMultipart(`${prefix}blobs/sha256/ab/abandoned`, uploadId)).rejects.toThrow();
+    await client.abortMultipart(`${prefix}elsewhere/object`, foreign);
   });
 
   it('redirects reads to a presigned URL that serves the blob, ranges included', async () => {

@@ -195,8 +195,13 @@ export class S3BlobStore implements BlobStore {
     return [...lastWritten].filter(([, written]) => written < before).map(([id]) => id);
   }
 
+  /** Only under the keys this store completes multipart uploads at: a shared bucket's other writers are left alone. */
   async abortStaleWrites(before: Date): Promise<number> {
-    return this.s3.abortMultipartUploads(this.options.prefix, before);
+    let aborted = 0;
+    for (const prefix of [this.layout.blobsPrefix, this.layout.quarantinePrefix]) {
+      aborted += await this.s3.abortMultipartUploads(prefix, before);
+    }
+    return aborted;
   }
 
   async readUrl(digest: string): Promise<string | undefined> {

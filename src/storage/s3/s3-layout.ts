@@ -59,8 +59,12 @@ export class S3Layout {
     return Number.isSafeInteger(reversed) ? maxOffset - reversed : undefined;
   }
 
+  get quarantinePrefix(): string {
+    return `${this.prefix}quarantine/`;
+  }
+
   quarantineKey(digest: string): string {
-    return `${this.prefix}quarantine/${digest.replace(':', '-')}`;
+    return `${this.quarantinePrefix}${digest.replace(':', '-')}`;
   }
 }
 
