@@ -30,8 +30,9 @@ if $dev; then
   # Real clients and the reference registry the tests and benchmarks run against; a Secret Service
   # (gnome-keyring, run under dbus-run-session) for the keychain tests; hyperfine for the helper benchmark;
   # Chromium for the browser sign-in and console tests; podman and buildah for the client tests; tmux
-  # for the tests that type at a terminal; PostgreSQL for the metadata store's tests and `npm run test:postgres`.
-  packages=(skopeo podman buildah docker-registry wrk umoci curl ca-certificates gnome-keyring libsecret-tools dbus-x11 hyperfine chromium tmux postgresql)
+  # for the tests that type at a terminal; PostgreSQL for the metadata store's tests and `npm run test:postgres`;
+  # Ceph (mon, osd, RADOS Gateway) as the S3 server of the S3 blob store tests.
+  packages=(skopeo podman buildah docker-registry wrk umoci curl ca-certificates gnome-keyring libsecret-tools dbus-x11 hyperfine chromium tmux postgresql ceph-mon ceph-osd radosgw ceph-common uuid-runtime python3)
   missing=()
   for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -40,7 +40,8 @@ export const mistriveAdmin: Login = { username: 'admin', password: randomBytes(1
 export function startMistrive(
   cleanup: Cleanup,
   dataDir: string,
-  extraArgs: readonly string[] = [],
+  /** More `serve` arguments (a config file) and environment (credentials). */
+  extra: { readonly args?: readonly string[]; readonly env?: Record<string, string> } = {},
 ): Promise<RunningServer> {
   return startWithReadyLine(
     cleanup,
@@ -56,10 +57,10 @@ export function startMistrive(
       '--log-level',
       'warn',
       '--auto-create-repositories',
-      ...extraArgs,
+      ...(extra.args ?? []),
     ],
     /listening on (http:\/\/[^\s,]+)/,
-    { MISTRIVE_ADMIN_PASSWORD: mistriveAdmin.password },
+    { ...extra.env, MISTRIVE_ADMIN_PASSWORD: mistriveAdmin.password },
     mistriveAdmin,
   );
 }

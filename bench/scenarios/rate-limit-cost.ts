@@ -42,7 +42,7 @@ export async function runRateLimitScenario(
   await writeFile(config, unreachedLimits);
   const servers: Record<'off' | 'on', RunningServer> = {
     off: await startMistrive(cleanup, join(work, 'off')),
-    on: await startMistrive(cleanup, join(work, 'on'), ['--config', config]),
+    on: await startMistrive(cleanup, join(work, 'on'), { args: ['--config', config] }),
   };
   try {
     const image = randomImage(3, 1024);

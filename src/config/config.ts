@@ -267,6 +267,38 @@ const webhooksSchema = z
 
 export type WebhooksConfig = z.infer<typeof webhooksSchema>;
 
+/** Keys a secret would go under: credentials come from the AWS chain, never from this file. */
+const credentialKeys = ['accessKeyId', 'secretAccessKey', 'sessionToken', 'credentials'];
+
+/** Blobs in an S3-compatible bucket instead of the data directory (metadata stays where it is). */
+const s3Settings = {
+  /** An S3-compatible server, e.g. `http://127.0.0.1:7480`; omitted for AWS. */
+  endpoint: z.url().optional(),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 of a-z, 0-9, "." and "-"'),
+  region: z.string().min(1).default('us-east-1'),
+  /** `http://HOST/BUCKET/KEY` rather than `http://BUCKET.HOST/KEY`: most self-hosted servers want it. */
+  forcePathStyle: z.boolean().default(false),
+  /** Prepended to every key, so one bucket can hold other things too. */
+  prefix: z
+    .string()
+    .regex(/^(?:[A-Za-z0-9._-]+\/)*$/, 'must be empty or folder names each ending in "/", e.g. registry/')
+    .default(''),
+  /** Blob GETs answer 307 with a presigned URL of the object, so the bytes bypass the registry. */
+  redirect: z.boolean().default(false),
+  /** How long a presigned URL stays valid. */
+  redirectExpiry: duration.default(5 * 60_000),
+};
+const s3Schema = z.strictObject(s3Settings, {
+  error: (issue) =>
+    issue.code === 'unrecognized_keys' && issue.keys.some((key) => credentialKeys.includes(key))
+      ? 'S3 credentials are not read from the config file: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use ~/.aws/credentials (AWS_PROFILE)'
+      : undefined,
+});
+
+export type S3Config = z.infer<typeof s3Schema>;
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -317,6 +349,8 @@ const configSchema = z
     webhooks: webhooksSchema.prefault({}),
     gc: gcSchema.prefault({}),
     rateLimits: rateLimitsSchema.prefault({}),
+    /** Where blob bytes live: the data directory unless `s3` is set. */
+    blobs: z.object({ s3: s3Schema.optional() }).strict().prefault({}),
     cleanup: z
       .object({
         /** How often every repository's cleanup policies are evaluated (and, outside dry run, applied). */
@@ -351,6 +385,7 @@ export type ServeOverrides = Partial<Pick<ServeConfig, 'host' | 'port' | 'dataDi
   health?: { minFreeBytes?: number | string };
   audit?: { retention?: string };
   rateLimits?: z.input<typeof rateLimitsSchema>;
+  blobs?: { s3?: z.input<typeof s3Schema> };
 };
 
 export class ConfigError extends Error {

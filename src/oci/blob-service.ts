@@ -62,6 +62,11 @@ export class BlobService {
     return this.context.blobs.send(blob.digest, sink, range);
   }
 
+  /** Where the client may fetch the blob from directly, when the store offers that. */
+  readUrl(blob: BlobInfo): Promise<string | undefined> {
+    return this.context.blobs.readUrl(blob.digest);
+  }
+
   /** Removes the blob from the image; the bytes stay while other images hold them. */
   async delete(name: string, digestText: string): Promise<void> {
     const digest = parseDigest(digestText).value;

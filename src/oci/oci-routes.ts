@@ -182,6 +182,12 @@ export function ociRoutes(
       send(res, 200, { ...headers, 'Content-Length': blob.size });
       return;
     }
+    // An object store may serve the bytes itself (a presigned URL); the client repeats its Range there.
+    const location = await blobs.readUrl(blob);
+    if (location) {
+      send(res, 307, { Location: location, 'Docker-Content-Digest': blob.digest, 'Content-Length': 0 });
+      return;
+    }
     if (range) {
       res.writeHead(206, {
         ...headers,

@@ -194,7 +194,8 @@ export class UploadService {
   }
 
   /**
-   * Drops sessions untouched for `age` milliseconds, and stray upload files nobody references. A
+   * Drops sessions untouched for `age` milliseconds, stray upload files nobody references, and
+   * unfinished writes of blobs begun that long ago; returns how many of them went. A
    * session is judged by its last write, not its start: a long upload still receiving bytes is in use.
    */
   async purge(ageMs: number): Promise<number> {
@@ -205,7 +206,9 @@ export class UploadService {
       if ((await this.context.blobs.uploadSize(id)) === undefined) ids.add(id);
     }
     for (const id of ids) await this.lock.run(id, () => this.discard(id));
-    return ids.size;
+    // A commit cut off half-way (an object store's multipart upload) belongs to no session any longer.
+    const writes = await this.context.blobs.abortStaleWrites(before);
+    return ids.size + writes;
   }
 
   private async discard(id: string): Promise<void> {

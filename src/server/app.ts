@@ -44,7 +44,7 @@ import type { SettingsChangeListener } from '../policies/settings-changes.js';
 import { UpstreamClient } from '../remote/upstream-client.js';
 import type { ScanService } from '../scan/scan-service.js';
 import { createScanning } from '../scan/scanning.js';
-import { FilesystemBlobStore } from '../storage/filesystem-blob-store.js';
+import { openBlobStore } from '../storage/open-blob-store.js';
 import { backfillBlobSizes } from '../usage/blob-sizes.js';
 import { createWebhooks } from '../webhooks/webhooks.js';
 import { clientUrls } from './client-urls.js';
@@ -340,8 +340,7 @@ async function buildServices(
   caCertificate: string | undefined,
 ) {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const blobs = new FilesystemBlobStore(config.dataDir);
-  await blobs.init();
+  const blobs = await openBlobStore(config);
   const metadata = await openMetadataStore(config.metadata, config.dataDir);
   try {
     const clock = options.clock ?? systemClock;

@@ -1,5 +1,6 @@
 import { PostgresUnavailable } from '../db/postgres/database.js';
 import { MigrationRefused } from '../db/sqlite/database.js';
+import { BlobStoreUnavailable } from '../storage/blob-store.js';
 import { TlsSetupError } from './tls/tls-source.js';
 
 /**
@@ -17,6 +18,7 @@ export function describeStartupError(
   if (error instanceof PostgresUnavailable) {
     return `${error.message}; check metadata.postgres in the config file or MISTRIVE_POSTGRES_URL, and that the server is up`;
   }
+  if (error instanceof BlobStoreUnavailable) return error.message;
   const failure = error as NodeJS.ErrnoException & { syscall?: string };
   const address = `${where.host}:${where.port}`;
   switch (failure?.syscall === 'listen' || failure?.syscall === 'getaddrinfo' ? failure.code : undefined) {

@@ -36,6 +36,11 @@ export interface BlobStore {
   list(): AsyncIterable<BlobFile>;
   /** Moves a blob out of the store to a quarantine area, kept for inspection and never served again. */
   quarantine(digest: string): Promise<void>;
+  /**
+   * A URL a client may fetch the whole blob from directly (an object store's presigned URL), or
+   * undefined when the registry serves the bytes itself.
+   */
+  readUrl(digest: string): Promise<string | undefined>;
 
   /** Bytes stored so far for an upload, or undefined when the upload does not exist. */
   uploadSize(id: string): Promise<number | undefined>;
@@ -56,6 +61,11 @@ export interface BlobStore {
   deleteUpload(id: string): Promise<void>;
   /** Uploads not written to since `before`, for purging abandoned sessions. */
   staleUploads(before: Date): Promise<string[]>;
+  /**
+   * Drops writes begun before `before` that never finished and belong to no upload (an object
+   * store's multipart uploads left by a crash during commit); returns how many went.
+   */
+  abortStaleWrites(before: Date): Promise<number>;
 }
 
 export interface BlobFile {
@@ -69,4 +79,9 @@ export class UploadOffsetError extends Error {
     super(`upload is at offset ${expected}`);
     this.name = 'UploadOffsetError';
   }
+}
+
+/** The store cannot be used at start (an unreachable bucket, refused credentials): the operator's to fix. */
+export class BlobStoreUnavailable extends Error {
+  override name = 'BlobStoreUnavailable';
 }

@@ -132,6 +132,11 @@ export class FilesystemBlobStore implements BlobStore {
     await syncDirectory(dirname(this.blobPath(digest)));
   }
 
+  /** Blobs on a disk are served by the registry itself. */
+  async readUrl(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async uploadSize(id: string): Promise<number | undefined> {
     try {
       return (await stat(this.uploadPath(id))).size;
@@ -213,6 +218,11 @@ export class FilesystemBlobStore implements BlobStore {
       }
     }
     return stale;
+  }
+
+  /** A write in progress here is a file under `uploads/`, which `staleUploads` already lists. */
+  async abortStaleWrites(): Promise<number> {
+    return 0;
   }
 
   private async placeFile(source: string, target: string, how: 'rename' | 'link'): Promise<void> {

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GcResult, VerifyResult } from '../../src/cli/resources/admin.js';
-import { blobFile, deleteManifest } from '../gc/support.js';
+import { deleteManifest } from '../gc/support.js';
 import { type CliHome, cliHome, mistrive, mistriveJson } from '../support/cli.js';
-import { blobFiles } from '../support/data-dir.js';
 import { pushImage } from '../support/oci-client.js';
 import { type Daemon, startDaemon, testAdminPassword } from '../support/registry.js';
+import { overwriteStoredBlob, storedDigests, storeOf } from '../support/stored-blobs.js';
 import { tempDir } from '../support/temp.js';
 
 describe('mistrive admin gc and admin verify', { timeout: 180_000 }, () => {
@@ -47,13 +47,13 @@ describe('mistrive admin gc and admin verify', { timeout: 180_000 }, () => {
     expect(dry.status).toBe('succeeded');
     expect(dry.report?.dryRun).toBe(true);
     expect(dry.report?.blobs.items).toEqual(expect.arrayContaining([image.digest, ...image.layers]));
-    const before = new Set((await blobFiles(dataDir)).map((file) => file.digest));
+    const before = await storedDigests(dataDir);
     expect(before.has(image.layers[0] as string)).toBe(true);
 
     const table = await mistrive(admin, ['admin', 'gc', '--wait']);
     expect(table.exitCode, table.stderr).toBe(0);
     expect(table.stdout).toContain('Reclaimed');
-    const after = new Set((await blobFiles(dataDir)).map((file) => file.digest));
+    const after = await storedDigests(dataDir);
     expect(after.has(image.layers[0] as string)).toBe(false);
     expect(after.has(image.digest)).toBe(false);
 
@@ -64,10 +64,14 @@ describe('mistrive admin gc and admin verify', { timeout: 180_000 }, () => {
   it('admin verify finds a corrupt blob and an unknown file; --repair quarantines the blob', async () => {
     const image = await pushImage(daemon.url, 'p/r/kept', 'v1', [2000]);
     const layer = image.layers[0] as string;
-    await appendFile(blobFile(dataDir, layer), 'rot');
-    const unknown = blobFile(dataDir, 'sha256:'.padEnd(71, 'a'));
-    await mkdir(dirname(unknown), { recursive: true });
-    await writeFile(unknown, randomBytes(100));
+    const store = await storeOf(dataDir);
+    await overwriteStoredBlob(
+      dataDir,
+      layer,
+      Buffer.concat([await store.readAll(layer), Buffer.from('rot')]),
+    );
+    // Bytes no metadata names: stored under a digest they do not even have.
+    await store.put('sha256:'.padEnd(71, 'a'), randomBytes(100));
 
     const check = await mistrive(admin, ['admin', 'verify', '--json']);
     expect(check.exitCode).toBe(6);

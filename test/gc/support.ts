@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GcReport } from '../../src/gc/collector.js';
 import { adminFetch } from '../support/admin-session.js';
@@ -7,10 +6,6 @@ import { adminFetch } from '../support/admin-session.js';
 export function blobFile(dataDir: string, digest: string): string {
   const [algorithm = '', hex = ''] = digest.split(':');
   return join(dataDir, 'blobs', algorithm, hex.slice(0, 2), hex);
-}
-
-export function blobOnDisk(dataDir: string, digest: string): boolean {
-  return existsSync(blobFile(dataDir, digest));
 }
 
 export async function headBlob(url: string, name: string, digest: string): Promise<number> {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobOnDisk, collectThroughApi } from '../gc/support.js';
+import { collectThroughApi } from '../gc/support.js';
 import { adminFetch } from '../support/admin-session.js';
 import { type ApiClient, createProject, createRepository } from '../support/api-client.js';
 import { types } from '../support/oci-client.js';
 import type { TestRegistry } from '../support/registry.js';
+import { blobStored } from '../support/stored-blobs.js';
 import {
   type CacheFixture,
   type CountingProxy,
@@ -68,7 +69,8 @@ describe('cached content in the storage lifecycle', () => {
 
     const report = await collectThroughApi(registry.url);
     expect(report.blobs.items).not.toContain(image.blobs[1]);
-    for (const blob of [image.digest, ...image.blobs]) expect(blobOnDisk(registry.dataDir, blob)).toBe(true);
+    for (const blob of [image.digest, ...image.blobs])
+      expect(await blobStored(registry.dataDir, blob)).toBe(true);
     // Still served with the upstream gone.
     await proxy.down();
     await pullWhole('cached/kept/lifecycle/app', 'v1', image);
@@ -89,7 +91,7 @@ describe('cached content in the storage lifecycle', () => {
     const body = (await layer.json()) as { errors: { code: string; message: string }[] };
     expect(body.errors[0]?.code).toBe('DENIED');
     expect(body.errors[0]?.message).toMatch(/storage quota exceeded: project small/);
-    expect(blobOnDisk(registry.dataDir, image.blobs[1] as string)).toBe(false);
+    expect(await blobStored(registry.dataDir, image.blobs[1] as string)).toBe(false);
   });
 
   it('applies cleanup policies, and the collector then frees the cached bytes', async () => {
@@ -111,7 +113,7 @@ describe('cached content in the storage lifecycle', () => {
       0,
     );
     // The layer only this repository held is gone from disk; pulling again fetches it afresh.
-    expect(blobOnDisk(registry.dataDir, image.blobs[1] as string)).toBe(false);
+    expect(await blobStored(registry.dataDir, image.blobs[1] as string)).toBe(false);
     await pullWhole('cached/cleaned/lifecycle/app', 'v2', image);
     expect(proxy.count(`/blobs/${image.blobs[1]}`, 'GET')).toBe(2);
   });

@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobOnDisk } from '../gc/support.js';
 import { adminFetch } from '../support/admin-session.js';
 import { type ApiClient, createRepository, expectApiError } from '../support/api-client.js';
 import { errorCode, imageManifest, sha256, types } from '../support/oci-client.js';
 import type { TestRegistry } from '../support/registry.js';
+import { blobStored } from '../support/stored-blobs.js';
 import {
   type CacheFixture,
   type CountingProxy,
@@ -142,7 +142,7 @@ describe('pulling through a remote repository', () => {
         const response = await adminFetch(`${registry.url}/v2/${repo}/broken/blobs/${layer}`);
         expect(response.status).toBe(200);
         await expect(response.arrayBuffer()).rejects.toThrow();
-        expect(blobOnDisk(registry.dataDir, layer)).toBe(false);
+        expect(await blobStored(registry.dataDir, layer)).toBe(false);
         expect(corrupting.count(`/blobs/${layer}`, 'GET')).toBe(attempt);
       }
     }

@@ -6,6 +6,7 @@ import { type RunningRegistry, type StartOptions, startRegistry } from '../../sr
 import { testAdminPassword } from './admin-password.js';
 import { signInAdmin } from './admin-session.js';
 import { testMetadata, testMetadataEnv } from './postgres.js';
+import { blobsOnS3, daemonOnS3, prefixFor, s3Settings, useS3Server } from './s3.js';
 import { tempDir } from './temp.js';
 
 export { testAdminPassword };
@@ -21,7 +22,8 @@ export interface TestRegistry {
 
 /**
  * The real registry, in this process, on a free loopback port, with its own data directory.
- * `options` hands it a fake clock where time matters.
+ * `options` hands it a fake clock where time matters. With `MISTRIVE_TEST_BLOBS=s3` its blobs are
+ * in the run's S3 server, under a prefix named after the data directory.
  */
 export async function startTestRegistry(
   overrides: ServeOverrides = {},
@@ -30,9 +32,12 @@ export async function startTestRegistry(
   const dir = overrides.dataDir ? undefined : await tempDir();
   const dataDir = overrides.dataDir ?? (dir?.path as string);
   const metadata = overrides.metadata ?? (await testMetadata(dataDir));
+  const blobs =
+    overrides.blobs ??
+    (blobsOnS3() ? { s3: s3Settings(await useS3Server(), prefixFor(dataDir)) } : undefined);
   const config = loadServeConfig(
     undefined,
-    { port: 0, logLevel: 'silent', ...overrides, dataDir, metadata },
+    { port: 0, logLevel: 'silent', ...overrides, dataDir, metadata, blobs },
     { MISTRIVE_ADMIN_PASSWORD: testAdminPassword },
   );
   const registry = await startRegistry(config, options);
@@ -91,6 +96,9 @@ export async function startDaemon(
   options: DaemonOptions = {},
 ): Promise<Daemon> {
   const { umask } = options;
+  const onS3 = blobsOnS3() ? await daemonOnS3(dataDir, extraArgs) : undefined;
+  const serveArgs = onS3?.args ?? extraArgs;
+  const serveEnv = { ...env, ...onS3?.env };
   const adminPassword = 'adminPassword' in options ? options.adminPassword : testAdminPassword;
   const args = [
     mistriveBin,
@@ -101,14 +109,17 @@ export async function startDaemon(
     dataDir,
     '--log-level',
     'info',
-    ...extraArgs,
+    ...serveArgs,
   ];
   const child = spawn(
     umask === undefined ? process.execPath : '/bin/sh',
     umask === undefined ? args : ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: withAdminPassword({ ...process.env, ...(await testMetadataEnv(dataDir)), ...env }, adminPassword),
+      env: withAdminPassword(
+        { ...process.env, ...(await testMetadataEnv(dataDir)), ...serveEnv },
+        adminPassword,
+      ),
     },
   );
   let stdout = '';
