@@ -23,7 +23,10 @@ interface WebhookRow {
   created_at: number;
 }
 
-interface DeliveryRow {
+/** A webhook's row with its event types decoded, as both stores read it. */
+export type DecodedWebhookRow = Omit<WebhookRow, 'events'> & { events: WebhookEventType[] };
+
+export interface DeliveryRow {
   id: string;
   webhook_id: string;
   project_id: string;
@@ -41,7 +44,7 @@ interface DeliveryRow {
   last_duration_ms: number | null;
 }
 
-interface AttemptRow {
+export interface AttemptRow {
   attempt: number;
   started_at: number;
   duration_ms: number;
@@ -50,17 +53,20 @@ interface AttemptRow {
   response_prefix: string | null;
 }
 
-const toWebhook = (row: WebhookRow): WebhookRecord => ({
+export const toWebhookRecord = (row: DecodedWebhookRow): WebhookRecord => ({
   id: row.id,
   project: row.project_id,
   url: row.url,
-  events: JSON.parse(row.events) as WebhookEventType[],
+  events: row.events,
   secret: row.secret,
   createdBy: row.created_by,
   createdAt: new Date(row.created_at),
 });
 
-const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
+const toWebhook = (row: WebhookRow): WebhookRecord =>
+  toWebhookRecord({ ...row, events: JSON.parse(row.events) as WebhookEventType[] });
+
+export const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
   id: row.id,
   webhookId: row.webhook_id,
   project: row.project_id,
@@ -78,7 +84,7 @@ const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
   lastDurationMs: row.last_duration_ms ?? undefined,
 });
 
-const toAttempt = (row: AttemptRow): DeliveryAttempt => ({
+export const toAttempt = (row: AttemptRow): DeliveryAttempt => ({
   attempt: row.attempt,
   startedAt: new Date(row.started_at),
   durationMs: row.duration_ms,
