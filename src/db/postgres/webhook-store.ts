@@ -47,8 +47,9 @@ const statements = {
     `INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, payload, status, attempts,
        created_at, next_attempt_at, redelivery_of)
      SELECT n.id, n.webhook_id, n.event_id, n.event_type, n.payload, 'pending', 0, @at, @at, n.redelivery_of
-     FROM jsonb_to_recordset(@deliveries::jsonb) WITH ORDINALITY
-       AS n(id text, webhook_id text, event_id text, event_type text, payload text, redelivery_of text, position bigint)
+     FROM ROWS FROM (jsonb_to_recordset(@deliveries::jsonb)
+       AS (id text, webhook_id text, event_id text, event_type text, payload text, redelivery_of text))
+       WITH ORDINALITY AS n(id, webhook_id, event_id, event_type, payload, redelivery_of, position)
      ORDER BY n.position`,
   ),
   // Instances polling at once each take a different delivery: a row another is taking is skipped
