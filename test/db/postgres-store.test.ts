@@ -199,6 +199,20 @@ describe('the serve configuration', () => {
   });
 });
 
+/** Project `team` with the webhook `hook` on pushes. */
+async function seedWebhook(store: MetadataStore) {
+  await seed(store, 0);
+  await store.webhooks.create({
+    id: 'hook',
+    project: 'team',
+    url: 'https://hooks.example.com/in',
+    events: ['push'],
+    secret: 'whsec_test',
+    createdBy: 'user:alice@example.com',
+    createdAt: at,
+  });
+}
+
 describe('transactions racing on PostgreSQL', () => {
   let store: PostgresMetadataStore;
   let url: string;
@@ -267,16 +281,7 @@ describe('transactions racing on PostgreSQL', () => {
   });
 
   it('hands each queued webhook delivery to one worker only when workers claim at once', async () => {
-    await seed(store, 0);
-    await store.webhooks.create({
-      id: 'hook',
-      project: 'team',
-      url: 'https://hooks.example.com/in',
-      events: ['push'],
-      secret: 'whsec_test',
-      createdBy: 'user:alice@example.com',
-      createdAt: at,
-    });
+    await seedWebhook(store);
     const queued = Array.from({ length: 6 }, (_, n) => ({
       id: `delivery-${n}`,
       webhookId: 'hook',
@@ -295,16 +300,7 @@ describe('transactions racing on PostgreSQL', () => {
   });
 
   it('records an attempt whose response prefix holds NUL, which PostgreSQL text cannot', async () => {
-    await seed(store, 0);
-    await store.webhooks.create({
-      id: 'hook',
-      project: 'team',
-      url: 'https://hooks.example.com/in',
-      events: ['push'],
-      secret: 'whsec_test',
-      createdBy: 'user:alice@example.com',
-      createdAt: at,
-    });
+    await seedWebhook(store);
     await store.webhooks.enqueue(
       [{ id: 'delivery', webhookId: 'hook', eventId: 'event', eventType: 'push', payload: '{}' }],
       at,

@@ -7,6 +7,7 @@ import {
   toAttempt,
   toDelivery,
   toWebhookRecord,
+  webhookParameters,
 } from '../sqlite/webhook-store.js';
 import type {
   AttemptOutcome,
@@ -115,15 +116,7 @@ export class PostgresWebhookStore implements WebhookStore {
   constructor(private readonly db: PostgresDatabase) {}
 
   async create(webhook: WebhookRecord): Promise<void> {
-    await this.db.run(statements.create, {
-      id: webhook.id,
-      project: webhook.project,
-      url: webhook.url,
-      events: JSON.stringify(webhook.events),
-      secret: webhook.secret,
-      createdBy: webhook.createdBy,
-      createdAt: webhook.createdAt.getTime(),
-    });
+    await this.db.run(statements.create, webhookParameters(webhook));
   }
 
   async find(id: string): Promise<WebhookRecord | undefined> {

@@ -66,6 +66,17 @@ export const toWebhookRecord = (row: DecodedWebhookRow): WebhookRecord => ({
 const toWebhook = (row: WebhookRow): WebhookRecord =>
   toWebhookRecord({ ...row, events: JSON.parse(row.events) as WebhookEventType[] });
 
+/** A webhook as the parameters of both stores' insert (its event types as JSON). */
+export const webhookParameters = (webhook: WebhookRecord) => ({
+  id: webhook.id,
+  project: webhook.project,
+  url: webhook.url,
+  events: JSON.stringify(webhook.events),
+  secret: webhook.secret,
+  createdBy: webhook.createdBy,
+  createdAt: webhook.createdAt.getTime(),
+});
+
 export const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
   id: row.id,
   webhookId: row.webhook_id,
@@ -173,15 +184,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async create(webhook: WebhookRecord): Promise<void> {
-    this.statements.create.run({
-      id: webhook.id,
-      project: webhook.project,
-      url: webhook.url,
-      events: JSON.stringify(webhook.events),
-      secret: webhook.secret,
-      createdBy: webhook.createdBy,
-      createdAt: webhook.createdAt.getTime(),
-    });
+    this.statements.create.run(webhookParameters(webhook));
   }
 
   async find(id: string): Promise<WebhookRecord | undefined> {
