@@ -199,6 +199,20 @@ describe('the serve configuration', () => {
   });
 });
 
+/** Project `team` with the webhook `hook` on pushes. */
+async function seedWebhook(store: MetadataStore) {
+  await seed(store, 0);
+  await store.webhooks.create({
+    id: 'hook',
+    project: 'team',
+    url: 'https://hooks.example.com/in',
+    events: ['push'],
+    secret: 'whsec_test',
+    createdBy: 'user:alice@example.com',
+    createdAt: at,
+  });
+}
+
 describe('transactions racing on PostgreSQL', () => {
   let store: PostgresMetadataStore;
   let url: string;
@@ -264,6 +278,49 @@ describe('transactions racing on PostgreSQL', () => {
     const taken = claims.filter((claim) => claim !== undefined).map((claim) => claim?.digest);
     expect(taken).toHaveLength(6);
     expect(new Set(taken).size).toBe(6);
+  });
+
+  it('hands each queued webhook delivery to one worker only when workers claim at once', async () => {
+    await seedWebhook(store);
+    const queued = Array.from({ length: 6 }, (_, n) => ({
+      id: `delivery-${n}`,
+      webhookId: 'hook',
+      eventId: `event-${n}`,
+      eventType: 'push' as const,
+      payload: `{"n":${n}}`,
+    }));
+    await store.webhooks.enqueue(queued, at);
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, n) => store.webhooks.claim(`worker-${n}`, later(1000), later(61_000))),
+    );
+    const taken = claims.filter((claim) => claim !== undefined).map((claim) => claim?.delivery.id);
+    expect(taken).toHaveLength(6);
+    expect(new Set(taken).size).toBe(6);
+    expect(claims.every((claim) => claim === undefined || claim.attempt === 1)).toBe(true);
+  });
+
+  it('records an attempt whose response prefix holds NUL, which PostgreSQL text cannot', async () => {
+    await seedWebhook(store);
+    await store.webhooks.enqueue(
+      [{ id: 'delivery', webhookId: 'hook', eventId: 'event', eventType: 'push', payload: '{}' }],
+      at,
+    );
+    const claim = await store.webhooks.claim('worker', later(1), later(60_000));
+    const attempt = {
+      attempt: 1,
+      startedAt: later(2),
+      durationMs: 5,
+      statusCode: 200,
+      error: undefined,
+      responsePrefix: 'ok\u0000binary',
+    };
+    expect(await store.webhooks.recordAttempt('delivery', 'worker', attempt, { result: 'succeeded' })).toBe(
+      true,
+    );
+    expect(claim?.delivery.id).toBe('delivery');
+    const [recorded] = await store.webhooks.deliveryAttempts('delivery');
+    expect(recorded?.responsePrefix).toBe('ok\uFFFDbinary');
+    expect((await store.webhooks.findDelivery('delivery'))?.status).toBe('succeeded');
   });
 
   it('never lets the collector mark a blob that a push racing it links', async () => {

@@ -9,6 +9,7 @@ import type { RemoteStore } from '../remotes.js';
 import type { ImageStore, OrganizationStore, ProjectStore, RepositoryStore } from '../resources.js';
 import type { ScanStore } from '../scans.js';
 import type { UsageStore } from '../usage.js';
+import type { WebhookStore } from '../webhooks.js';
 import { PostgresAuditStore } from './audit-store.js';
 import { PostgresCleanupStore } from './cleanup-store.js';
 import { PostgresCatalogStore, PostgresContentStore, PostgresUploadStore } from './content-stores.js';
@@ -31,6 +32,7 @@ import {
 } from './resource-stores.js';
 import { PostgresScanStore } from './scan-store.js';
 import { PostgresUsageStore } from './usage-store.js';
+import { PostgresWebhookStore } from './webhook-store.js';
 
 /** The metadata store on PostgreSQL: what several instances of the registry share. */
 export class PostgresMetadataStore implements MetadataStore {
@@ -53,6 +55,7 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly audit: AuditStore;
   readonly remotes: RemoteStore;
   readonly policies: PolicyStore;
+  readonly webhooks: WebhookStore;
 
   private constructor(private readonly db: PostgresDatabase) {
     this.catalog = new PostgresCatalogStore(db);
@@ -74,6 +77,7 @@ export class PostgresMetadataStore implements MetadataStore {
     this.audit = new PostgresAuditStore(db);
     this.remotes = new PostgresRemoteStore(db);
     this.policies = new PostgresPolicyStore(db);
+    this.webhooks = new PostgresWebhookStore(db);
   }
 
   /** Connects, and migrates the schema unless another instance has already. */

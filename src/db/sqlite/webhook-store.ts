@@ -24,7 +24,10 @@ interface WebhookRow {
   created_at: number;
 }
 
-interface DeliveryRow {
+/** A webhook's row with its event types decoded, as both stores read it. */
+export type DecodedWebhookRow = Omit<WebhookRow, 'events'> & { events: WebhookEventType[] };
+
+export interface DeliveryRow {
   id: string;
   webhook_id: string;
   project_id: string;
@@ -42,7 +45,7 @@ interface DeliveryRow {
   last_duration_ms: number | null;
 }
 
-interface AttemptRow {
+export interface AttemptRow {
   attempt: number;
   started_at: number;
   duration_ms: number;
@@ -51,17 +54,31 @@ interface AttemptRow {
   response_prefix: string | null;
 }
 
-const toWebhook = (row: WebhookRow): WebhookRecord => ({
+export const toWebhookRecord = (row: DecodedWebhookRow): WebhookRecord => ({
   id: row.id,
   project: row.project_id,
   url: row.url,
-  events: JSON.parse(row.events) as WebhookEventType[],
+  events: row.events,
   secret: row.secret,
   createdBy: row.created_by,
   createdAt: new Date(row.created_at),
 });
 
-const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
+const toWebhook = (row: WebhookRow): WebhookRecord =>
+  toWebhookRecord({ ...row, events: JSON.parse(row.events) as WebhookEventType[] });
+
+/** A webhook as the parameters of both stores' insert (its event types as JSON). */
+export const webhookParameters = (webhook: WebhookRecord) => ({
+  id: webhook.id,
+  project: webhook.project,
+  url: webhook.url,
+  events: JSON.stringify(webhook.events),
+  secret: webhook.secret,
+  createdBy: webhook.createdBy,
+  createdAt: webhook.createdAt.getTime(),
+});
+
+export const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
   id: row.id,
   webhookId: row.webhook_id,
   project: row.project_id,
@@ -79,7 +96,7 @@ const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
   lastDurationMs: row.last_duration_ms ?? undefined,
 });
 
-const toAttempt = (row: AttemptRow): DeliveryAttempt => ({
+export const toAttempt = (row: AttemptRow): DeliveryAttempt => ({
   attempt: row.attempt,
   startedAt: new Date(row.started_at),
   durationMs: row.duration_ms,
@@ -168,15 +185,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async create(webhook: WebhookRecord): Promise<void> {
-    this.statements.create.run({
-      id: webhook.id,
-      project: webhook.project,
-      url: webhook.url,
-      events: JSON.stringify(webhook.events),
-      secret: webhook.secret,
-      createdBy: webhook.createdBy,
-      createdAt: webhook.createdAt.getTime(),
-    });
+    this.statements.create.run(webhookParameters(webhook));
   }
 
   async find(id: string): Promise<WebhookRecord | undefined> {
