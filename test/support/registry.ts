@@ -128,9 +128,11 @@ export async function startDaemon(
     stderr += chunk.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
+    // On S3 a start also loads the SDK and checks the bucket, which takes seconds on a loaded machine.
+    const readySeconds = onS3 ? 45 : 15;
     const timer = setTimeout(
-      () => reject(new Error(`daemon not ready in 15 s:\n${stdout}\n${stderr}`)),
-      15_000,
+      () => reject(new Error(`daemon not ready in ${readySeconds} s:\n${stdout}\n${stderr}`)),
+      readySeconds * 1000,
     );
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();

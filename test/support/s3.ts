@@ -106,7 +106,10 @@ export async function daemonOnS3(
   const at = args.indexOf('--config');
   const given = at >= 0 ? (parseYaml(await readFile(args[at + 1] as string, 'utf8')) ?? {}) : {};
   const file = join(tmpdir(), `mistrive-s3-${basename(dataDir)}-${randomBytes(4).toString('hex')}.json`);
-  await writeFile(file, JSON.stringify({ ...given, blobs: { s3: s3Settings(server, prefixFor(dataDir)) } }));
+  // Settings the test gave for blobs.s3 (redirects) are kept; the server and prefix are the run's.
+  const own = (given as { blobs?: { s3?: object } }).blobs?.s3;
+  const s3 = { ...own, ...s3Settings(server, prefixFor(dataDir)) };
+  await writeFile(file, JSON.stringify({ ...given, blobs: { s3 } }));
   const rest = at >= 0 ? [...args.slice(0, at), ...args.slice(at + 2)] : [...args];
   return { args: [...rest, '--config', file], env: s3Env(server) };
 }
