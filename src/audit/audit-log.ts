@@ -26,14 +26,25 @@ export type RequestAuditEvent = Omit<AuditEvent, 'actor' | 'client'> & { readonl
 /** Field names never stored or logged, whatever part of the registry hands them in. */
 const secretField = /pass|secret|token|assertion|private|credential|csrf/i;
 
+/** A value with every field that looks like a secret removed, however deep (a remote repository's `remote.password`). */
+function stripSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripSecrets);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([name]) => !secretField.test(name))
+      .map(([name, field]) => [name, stripSecrets(field)]),
+  );
+}
+
 /** The details without anything that looks like a secret, or undefined when nothing is left. */
 export function withoutSecrets(
   details: Readonly<Record<string, unknown>> | undefined,
 ): Record<string, unknown> | undefined {
   if (details === undefined) return undefined;
-  const kept = Object.entries(details).filter(
-    ([name, value]) => !secretField.test(name) && value !== undefined && value !== '',
-  );
+  const kept = Object.entries(details)
+    .filter(([name, value]) => !secretField.test(name) && value !== undefined && value !== '')
+    .map(([name, value]) => [name, stripSecrets(value)]);
   return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
