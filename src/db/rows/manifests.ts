@@ -29,9 +29,6 @@ export function toManifest(row: ManifestRow): ManifestRecord {
   };
 }
 
-/** A nullable timestamp column as an optional date. */
-export const optionalDate = (value: number | null) => (value === null ? undefined : new Date(value));
-
 /** Queries fetch one more row than asked, to tell whether another page follows. */
 export function page<T>(rows: T[], limit: number): Page<T> {
   return { items: rows.slice(0, limit), more: rows.length > limit };
